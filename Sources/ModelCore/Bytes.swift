@@ -1,0 +1,97 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Something that keeps a block of bytes alive at a fixed address: a mapped
+/// file or an owned allocation. Tensors hold regions of one.
+public protocol ByteOwner: AnyObject, Sendable {
+    /// The whole block. Valid for as long as the owner is alive.
+    var bytes: UnsafeRawBufferPointer { get }
+}
+
+/// Bytes allocated and owned by the process (decoded typed fields, tensors
+/// built in memory).
+public final class OwnedBytes: ByteOwner, @unchecked Sendable {
+    // Written only through `initialize` before the owner is shared.
+    private let storage: UnsafeMutableRawBufferPointer
+
+    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(storage) }
+
+    /// Allocates `count` bytes, 64-byte aligned, filled by `initialize`.
+    public init(count: Int, initialize: (UnsafeMutableRawBufferPointer) throws -> Void) rethrows {
+        storage = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 64)
+        do {
+            try initialize(storage)
+        } catch {
+            storage.deallocate()
+            throw error
+        }
+    }
+
+    /// Copies `source`.
+    public convenience init(copying source: UnsafeRawBufferPointer) {
+        self.init(count: source.count) { target in
+            if let base = source.baseAddress, source.count > 0 {
+                target.baseAddress!.copyMemory(from: base, byteCount: source.count)
+            }
+        }
+    }
+
+    /// Copies `source`.
+    public convenience init(_ source: [UInt8]) {
+        self.init(count: source.count) { target in
+            _ = target.initializeMemory(as: UInt8.self, from: source)
+        }
+    }
+
+    deinit { storage.deallocate() }
+}
+
+/// A contiguous range of bytes inside a `ByteOwner`; copying a region never
+/// copies the bytes.
+public struct ByteRegion: Sendable {
+    public let owner: any ByteOwner
+    public let range: Range<Int>
+
+    /// The part `range` of `owner`; the caller has checked that it lies inside.
+    public init(owner: any ByteOwner, range: Range<Int>) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= owner.bytes.count, "region outside its owner")
+        self.owner = owner
+        self.range = range
+    }
+
+    /// All of `owner`.
+    public init(owner: any ByteOwner) {
+        self.init(owner: owner, range: 0..<owner.bytes.count)
+    }
+
+    /// A region owning a copy of `bytes`.
+    public init(copying bytes: [UInt8]) {
+        self.init(owner: OwnedBytes(bytes))
+    }
+
+    public var count: Int { range.count }
+
+    /// True when the bytes live in a memory-mapped file (zero-copy).
+    public var isMapped: Bool { owner is MappedFile }
+
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try body(UnsafeRawBufferPointer(rebasing: owner.bytes[range]))
+    }
+
+    /// A copy of the bytes as an array.
+    public var array: [UInt8] { withUnsafeBytes { Array($0) } }
+
+    /// Byte-wise equality of contents.
+    public func contentsEqual(_ other: ByteRegion) -> Bool {
+        guard count == other.count else { return false }
+        return withUnsafeBytes { a in
+            other.withUnsafeBytes { b in
+                guard count > 0 else { return true }
+                return memcmp(a.baseAddress!, b.baseAddress!, count) == 0
+            }
+        }
+    }
+}

@@ -1,0 +1,53 @@
+/// A problem with a model file or graph, located as precisely as we know.
+///
+/// Rendered as one line: `resnet.onnx: truncated at byte 1234 inside ModelProto.graph.node[12]`.
+public struct ModelError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What went wrong, without the location.
+    public var message: String
+    /// The file the problem is in, as the user named it.
+    public var file: String?
+    /// Byte offset in `file` where the problem was found.
+    public var byteOffset: Int?
+    /// Where in the model: a protobuf path (`ModelProto.graph.node[12]`) or a node (`node 'conv1' (Conv)`).
+    public var location: String?
+
+    public init(_ message: String, file: String? = nil, byteOffset: Int? = nil, location: String? = nil) {
+        self.message = message
+        self.file = file
+        self.byteOffset = byteOffset
+        self.location = location
+    }
+
+    /// The same error, attributed to `file` unless it already names one.
+    public func inFile(_ path: String) -> ModelError {
+        var copy = self
+        if copy.file == nil { copy.file = path }
+        return copy
+    }
+
+    public var description: String {
+        var text = ""
+        if let file { text += "\(file): " }
+        text += message
+        if let byteOffset { text += " at byte \(byteOffset)" }
+        if let location { text += " inside \(location)" }
+        return Self.singleLine(text)
+    }
+
+    /// Names inside messages come from the file and may hold newlines or
+    /// other control characters; escape them so an error stays one line.
+    static func singleLine(_ text: String) -> String {
+        var result = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            case _ where scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value):
+                result += "\\u{\(String(scalar.value, radix: 16))}"
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
+}

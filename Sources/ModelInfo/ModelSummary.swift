@@ -1,0 +1,146 @@
+/// What `modelinfo FILE` reports about a model: identity, interface, size.
+///
+/// Encodes to the JSON object documented in the README (`--json`).
+public struct ModelSummary: Sendable, Codable, Equatable {
+    public struct Opset: Sendable, Codable, Equatable {
+        public var domain: String
+        public var version: Int64
+    }
+
+    /// A graph input or output.
+    public struct Value: Sendable, Codable, Equatable {
+        public var name: String
+        /// Element type name (`float32`), or the container kind for non-tensors.
+        public var dtype: String?
+        /// Dimensions: numbers, symbol names, or `null` for unknown; absent when the rank is unknown.
+        public var shape: [ShapeDim]?
+        /// The whole type as one string, e.g. `float32[N×3×224×224]`.
+        public var type: String
+    }
+
+    /// One dimension in JSON: a number, a symbol name, or null.
+    public enum ShapeDim: Sendable, Codable, Equatable {
+        case known(Int)
+        case symbol(String)
+        case unknown
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            switch self {
+            case .known(let v): try container.encode(v)
+            case .symbol(let s): try container.encode(s)
+            case .unknown: try container.encodeNil()
+            }
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if container.decodeNil() { self = .unknown }
+            else if let v = try? container.decode(Int.self) { self = .known(v) }
+            else { self = .symbol(try container.decode(String.self)) }
+        }
+    }
+
+    public struct OpCount: Sendable, Codable, Equatable {
+        public var op: String
+        public var count: Int
+    }
+
+    public var file: String
+    public var format: ModelFormat
+    public var fileBytes: Int
+    public var irVersion: Int64
+    public var producerName: String
+    public var producerVersion: String
+    public var domain: String
+    public var modelVersion: Int64
+    public var graphName: String
+    public var opsets: [Opset]
+    public var metadata: [String: String]
+    public var inputs: [Value]
+    public var outputs: [Value]
+    /// Nodes of the main graph.
+    public var nodeCount: Int
+    /// Main-graph nodes per op type (`domain.Op` outside the default domain), most frequent first.
+    public var opCounts: [OpCount]
+    /// Subgraphs (If branches, Loop and Scan bodies) at any depth, and the nodes inside them.
+    public var subgraphCount: Int
+    public var subgraphNodeCount: Int
+    public var functionCount: Int
+    public var initializerCount: Int
+    /// Bytes of initializer data, wherever stored (inline or external).
+    public var initializerBytes: Int
+    /// Elements of floating-point initializers; integer tensors (shapes, indices) are not parameters.
+    public var parameterCount: Int
+
+    public init(_ loaded: LoadedModel) {
+        let model = loaded.model
+        let graph = model.graph
+        file = loaded.path
+        format = loaded.format
+        fileBytes = loaded.fileBytes
+        irVersion = model.irVersion
+        producerName = model.producerName
+        producerVersion = model.producerVersion
+        domain = model.domain
+        modelVersion = model.modelVersion
+        graphName = graph.name
+        opsets = model.opsets.map { Opset(domain: $0.domain.isEmpty ? "ai.onnx" : $0.domain, version: $0.version) }
+        metadata = Dictionary(model.metadata.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
+        inputs = graph.runtimeInputs.map(Value.init)
+        outputs = graph.outputs.map(Value.init)
+        nodeCount = graph.nodes.count
+
+        var counts: [String: Int] = [:]
+        for node in graph.nodes {
+            let key = node.domain.isEmpty || node.domain == "ai.onnx" ? node.opType : "\(node.domain).\(node.opType)"
+            counts[key, default: 0] += 1
+        }
+        opCounts = counts.map { OpCount(op: $0.key, count: $0.value) }
+            .sorted { $0.count != $1.count ? $0.count > $1.count : $0.op < $1.op }
+
+        var subgraphs = 0, subgraphNodes = 0
+        func visit(_ g: Graph) {
+            for node in g.nodes {
+                for sub in node.subgraphs {
+                    subgraphs += 1
+                    subgraphNodes += sub.nodes.count
+                    visit(sub)
+                }
+            }
+        }
+        visit(graph)
+        subgraphCount = subgraphs
+        subgraphNodeCount = subgraphNodes
+        functionCount = model.functions.count
+
+        initializerCount = graph.initializers.count + graph.sparseInitializers.count
+        initializerBytes = graph.initializers.reduce(0) { $0 + $1.byteCount }
+            + graph.sparseInitializers.reduce(0) { $0 + $1.values.byteCount + $1.indices.byteCount }
+        parameterCount = graph.initializers.filter { $0.dtype.isFloatingPoint }.reduce(0) { $0 + $1.elementCount }
+            + graph.sparseInitializers.filter { $0.values.dtype.isFloatingPoint }.reduce(0) { $0 + $1.values.elementCount }
+    }
+}
+
+extension ModelSummary.Value {
+    init(_ info: ValueInfo) {
+        name = info.name
+        type = info.type?.description ?? "?"
+        switch info.type {
+        case .tensor(let dtype, let shape), .sparseTensor(let dtype, let shape):
+            self.dtype = dtype.name
+            self.shape = shape?.dims.map { dim in
+                switch dim {
+                case .known(let v): return .known(v)
+                case .symbol(let s): return .symbol(s)
+                case .unknown: return .unknown
+                }
+            }
+        case .sequence: dtype = "sequence"; shape = nil
+        case .map: dtype = "map"; shape = nil
+        case .optional: dtype = "optional"; shape = nil
+        case .opaque: dtype = "opaque"; shape = nil
+        case nil: dtype = nil; shape = nil
+        }
+    }
+}

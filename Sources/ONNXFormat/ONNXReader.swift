@@ -1,0 +1,116 @@
+internal import CONNX
+internal import CProtobufC
+import ModelCore
+
+/// Reads `.onnx` files into a `Model`.
+///
+/// The file is memory-mapped; the wire-format pre-pass (`onnx_prepass.c`)
+/// validates it and lifts every tensor payload out, protobuf-c unpacks the
+/// remaining metadata, and tensors become views into the mapped file. Memory
+/// therefore grows with the graph's metadata, not with its weights.
+public enum ONNXReader {
+    /// The most memory protobuf-c may spend on one model's metadata. Real
+    /// models need a few MB to a few hundred MB; crafted files that would need
+    /// more are rejected before anything is allocated.
+    static let metadataBudget: UInt64 = 2 << 30
+
+    /// Reads and validates the model at `path`; external data is resolved
+    /// relative to the model's folder.
+    public static func read(path: String) throws(ModelError) -> Model {
+        let file = try MappedFile(path: path)
+        return try read(file: file, externalDataFolder: externalDataFolder(of: path))
+    }
+
+    /// The folder against which the external data of the model at `path` is resolved.
+    public static func externalDataFolder(of path: String) -> String {
+        ExternalData.folder(of: path)
+    }
+
+    /// Reads a model from an already mapped file. Errors name `file.path`.
+    public static func read(file: MappedFile, externalDataFolder: String) throws(ModelError) -> Model {
+        do {
+            return try decode(file: file, externalDataFolder: externalDataFolder)
+        } catch {
+            throw error.inFile(file.path)
+        }
+    }
+
+    /// True when `bytes` start with a field that a ModelProto can start with.
+    /// Used to tell formats apart and to reject foreign files early.
+    public static func looksLikeONNX(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var position = 0
+        var tag: UInt64 = 0
+        for shift in stride(from: 0, to: 35, by: 7) {
+            guard position < bytes.count else { return false }
+            let byte = bytes[position]
+            position += 1
+            tag |= UInt64(byte & 0x7F) << UInt64(shift)
+            if byte & 0x80 == 0 { break }
+        }
+        let field = tag >> 3, wire = tag & 7
+        switch field {
+        case 1, 5: return wire == 0                           // ir_version, model_version
+        case 2, 3, 4, 6, 7, 8, 14, 20, 25: return wire == 2    // strings and messages
+        default: return false
+        }
+    }
+
+    private static func decode(file: MappedFile, externalDataFolder: String) throws(ModelError) -> Model {
+        let bytes = file.bytes
+        if bytes.isEmpty { throw ModelError("empty file, not an ONNX model") }
+        if !looksLikeONNX(bytes) {
+            let kind = FileKind.describe(bytes) ?? "starts with bytes " + bytes.prefix(8).map { hex($0) }.joined(separator: " ")
+            throw ModelError("not an ONNX model: the file looks like \(kind)")
+        }
+
+        var prepass = OnnxPrepassResult()
+        let status = onnx_prepass_model(bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), bytes.count,
+                                        metadataBudget, &prepass)
+        defer { onnx_prepass_free(&prepass) }
+        if status != ONNX_PREPASS_OK { throw prepassError(prepass) }
+
+        guard let message = onnx__model_proto__unpack(nil, prepass.skeleton_length, prepass.skeleton) else {
+            // The pre-pass accepted the skeleton, so this is allocation failure.
+            throw ModelError("could not unpack the model's metadata (out of memory?)")
+        }
+        defer { onnx__model_proto__free_unpacked(message, nil) }
+
+        let spans = UnsafeBufferPointer(start: prepass.spans, count: prepass.span_count)
+        let converter = Converter(file: file, spans: spans, externalData: ExternalData(folder: externalDataFolder))
+        var model = try converter.model(message.pointee)
+        model.graph = try model.graph.validated()
+        return model
+    }
+
+    private static func prepassError(_ result: OnnxPrepassResult) -> ModelError {
+        let what: String
+        switch result.status {
+        case ONNX_PREPASS_TRUNCATED: what = "truncated"
+        case ONNX_PREPASS_OVERRUN: what = "a field overruns its enclosing message"
+        case ONNX_PREPASS_BAD_VARINT: what = "malformed varint"
+        case ONNX_PREPASS_BAD_TAG: what = "invalid field tag"
+        case ONNX_PREPASS_BAD_WIRE_TYPE: what = "invalid wire type"
+        case ONNX_PREPASS_WRONG_WIRE_TYPE: what = "field encoded with the wrong wire type"
+        case ONNX_PREPASS_BAD_PACKED: what = "malformed packed array"
+        case ONNX_PREPASS_TOO_DEEP: what = "messages nested too deeply"
+        case ONNX_PREPASS_TOO_LARGE: what = "model metadata too large to unpack"
+        default: what = "out of memory while reading"
+        }
+        let detail = cString(result.error_detail)
+        let path = cString(result.error_path)
+        return ModelError(detail.isEmpty ? what : "\(what) (\(detail))",
+                          byteOffset: Int(result.error_offset),
+                          location: path.isEmpty ? nil : path)
+    }
+
+    private static func cString<T>(_ tuple: T) -> String {
+        withUnsafeBytes(of: tuple) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+    }
+
+    private static func hex(_ byte: UInt8) -> String {
+        let digits = Array("0123456789ABCDEF")
+        return String([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
+    }
+}

@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import ModelInfo
+
+/// The `modelinfo` command: `modelinfo FILE` prints a model's summary.
+@main
+struct ModelInfoTool: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "modelinfo",
+        abstract: "Inspect neural-network model files.",
+        discussion: "Exit status: 0 success, 1 bad input, 2 usage error.",
+        subcommands: [SummaryCommand.self],
+        defaultSubcommand: SummaryCommand.self
+    )
+
+    /// Runs the command with the exit codes the README promises: 0 success,
+    /// 1 bad input, 2 usage error (ArgumentParser's own default is 64).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as ModelError {
+            printError("modelinfo: \(error)")
+            Glibc.exit(1)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Glibc.exit(0)
+            }
+            printError(fullMessage(for: error))
+            Glibc.exit(code == .validationFailure ? 2 : code.rawValue)
+        }
+    }
+}
+
+func printError(_ message: String) {
+    var line = message
+    if !line.hasSuffix("\n") { line += "\n" }
+    FileHandle.standardError.write(Data(line.utf8))
+}

@@ -1,0 +1,116 @@
+import ModelInfo
+
+/// The text form of a `ModelSummary`.
+enum SummaryText {
+    static func render(_ s: ModelSummary) -> String {
+        var out = ""
+        func line(_ text: String = "") { out += text + "\n" }
+
+        line("\(s.file)  \(s.format.rawValue), \(Units.bytes(s.fileBytes))")
+        var identity = ["IR version \(s.irVersion)"]
+        let producer = [s.producerName, s.producerVersion].filter { !$0.isEmpty }.joined(separator: " ")
+        if !producer.isEmpty { identity.append("producer \(producer)") }
+        if !s.domain.isEmpty { identity.append("domain \(s.domain)") }
+        if s.modelVersion != 0 { identity.append("model version \(s.modelVersion)") }
+        line("  " + identity.joined(separator: " · "))
+        if !s.opsets.isEmpty {
+            line("  opsets " + s.opsets.map { "\($0.domain) \($0.version)" }.joined(separator: ", "))
+        }
+        var size = ["\(Units.grouped(s.parameterCount)) parameters",
+                    "\(s.initializerCount) initializers (\(Units.bytes(s.initializerBytes)))"]
+        if s.functionCount > 0 { size.append("\(s.functionCount) functions") }
+        line("  " + size.joined(separator: " · "))
+        line()
+
+        line("Inputs")
+        table(s.inputs.map { [$0.name, $0.dtype ?? "?", shapeText($0)] }, into: &out)
+        line("Outputs")
+        table(s.outputs.map { [$0.name, $0.dtype ?? "?", shapeText($0)] }, into: &out)
+        line()
+
+        var header = "Operators (\(s.nodeCount) node\(s.nodeCount == 1 ? "" : "s")"
+        if s.subgraphCount > 0 { header += "; \(s.subgraphNodeCount) more in \(s.subgraphCount) subgraphs" }
+        line(header + ")")
+        table(s.opCounts.map { [$0.op, String($0.count)] }, into: &out, rightAlign: [1])
+
+        if !s.metadata.isEmpty {
+            line()
+            line("Metadata")
+            table(s.metadata.sorted { $0.key < $1.key }.map { [$0.key, Units.oneLine($0.value)] }, into: &out)
+        }
+        return out
+    }
+
+    private static func shapeText(_ value: ModelSummary.Value) -> String {
+        guard let shape = value.shape else { return value.dtype == "sequence" || value.dtype == "map" ? value.type : "rank unknown" }
+        if shape.isEmpty { return "scalar" }
+        return shape.map { dim in
+            switch dim {
+            case .known(let v): return String(v)
+            case .symbol(let s): return s
+            case .unknown: return "?"
+            }
+        }.joined(separator: "×")
+    }
+
+    /// Two-space-indented columns, padded to the widest cell.
+    private static func table(_ rows: [[String]], into out: inout String, rightAlign: Set<Int> = []) {
+        guard let columns = rows.map(\.count).max() else {
+            out += "  (none)\n"
+            return
+        }
+        var widths = [Int](repeating: 0, count: columns)
+        for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        for row in rows {
+            let cells = row.enumerated().map { i, cell in
+                let pad = String(repeating: " ", count: widths[i] - cell.count)
+                return rightAlign.contains(i) ? pad + cell : (i == row.count - 1 ? cell : cell + pad)
+            }
+            out += "  " + cells.joined(separator: "  ") + "\n"
+        }
+    }
+}
+
+/// Human-scaled numbers.
+enum Units {
+    /// `138,357,544`
+    static func grouped(_ value: Int) -> String {
+        let digits = String(value.magnitude)
+        var result = ""
+        for (i, c) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { result += "," }
+            result.append(c)
+        }
+        return value < 0 ? "-" + result : result
+    }
+
+    /// `553.4 MB` (decimal units, as file sizes are usually quoted).
+    static func bytes(_ value: Int) -> String {
+        let units = ["bytes", "kB", "MB", "GB", "TB"]
+        var scaled = Double(value)
+        var unit = 0
+        while scaled >= 1000 && unit < units.count - 1 {
+            scaled /= 1000
+            unit += 1
+        }
+        return unit == 0 ? "\(value) bytes" : "\(fixed(scaled, digits: 1)) \(units[unit])"
+    }
+
+    static func fixed(_ value: Double, digits: Int) -> String {
+        var scale = 1.0
+        for _ in 0..<digits { scale *= 10 }
+        let rounded = (value * scale).rounded() / scale
+        var text = String(rounded)
+        if let dot = text.firstIndex(of: ".") {
+            let decimals = text.distance(from: dot, to: text.endIndex) - 1
+            if decimals < digits { text += String(repeating: "0", count: digits - decimals) }
+        }
+        return text
+    }
+
+    /// Newlines and tabs flattened, long text cut, so a table row stays one line.
+    static func oneLine(_ text: String, limit: Int = 80) -> String {
+        let flat = text.map { $0.isNewline || $0 == "\t" ? " " : $0 }
+        return flat.count > limit ? String(flat.prefix(limit - 1)) + "…" : String(flat)
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import ModelInfo
+
+/// Locations of the committed fixtures and generated test data.
+public enum Fixtures {
+    /// The repository root, found from this source file's location.
+    public static let root: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent()   // TestSupport
+        .deletingLastPathComponent()   // Tests
+        .deletingLastPathComponent()
+
+    /// `Fixtures/<relative>`.
+    public static func path(_ relative: String) -> String {
+        root.appendingPathComponent("Fixtures").appendingPathComponent(relative).path
+    }
+
+    /// The ONNX node conformance suite written by `Tools/onnx-suite`.
+    public static var onnxSuite: URL { root.appendingPathComponent(".generated/onnx-node") }
+
+    /// A fresh temporary folder, removed by the caller with `removeItem`.
+    public static func temporaryFolder() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("modelinfo-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// The bytes of a fixture file.
+    public static func bytes(_ relative: String) throws -> [UInt8] {
+        Array(try Data(contentsOf: URL(fileURLWithPath: path(relative))))
+    }
+}
+
+/// A small, seedable generator (SplitMix64) so that random tests repeat exactly.
+public struct SeededGenerator: RandomNumberGenerator {
+    private var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Reads a model from bytes in memory by writing them to a temporary file.
+public func loadModel(bytes: [UInt8], in folder: URL, name: String = "mutant.onnx") throws -> Model {
+    let url = folder.appendingPathComponent(name)
+    try Data(bytes).write(to: url)
+    return try ONNXReader.read(path: url.path)
+}
