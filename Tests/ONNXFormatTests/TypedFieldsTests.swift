@@ -16,12 +16,16 @@ import TestSupport
 
     enum JSONValue: Decodable, Sendable {
         case number(Double)
+        /// Integers are exact in the oracle; 64-bit extremes do not fit a Double.
+        case integer(bitPattern: UInt64)
         case text(String)
         case pair([JSONValue])
 
         init(from decoder: any Decoder) throws {
             let c = try decoder.singleValueContainer()
-            if let d = try? c.decode(Double.self) { self = .number(d) }
+            if let i = try? c.decode(Int64.self) { self = .integer(bitPattern: UInt64(bitPattern: i)) }
+            else if let u = try? c.decode(UInt64.self) { self = .integer(bitPattern: u) }
+            else if let d = try? c.decode(Double.self) { self = .number(d) }
             else if let s = try? c.decode(String.self) { self = .text(s) }
             else { self = .pair(try c.decode([JSONValue].self)) }
         }
@@ -30,6 +34,7 @@ import TestSupport
         var double: Double? {
             switch self {
             case .number(let d): return d
+            case .integer(let bits): return Double(Int64(bitPattern: bits))
             case .text("nan"): return .nan
             case .text("inf"): return .infinity
             case .text("-inf"): return -.infinity
@@ -79,6 +84,12 @@ import TestSupport
                 }
                 #expect(Self.same(value.re, re) && Self.same(value.im, im), "\(value) != (\(re), \(im))")
             }
+        case .int64, .uint64:
+            let values = try tensor.int64Values().map { UInt64(bitPattern: $0) }
+            let wanted = oracle.values.map { value -> UInt64? in
+                if case .integer(let bits) = value { return bits } else { return nil }
+            }
+            #expect(values == wanted)
         default:
             let values = try tensor.doubleValues()
             let wanted = oracle.values.compactMap(\.double)

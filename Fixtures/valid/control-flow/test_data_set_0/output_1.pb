@@ -1,0 +1,1 @@
+Bloop_outJOd©?ú0jÀo9À
