@@ -17,6 +17,14 @@ public enum Fixtures {
     /// The ONNX node conformance suite written by `Tools/onnx-suite`.
     public static var onnxSuite: URL { root.appendingPathComponent(".generated/onnx-node") }
 
+    /// Paths of every `model.onnx` in the generated suite, sorted; empty if it was not generated.
+    public static func onnxSuiteModels() -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: onnxSuite.path)) ?? []
+        return names.filter { !$0.hasPrefix(".") }.sorted()
+            .map { onnxSuite.appendingPathComponent($0).appendingPathComponent("model.onnx").path }
+            .filter { FileManager.default.fileExists(atPath: $0) }
+    }
+
     /// A fresh temporary folder, removed by the caller with `removeItem`.
     public static func temporaryFolder() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("modelinfo-tests-\(UUID().uuidString)")
