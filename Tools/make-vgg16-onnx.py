@@ -127,6 +127,7 @@ def main():
         for size in (tensor_size(header, nbytes) for header, nbytes, _, _ in tensors)
     )
     rng = np.random.default_rng(SEED)
+    Path(sys.argv[1]).parent.mkdir(parents=True, exist_ok=True)
     with open(sys.argv[1], "wb") as out:
         out.write(model_head + key(MODEL_GRAPH) + varint(graph_size) + graph_head)
         for header, nbytes, shape, fan_in in tensors:
