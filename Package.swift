@@ -39,8 +39,14 @@ let package = Package(
         // ONNX reading and writing.
         .target(name: "ONNXFormat", dependencies: ["ModelCore", "CONNX", "CProtobufC"]),
 
+        // Standard architectures (AlexNet, VGG, ResNet, MobileNetV2) as graphs with seeded weights.
+        .target(name: "Zoo", dependencies: ["ModelCore"]),
+
+        // Shape inference, per-node costs, grouping and comparison.
+        .target(name: "Analysis", dependencies: ["ModelCore"]),
+
         // The public umbrella: Model.load(url) and re-exports.
-        .target(name: "ModelInfo", dependencies: ["ModelCore", "ONNXFormat"]),
+        .target(name: "ModelInfo", dependencies: ["ModelCore", "ONNXFormat", "Zoo", "Analysis"]),
 
         // The command-line tool: argument parsing and formatting only.
         .executableTarget(
@@ -54,6 +60,8 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["ModelInfo"], path: "Tests/TestSupport"),
         .testTarget(name: "ModelCoreTests", dependencies: ["ModelCore", "TestSupport"]),
         .testTarget(name: "ONNXFormatTests", dependencies: ["ONNXFormat", "ModelInfo", "TestSupport"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "ModelInfo", "TestSupport"]),
+        .testTarget(name: "ZooTests", dependencies: ["Zoo", "ModelInfo", "modelinfo", "TestSupport"]),
         .testTarget(name: "ModelInfoCLITests", dependencies: ["modelinfo", "TestSupport"], exclude: ["Snapshots"]),
     ],
     swiftLanguageModes: [.v6]

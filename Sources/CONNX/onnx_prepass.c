@@ -377,10 +377,12 @@ static OnnxPrepassStatus walk_message(Walker *w, const ProtobufCMessageDescripto
 
 // MARK: - Entry points
 
-OnnxPrepassStatus onnx_prepass_model(const uint8_t *data, size_t length,
-                                     uint64_t memory_budget,
-                                     OnnxPrepassResult *result) {
-    const ProtobufCMessageDescriptor *root = &onnx__model_proto__descriptor;
+OnnxPrepassStatus onnx_prepass(const uint8_t *data, size_t length,
+                               OnnxPrepassRoot root_kind,
+                               uint64_t memory_budget,
+                               OnnxPrepassResult *result) {
+    const ProtobufCMessageDescriptor *root = root_kind == ONNX_PREPASS_ROOT_TENSOR
+        ? &onnx__tensor_proto__descriptor : &onnx__model_proto__descriptor;
     memset(result, 0, sizeof *result);
     Walker *w = calloc(1, sizeof *w);
     if (!w) {

@@ -9,6 +9,14 @@ import Darwin
 public protocol ByteOwner: AnyObject, Sendable {
     /// The whole block. Valid for as long as the owner is alive.
     var bytes: UnsafeRawBufferPointer { get }
+    /// The block's size, known without touching `bytes`, so that an owner
+    /// that makes its bytes lazily (generated weights) is not forced to.
+    var byteCount: Int { get }
+}
+
+extension ByteOwner {
+    /// The size of `bytes`, for owners whose bytes exist from the start.
+    public var byteCount: Int { bytes.count }
 }
 
 /// Bytes allocated and owned by the process (decoded typed fields, tensors
@@ -57,14 +65,14 @@ public struct ByteRegion: Sendable {
 
     /// The part `range` of `owner`; the caller has checked that it lies inside.
     public init(owner: any ByteOwner, range: Range<Int>) {
-        precondition(range.lowerBound >= 0 && range.upperBound <= owner.bytes.count, "region outside its owner")
+        precondition(range.lowerBound >= 0 && range.upperBound <= owner.byteCount, "region outside its owner")
         self.owner = owner
         self.range = range
     }
 
     /// All of `owner`.
     public init(owner: any ByteOwner) {
-        self.init(owner: owner, range: 0..<owner.bytes.count)
+        self.init(owner: owner, range: 0..<owner.byteCount)
     }
 
     /// A region owning a copy of `bytes`.

@@ -1,9 +1,12 @@
 @_exported import ModelCore
 @_exported import ONNXFormat
+@_exported import Zoo
 
 /// The file formats `Model.load` recognises.
 public enum ModelFormat: String, Sendable, Codable {
     case onnx = "ONNX"
+    /// Built in memory by `Zoo` (a `zoo:NAME` path), not read from a file.
+    case zoo
 }
 
 /// A model together with where it came from.
@@ -12,13 +15,22 @@ public struct LoadedModel: Sendable {
     public let format: ModelFormat
     /// The path as given by the caller.
     public let path: String
-    /// Size of the model file itself (external data not included).
+    /// Size of the model file itself (external data not included); 0 for a zoo model.
     public let fileBytes: Int
 }
 
 extension Model {
-    /// Loads a model file, telling its format apart by its first bytes, not by its extension.
+    /// The prefix of a path naming a zoo architecture instead of a file: `zoo:resnet50`.
+    public static let zooPrefix = "zoo:"
+
+    /// Loads a model file, telling its format apart by its first bytes, not by
+    /// its extension; `zoo:NAME` builds the zoo architecture `NAME` in memory
+    /// (weights are generated only if their bytes are read).
     public static func load(path: String) throws(ModelError) -> LoadedModel {
+        if path.hasPrefix(zooPrefix) {
+            let model = try Zoo.build(String(path.dropFirst(zooPrefix.count)))
+            return LoadedModel(model: model, format: .zoo, path: path, fileBytes: 0)
+        }
         let file = try MappedFile(path: path)
         // Only ONNX exists so far; ONNXReader names foreign files ("looks like a PNG image").
         let model = try ONNXReader.read(file: file, externalDataFolder: ONNXReader.externalDataFolder(of: path))

@@ -70,10 +70,12 @@ public struct ModelSummary: Sendable, Codable, Equatable {
     public var initializerCount: Int
     /// Bytes of initializer data, wherever stored (inline or external).
     public var initializerBytes: Int
-    /// Elements of floating-point initializers; integer tensors (shapes, indices) are not parameters.
+    /// Learned parameters stored in the file, each tensor counted once (the
+    /// analysis's `paramsUnique`; see docs/COUNTING.md).
     public var parameterCount: Int
 
-    public init(_ loaded: LoadedModel) {
+    /// The summary of `loaded`, with the parameter count from its analysis.
+    public init(_ loaded: LoadedModel, totals: AnalysisTotals) {
         let model = loaded.model
         let graph = model.graph
         file = loaded.path
@@ -117,8 +119,7 @@ public struct ModelSummary: Sendable, Codable, Equatable {
         initializerCount = graph.initializers.count + graph.sparseInitializers.count
         initializerBytes = graph.initializers.reduce(0) { $0 + $1.byteCount }
             + graph.sparseInitializers.reduce(0) { $0 + $1.values.byteCount + $1.indices.byteCount }
-        parameterCount = graph.initializers.filter { $0.dtype.isFloatingPoint }.reduce(0) { $0 + $1.elementCount }
-            + graph.sparseInitializers.filter { $0.values.dtype.isFloatingPoint }.reduce(0) { $0 + $1.values.elementCount }
+        parameterCount = totals.paramsUnique
     }
 }
 
@@ -129,13 +130,7 @@ extension ModelSummary.Value {
         switch info.type {
         case .tensor(let dtype, let shape), .sparseTensor(let dtype, let shape):
             self.dtype = dtype.name
-            self.shape = shape?.dims.map { dim in
-                switch dim {
-                case .known(let v): return .known(v)
-                case .symbol(let s): return .symbol(s)
-                case .unknown: return .unknown
-                }
-            }
+            self.shape = shape?.dims.map(ModelSummary.ShapeDim.init)
         case .sequence: dtype = "sequence"; shape = nil
         case .map: dtype = "map"; shape = nil
         case .optional: dtype = "optional"; shape = nil

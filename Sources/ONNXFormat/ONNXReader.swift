@@ -35,6 +35,30 @@ public enum ONNXReader {
         }
     }
 
+    /// Reads a serialized `TensorProto` (the `input_K.pb` / `output_K.pb`
+    /// files of ONNX test data). Its data stays in the mapped file.
+    public static func readTensor(path: String) throws(ModelError) -> Tensor {
+        let file = try MappedFile(path: path)
+        do throws(ModelError) {
+            let bytes = file.bytes
+            if bytes.isEmpty { throw ModelError("empty file, not a TensorProto") }
+            var prepass = OnnxPrepassResult()
+            let status = onnx_prepass(bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), bytes.count,
+                                      ONNX_PREPASS_ROOT_TENSOR, metadataBudget, &prepass)
+            defer { onnx_prepass_free(&prepass) }
+            if status != ONNX_PREPASS_OK { throw prepassError(prepass) }
+            guard let message = onnx__tensor_proto__unpack(nil, prepass.skeleton_length, prepass.skeleton) else {
+                throw ModelError("could not unpack the tensor (out of memory?)")
+            }
+            defer { onnx__tensor_proto__free_unpacked(message, nil) }
+            let spans = UnsafeBufferPointer(start: prepass.spans, count: prepass.span_count)
+            let converter = Converter(file: file, spans: spans, externalData: ExternalData(folder: externalDataFolder(of: path)))
+            return try converter.tensor(message.pointee, path: "TensorProto")
+        } catch {
+            throw error.inFile(path)
+        }
+    }
+
     /// True when `bytes` start with a field that a ModelProto can start with.
     /// Used to tell formats apart and to reject foreign files early.
     public static func looksLikeONNX(_ bytes: UnsafeRawBufferPointer) -> Bool {
@@ -64,8 +88,8 @@ public enum ONNXReader {
         }
 
         var prepass = OnnxPrepassResult()
-        let status = onnx_prepass_model(bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), bytes.count,
-                                        metadataBudget, &prepass)
+        let status = onnx_prepass(bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), bytes.count,
+                                  ONNX_PREPASS_ROOT_MODEL, metadataBudget, &prepass)
         defer { onnx_prepass_free(&prepass) }
         if status != ONNX_PREPASS_OK { throw prepassError(prepass) }
 

@@ -2,28 +2,46 @@ import ArgumentParser
 import Foundation
 import ModelInfo
 
-/// `modelinfo FILE`: what is in a model, readable in five seconds.
+/// `modelinfo FILE`: what is in a model and what it costs to run, per node.
 struct SummaryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "summary",
-        abstract: "Print a model's format, producer, inputs, outputs, operators and size."
+        abstract: "Print a model's summary and its per-node shapes, parameters and MACs.",
+        discussion: "FILE may be zoo:NAME to build a standard architecture in memory (see 'modelinfo zoo list')."
     )
 
-    @Argument(help: "The model file (.onnx).")
+    @Argument(help: "The model file (.onnx), or zoo:NAME.")
     var file: String
 
-    @Flag(help: "Print one JSON object instead of text (keys are documented in the README).")
-    var json = false
+    @Flag var format: OutputFormat = .text
+
+    @Option(help: "Show only the N nodes with the most MACs.")
+    var top: Int?
+
+    @Option(name: .customLong("group-by"), help: "Show totals per op, stage or resolution instead of per node.")
+    var groupBy: GroupingKey?
+
+    @OptionGroup var analysisArguments: AnalysisArguments
+
+    func validate() throws {
+        if let top, top < 1 { throw ValidationError("--top must be at least 1") }
+    }
 
     func run() throws {
-        let summary = ModelSummary(try Model.load(path: file))
-        if json {
-            print(try JSONText.encode(summary))
-        } else {
-            print(SummaryText.render(summary), terminator: "")
+        let options = try analysisArguments.options()
+        let loaded = try Model.load(path: file)
+        let analysis = try Analyzer.analyze(loaded.model, options: options)
+        let report = AnalysisReport(summary: ModelSummary(loaded, totals: analysis.totals), analysis: analysis, groupBy: groupBy)
+        switch format {
+        case .json: print(try JSONText.encode(report))
+        case .text: print(ReportText.text(report, analysis: analysis, top: top), terminator: "")
+        case .markdown: print(ReportText.markdown(report, analysis: analysis, top: top), terminator: "")
+        case .csv: print(ReportText.table(report, analysis: analysis, top: top, raw: true).csv(), terminator: "")
         }
     }
 }
+
+extension GroupingKey: ExpressibleByArgument {}
 
 /// JSON output shared by the commands: pretty-printed, sorted keys.
 enum JSONText {

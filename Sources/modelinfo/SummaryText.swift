@@ -84,6 +84,24 @@ enum Units {
         return value < 0 ? "-" + result : result
     }
 
+    /// `15.47 G`, `138.36 M`, `1.79 K`, `512`: two decimals in SI steps.
+    static func scaled(_ value: Int) -> String {
+        let units = ["", " K", " M", " G", " T", " P"]
+        var scaled = Double(value.magnitude)
+        var unit = 0
+        while scaled >= 1000 && unit < units.count - 1 {
+            scaled /= 1000
+            unit += 1
+        }
+        let text = unit == 0 ? String(value.magnitude) : fixed(scaled, digits: 2) + units[unit]
+        return value < 0 ? "-" + text : text
+    }
+
+    /// Long names keep their end, which is the most specific part: `…/layer1.0/conv1/Conv`.
+    static func shortened(_ text: String, limit: Int) -> String {
+        text.count > limit ? "…" + String(text.suffix(limit - 1)) : text
+    }
+
     /// `553.4 MB` (decimal units, as file sizes are usually quoted).
     static func bytes(_ value: Int) -> String {
         let units = ["bytes", "kB", "MB", "GB", "TB"]

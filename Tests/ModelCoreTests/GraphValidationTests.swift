@@ -75,3 +75,17 @@ import Testing
         }
     }
 }
+
+@Suite struct OpRegistryTests {
+    @Test func everyOperatorBelongsToOneFamily() {
+        #expect(OpRegistry.duplicateRegistrations.isEmpty)
+    }
+
+    @Test func coversTheOperatorsCNNsAndTransformersUse() {
+        for op in ["Conv", "ConvTranspose", "Gemm", "MatMul", "MaxPool", "GlobalAveragePool", "BatchNormalization",
+                   "LayerNormalization", "Relu", "Reshape", "Flatten", "Concat", "Resize", "ReduceMean", "Softmax",
+                   "Shape", "ConstantOfShape", "Range", "Where", "Cast", "Einsum", "LSTM", "If"] {
+            #expect(OpRegistry.knows(domain: "", opType: op), "\(op)")
+        }
+    }
+}

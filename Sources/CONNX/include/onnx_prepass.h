@@ -62,11 +62,18 @@ typedef struct {
     char error_detail[160];          // extra facts, e.g. the declared length
 } OnnxPrepassResult;
 
-/// Validates `data` as a serialized onnx.ModelProto and builds its skeleton.
+/// The message a file holds at its top level.
+typedef enum {
+    ONNX_PREPASS_ROOT_MODEL,    // an .onnx model: onnx.ModelProto
+    ONNX_PREPASS_ROOT_TENSOR,   // a test-data .pb file: onnx.TensorProto
+} OnnxPrepassRoot;
+
+/// Validates `data` as a serialized `root` message and builds its skeleton.
 /// `memory_budget` caps `unpacked_bytes`. Returns `result->status`.
-OnnxPrepassStatus onnx_prepass_model(const uint8_t *data, size_t length,
-                                     uint64_t memory_budget,
-                                     OnnxPrepassResult *result);
+OnnxPrepassStatus onnx_prepass(const uint8_t *data, size_t length,
+                               OnnxPrepassRoot root,
+                               uint64_t memory_budget,
+                               OnnxPrepassResult *result);
 
 /// Releases what a successful onnx_prepass allocated. Safe on any result.
 void onnx_prepass_free(OnnxPrepassResult *result);

@@ -1,0 +1,30 @@
+import ArgumentParser
+import ModelInfo
+
+/// Options that fix what a model file leaves open, shared by the report commands.
+struct AnalysisArguments: ParsableArguments {
+    @Option(name: .customLong("input-shape"),
+            help: ArgumentHelp("Fix an input's shape, e.g. input=1x3x224x224 (repeatable).", valueName: "name=shape"))
+    var inputShapes: [String] = []
+
+    @Option(help: "Set the first dimension of every input whose batch size is symbolic.")
+    var batch: Int?
+
+    func options() throws -> AnalysisOptions {
+        var shapes: [String: [Int]] = [:]
+        for text in inputShapes {
+            guard let equals = text.lastIndex(of: "=") else {
+                throw ValidationError("--input-shape wants NAME=DIMS, e.g. input=1x3x224x224, got '\(text)'")
+            }
+            let name = String(text[..<equals])
+            let dims = text[text.index(after: equals)...].split(whereSeparator: { $0 == "x" || $0 == "×" || $0 == "," })
+            let values = dims.compactMap { Int($0) }
+            guard !name.isEmpty, values.count == dims.count, values.allSatisfy({ $0 >= 0 }) else {
+                throw ValidationError("--input-shape wants NAME=DIMS with non-negative numbers, e.g. input=1x3x224x224, got '\(text)'")
+            }
+            shapes[name] = values
+        }
+        if let batch, batch < 1 { throw ValidationError("--batch must be at least 1") }
+        return AnalysisOptions(inputShapes: shapes, batch: batch)
+    }
+}

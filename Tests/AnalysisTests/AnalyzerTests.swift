@@ -1,0 +1,139 @@
+import ModelInfo
+import Testing
+
+@Suite struct AnalyzerTests {
+    static func floats(_ name: String, _ dims: [Int]) throws -> Tensor {
+        let count = dims.reduce(1, *)
+        return try Tensor(name: name, dtype: .float, dims: dims, storage: .bytes(ByteRegion(copying: [UInt8](repeating: 0, count: 4 * count))))
+    }
+
+    static func int64s(_ name: String, _ values: [Int64]) throws -> Tensor {
+        let bytes = values.flatMap { v in (0..<8).map { UInt8(truncatingIfNeeded: UInt64(bitPattern: v) >> (8 * UInt64($0))) } }
+        return try Tensor(name: name, dtype: .int64, dims: [values.count], storage: .bytes(ByteRegion(copying: bytes)))
+    }
+
+    static func model(_ nodes: [Node], initializers: [Tensor], input: ValueType, outputs: [String]) -> Model {
+        Model(irVersion: 8, opsets: [OpsetID(domain: "", version: 17)],
+              graph: Graph(nodes: nodes, initializers: initializers,
+                           inputs: [ValueInfo(name: "x", type: input)], outputs: outputs.map { ValueInfo(name: $0) }))
+    }
+
+    /// PyTorch exports alias one tensor into several layers through Identity:
+    /// `params` counts it per consuming layer, `paramsUnique` once.
+    @Test func sharedWeightsCountPerLayerAndOnceUnique() throws {
+        let model = Self.model([
+            Node(name: "alias", opType: "Identity", inputs: ["w"], outputs: ["w_copy"]),
+            Node(name: "first", opType: "MatMul", inputs: ["x", "w"], outputs: ["h"]),
+            Node(name: "second", opType: "MatMul", inputs: ["h", "w_copy"], outputs: ["y"]),
+        ], initializers: [try Self.floats("w", [8, 8])], input: .tensor(.float, [2, 8]), outputs: ["y"])
+        let analysis = try Analyzer.analyze(model)
+        #expect(analysis.totals.params == 128)
+        #expect(analysis.totals.paramsUnique == 64)
+        #expect(analysis.totals.macs == 2 * 2 * 8 * 8)
+        #expect(analysis.nodes[0].params == 0, "Identity itself uses no parameters")
+    }
+
+    @Test func integerTensorsAreNotParameters() throws {
+        let model = Self.model([
+            Node(name: "reshape", opType: "Reshape", inputs: ["x", "shape"], outputs: ["y"]),
+        ], initializers: [try Self.int64s("shape", [4, 4])], input: .tensor(.float, [2, 8]), outputs: ["y"])
+        #expect(try Analyzer.analyze(model).totals.params == 0)
+    }
+
+    @Test func batchNormRunningStatisticsAreNotParameters() throws {
+        let model = Self.model([
+            Node(name: "bn", opType: "BatchNormalization", inputs: ["x", "scale", "bias", "mean", "var"], outputs: ["y"]),
+        ], initializers: try ["scale", "bias", "mean", "var"].map { try Self.floats($0, [3]) },
+           input: .tensor(.float, [1, 3, 4, 4]), outputs: ["y"])
+        let analysis = try Analyzer.analyze(model)
+        #expect(analysis.totals.params == 6)
+        #expect(analysis.totals.flops == 2 * 48)
+    }
+
+    /// An operator the project does not know is listed and not counted, and
+    /// the analysis goes on with the types the file declares.
+    @Test func unknownOperatorsAreListedNotZeroed() throws {
+        var model = Self.model([
+            Node(name: "mystery", opType: "FancyOp", domain: "com.example", inputs: ["x"], outputs: ["h"]),
+            Node(name: "relu", opType: "Relu", inputs: ["h"], outputs: ["y"]),
+        ], initializers: [], input: .tensor(.float, [2, 8]), outputs: ["y"])
+        model.graph.valueInfo = [ValueInfo(name: "h", type: .tensor(.float, [2, 8]))]
+        let analysis = try Analyzer.analyze(model)
+        #expect(analysis.nodes[0].status == .unknownOperator)
+        #expect(analysis.nodes[0].cost == nil)
+        #expect(analysis.unknownOperators.map(\.op) == ["com.example.FancyOp"])
+        #expect(analysis.nodes[1].status == .counted)
+        #expect(analysis.facts["y"]?.shape == Shape([2, 8]))
+    }
+
+    @Test func invalidNodesAreReportedAndTheAnalysisGoesOn() throws {
+        let model = Self.model([
+            Node(name: "bad", opType: "Conv", inputs: ["x", "w"], outputs: ["h"], attributes: [Attribute(name: "group", value: .int(0))]),
+            Node(name: "relu", opType: "Relu", inputs: ["x"], outputs: ["y"]),
+        ], initializers: [try Self.floats("w", [4, 3, 3, 3])], input: .tensor(.float, [1, 3, 8, 8]), outputs: ["y"])
+        let analysis = try Analyzer.analyze(model)
+        guard case .invalid(let why) = analysis.nodes[0].status else {
+            Issue.record("expected an invalid node")
+            return
+        }
+        #expect(why.contains("group"))
+        #expect(analysis.nodes[1].status == .counted)
+    }
+
+    @Test func symbolicBatchFlowsAndBatchOptionFixesIt() throws {
+        let model = Self.model([
+            Node(name: "conv", opType: "Conv", inputs: ["x", "w"], outputs: ["y"],
+                 attributes: [Attribute(name: "pads", value: .ints([1, 1, 1, 1]))]),
+        ], initializers: [try Self.floats("w", [4, 3, 3, 3])],
+           input: .tensor(.float, Shape([.symbol("N"), .known(3), .known(8), .known(8)])), outputs: ["y"])
+        let open = try Analyzer.analyze(model)
+        #expect(open.facts["y"]?.shape == Shape([.symbol("N"), .known(4), .known(8), .known(8)]))
+        #expect(open.nodes[0].status == .uncounted, "the cost of an unknown batch is not counted")
+        let fixed = try Analyzer.analyze(model, options: AnalysisOptions(batch: 2))
+        #expect(fixed.facts["y"]?.shape == Shape([2, 4, 8, 8]))
+        #expect(fixed.totals.macs == 2 * 4 * 64 * 27)
+        let shaped = try Analyzer.analyze(model, options: AnalysisOptions(inputShapes: ["x": [1, 3, 16, 16]]))
+        #expect(shaped.facts["y"]?.shape == Shape([1, 4, 16, 16]))
+        #expect(throws: ModelError.self) { try Analyzer.analyze(model, options: AnalysisOptions(inputShapes: ["nope": [1]])) }
+        #expect(throws: ModelError.self) { try Analyzer.analyze(model, options: AnalysisOptions(inputShapes: ["x": [1, 3]])) }
+    }
+
+    @Test func convolutionArithmetic() throws {
+        // Grouped, strided, dilated, padded: 1×8×9×9 input, 4 groups, 3×3 kernel, dilation 2, stride 2, pad 1.
+        let model = Self.model([
+            Node(name: "conv", opType: "Conv", inputs: ["x", "w", "b"], outputs: ["y"], attributes: [
+                Attribute(name: "group", value: .int(4)), Attribute(name: "strides", value: .ints([2, 2])),
+                Attribute(name: "dilations", value: .ints([2, 2])), Attribute(name: "pads", value: .ints([1, 1, 1, 1])),
+            ]),
+        ], initializers: [try Self.floats("w", [16, 2, 3, 3]), try Self.floats("b", [16])],
+           input: .tensor(.float, [1, 8, 9, 9]), outputs: ["y"])
+        let analysis = try Analyzer.analyze(model)
+        // Output: floor((9 + 2 - 5) / 2) + 1 = 4.
+        #expect(analysis.facts["y"]?.shape == Shape([1, 16, 4, 4]))
+        #expect(analysis.totals.macs == 16 * 16 * 2 * 9)
+        #expect(analysis.totals.flops == 2 * 16 * 16 * 2 * 9 + 16 * 16)
+        #expect(analysis.totals.params == 16 * 2 * 9 + 16)
+    }
+
+    @Test func sameAutoPadKeepsTheSize() throws {
+        let model = Self.model([
+            Node(name: "conv", opType: "Conv", inputs: ["x", "w"], outputs: ["y"],
+                 attributes: [Attribute(name: "auto_pad", value: .string(Array("SAME_UPPER".utf8))),
+                              Attribute(name: "strides", value: .ints([2, 2]))]),
+        ], initializers: [try Self.floats("w", [4, 3, 3, 3])], input: .tensor(.float, [1, 3, 7, 7]), outputs: ["y"])
+        #expect(try Analyzer.analyze(model).facts["y"]?.shape == Shape([1, 4, 4, 4]))
+    }
+
+    @Test func batchedBroadcastMatMulAndEinsum() throws {
+        let model = Self.model([
+            Node(name: "mm", opType: "MatMul", inputs: ["x", "w"], outputs: ["y"]),
+            Node(name: "es", opType: "Einsum", inputs: ["y", "y"], outputs: ["z"],
+                 attributes: [Attribute(name: "equation", value: .string(Array("bij,bkj->bik".utf8)))]),
+        ], initializers: [try Self.floats("w", [1, 5, 6])], input: .tensor(.float, [3, 4, 5]), outputs: ["z"])
+        let analysis = try Analyzer.analyze(model)
+        #expect(analysis.facts["y"]?.shape == Shape([3, 4, 6]))
+        #expect(analysis.nodes[0].macs == 3 * 4 * 6 * 5)
+        #expect(analysis.facts["z"]?.shape == Shape([3, 4, 4]))
+        #expect(analysis.nodes[1].macs == 3 * 4 * 4 * 6)
+    }
+}
