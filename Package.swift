@@ -33,6 +33,10 @@ let package = Package(
             cSettings: [.unsafeFlags(["-O2"])]
         ),
 
+        // Float32 GEMM and im2col micro-kernels for the engine, with
+        // AVX-512, AVX2 and portable variants chosen at run time.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"])]),
+
         // Format-neutral model: types, tensors, graph, mapped files. No C.
         .target(name: "ModelCore"),
 
@@ -42,11 +46,17 @@ let package = Package(
         // Standard architectures (AlexNet, VGG, ResNet, MobileNetV2) as graphs with seeded weights.
         .target(name: "Zoo", dependencies: ["ModelCore"]),
 
+        // The CPU inference engine: plans a graph once, runs it on all cores.
+        .target(name: "Engine", dependencies: ["ModelCore", "CKernels"]),
+
         // Shape inference, per-node costs, grouping and comparison.
         .target(name: "Analysis", dependencies: ["ModelCore"]),
 
+        // Tensor files for run and verify: NumPy .npy and .npz, ONNX TensorProto .pb.
+        .target(name: "TensorFiles", dependencies: ["ModelCore", "ONNXFormat", "CONNX", "CProtobufC", "CZlib"]),
+
         // The public umbrella: Model.load(url) and re-exports.
-        .target(name: "ModelInfo", dependencies: ["ModelCore", "ONNXFormat", "Zoo", "Analysis"]),
+        .target(name: "ModelInfo", dependencies: ["ModelCore", "ONNXFormat", "Zoo", "Analysis", "Engine", "TensorFiles"]),
 
         // The command-line tool: argument parsing and formatting only.
         .executableTarget(
@@ -57,11 +67,17 @@ let package = Package(
             ]
         ),
 
+        // Runs the engine over the ONNX node conformance suite (Tools/conformance).
+        .executableTarget(name: "modelinfo-conformance", dependencies: ["ModelInfo"]),
+
         .target(name: "TestSupport", dependencies: ["ModelInfo"], path: "Tests/TestSupport"),
         .testTarget(name: "ModelCoreTests", dependencies: ["ModelCore", "TestSupport"]),
         .testTarget(name: "ONNXFormatTests", dependencies: ["ONNXFormat", "ModelInfo", "TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "ModelInfo", "TestSupport"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "ModelInfo", "TestSupport"]),
         .testTarget(name: "ZooTests", dependencies: ["Zoo", "ModelInfo", "modelinfo", "TestSupport"]),
+        .testTarget(name: "CKernelsTests", dependencies: ["CKernels"]),
+        .testTarget(name: "TensorFilesTests", dependencies: ["TensorFiles", "ModelInfo", "TestSupport"]),
         .testTarget(name: "ModelInfoCLITests", dependencies: ["modelinfo", "TestSupport"], exclude: ["Snapshots"]),
     ],
     swiftLanguageModes: [.v6]

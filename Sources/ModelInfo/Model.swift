@@ -1,6 +1,7 @@
 @_exported import ModelCore
 @_exported import ONNXFormat
 @_exported import Zoo
+@_exported import TensorFiles
 
 /// The file formats `Model.load` recognises.
 public enum ModelFormat: String, Sendable, Codable {

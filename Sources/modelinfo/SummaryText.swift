@@ -97,6 +97,24 @@ enum Units {
         return value < 0 ? "-" + text : text
     }
 
+    /// Four significant digits, e.g. `0.0001235`, `12.35`, `1.235e+09`.
+    static func significant(_ value: Double) -> String {
+        guard value.isFinite else { return String(value) }
+        if value == 0 { return "0" }
+        let magnitude = abs(value)
+        if magnitude >= 1e6 || magnitude < 1e-4 {
+            var exponent = 0
+            var mantissa = magnitude
+            while mantissa >= 10 { mantissa /= 10; exponent += 1 }
+            while mantissa < 1 { mantissa *= 10; exponent -= 1 }
+            return (value < 0 ? "-" : "") + fixed(mantissa, digits: 3) + "e" + (exponent < 0 ? "-" : "+") + String(abs(exponent))
+        }
+        var digits = 3
+        var scale = magnitude
+        while scale >= 10 && digits > 0 { scale /= 10; digits -= 1 }
+        return fixed(value, digits: digits)
+    }
+
     /// Long names keep their end, which is the most specific part: `…/layer1.0/conv1/Conv`.
     static func shortened(_ text: String, limit: Int) -> String {
         text.count > limit ? "…" + String(text.suffix(limit - 1)) : text

@@ -148,11 +148,15 @@ public struct Loop: OpSchema {
 /// Uncounted: the body is not analysed.
 public struct Scan: OpSchema {
     /// Opset 8: batched inputs and a `sequence_lens` input first.
-    let batched: Bool
-    let stateCount: Int
-    let scanInputCount: Int
-    let inputAxes: [Int]
-    let outputAxes: [Int]
+    public let batched: Bool
+    /// Loop state variables (N).
+    public let stateCount: Int
+    /// Scan inputs (M, `num_scan_inputs`).
+    public let scanInputCount: Int
+    /// The axis each scan input is sliced along, as written.
+    public let inputAxes: [Int]
+    /// The axis each scan output stacks along, as written.
+    public let outputAxes: [Int]
     /// The body's outputs: the states, then the per-iteration scan output elements.
     let bodyOutputs: [ValueFact]
     let outputCount: Int

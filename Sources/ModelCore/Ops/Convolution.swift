@@ -40,7 +40,7 @@ public struct Window: Sendable, Equatable {
     }
 
     /// Output size of each spatial axis for input sizes `spatial`.
-    func outputSpatial(_ spatial: [Dim]) -> [Dim] {
+    public func outputSpatial(_ spatial: [Dim]) -> [Dim] {
         spatial.enumerated().map { i, dim in
             guard let size = dim.value, size < 1 << 40 else {
                 // A symbolic size survives only where the window keeps it: SAME padding with stride 1.
@@ -83,7 +83,8 @@ public struct Conv: OpSchema {
         try reader.expectInputs(2...3)
     }
 
-    func window(weight: Shape?) throws(ModelError) -> Window? {
+    /// The window for a weight of shape `weight` (its kernel size when `kernel_shape` is absent).
+    public func window(weight: Shape?) throws(ModelError) -> Window? {
         let kernel = kernelShape ?? weight?.values.map { Array($0.dropFirst(2)) }
         guard let kernel else { return nil }
         return try Window(kernel: kernel, reader: reader)

@@ -297,7 +297,7 @@ public struct Where: OpSchema {
 /// `Cast` and `CastLike`: a type conversion; not counted as arithmetic.
 public struct Cast: OpSchema {
     /// The target type; for CastLike it comes from the second input.
-    let target: DType?
+    public let target: DType?
 
     public init(node: Node, opset: Int) throws(ModelError) {
         let reader = AttributeReader(node)
@@ -342,7 +342,7 @@ public struct Cast: OpSchema {
 /// Hardmax: one comparison.
 public struct RowOperator: OpSchema {
     public let op: String
-    let axis: Int
+    public let axis: Int
     let reader: AttributeReader
 
     public init(node: Node, opset: Int) throws(ModelError) {

@@ -2,10 +2,14 @@
 public struct Gemm: OpSchema {
     public let transA: Bool
     public let transB: Bool
+    public let alpha: Float
+    public let beta: Float
     let reader: AttributeReader
 
     public init(node: Node, opset: Int) throws(ModelError) {
         reader = AttributeReader(node)
+        alpha = try reader.float("alpha", default: 1)
+        beta = try reader.float("beta", default: 1)
         transA = try reader.int("transA", default: 0) != 0
         transB = try reader.int("transB", default: 0) != 0
         try reader.expectInputs(2...3)

@@ -20,9 +20,11 @@ public enum Normalization {
 /// are statistics, not learned parameters (as torchvision counts).
 public struct BatchNormalization: OpSchema {
     let trainingMode: Bool
+    public let epsilon: Float
 
     public init(node: Node, opset: Int) throws(ModelError) {
         let reader = AttributeReader(node)
+        epsilon = try reader.float("epsilon", default: 1e-5)
         trainingMode = try reader.int("training_mode", default: 0) != 0
         try reader.expectInputs(5...5)
     }
@@ -55,7 +57,7 @@ public struct BatchNormalization: OpSchema {
 public struct StatisticsNormalization: OpSchema {
     public let op: String
     /// LayerNormalization: the first normalised axis.
-    let axis: Int
+    public let axis: Int
     let reader: AttributeReader
 
     public init(node: Node, opset: Int) throws(ModelError) {
@@ -100,7 +102,7 @@ public struct StatisticsNormalization: OpSchema {
 /// Counting rule per element: a square and an add for each of the `size`
 /// neighbours, then scale, add bias, power and divide: 2·size + 4.
 public struct LRN: OpSchema {
-    let size: Int
+    public let size: Int
 
     public init(node: Node, opset: Int) throws(ModelError) {
         let reader = AttributeReader(node)

@@ -50,7 +50,8 @@ public struct Reduce: OpSchema {
     public let noopWithEmptyAxes: Bool
     /// Axes from the attribute, in opsets that take them that way.
     public let axesAttribute: [Int]?
-    let axesFromInput: Bool
+    /// Whether the axes come from input 1 (opset 13 for ReduceSum, 18 for the others).
+    public let axesFromInput: Bool
     let reader: AttributeReader
 
     public init(node: Node, opset: Int) throws(ModelError) {

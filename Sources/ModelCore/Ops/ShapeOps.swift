@@ -582,7 +582,7 @@ public struct Split: OpSchema {
 /// Cost: zero — data movement.
 public struct Slice: OpSchema {
     /// `(starts, ends, axes)` from the attributes of opsets 1–9.
-    let attributes: (starts: [Int], ends: [Int], axes: [Int]?)?
+    public let attributes: (starts: [Int], ends: [Int], axes: [Int]?)?
     let reader: AttributeReader
 
     public init(node: Node, opset: Int) throws(ModelError) {

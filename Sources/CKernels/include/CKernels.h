@@ -1,0 +1,128 @@
+// The CKernels module: float32 GEMM and im2col for the engine's inner loop,
+// with micro-kernels for AVX-512, AVX2 and portable C chosen once at run time.
+//
+// All matrices are row-major float32. Every function is single-threaded and
+// safe to call from several threads at once: scratch memory is per thread.
+#ifndef CKERNELS_H
+#define CKERNELS_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// The kernel variants. `ck_kernel_available` tells which this CPU can run.
+typedef enum ck_kernel {
+    CK_KERNEL_PORTABLE = 0,
+    CK_KERNEL_AVX2 = 1,
+    CK_KERNEL_AVX512 = 2,
+} ck_kernel;
+
+/// Activations fused into `ck_sgemm_bias_act`.
+typedef enum ck_activation {
+    CK_ACTIVATION_NONE = 0,
+    CK_ACTIVATION_RELU = 1,   ///< max(x, 0)
+    CK_ACTIVATION_CLIP = 2,   ///< min(max(x, clip_min), clip_max); Relu6 is clip 0...6
+} ck_activation;
+
+/// C = alpha·op(A)·op(B) + beta·C, where op(X) is X or Xᵀ as transX is 0 or 1.
+///
+/// op(A) is M×K, op(B) is K×N, C is M×N; lda, ldb, ldc are row strides in
+/// elements. When beta is 0, C is only written (it may hold garbage or NaN);
+/// when alpha is 0 or K is 0, A and B are not read.
+///
+/// Splitting one product over threads: give each thread a range of C's
+/// columns (offset B by j0 — or by j0·ldb when transB — and C by j0) or of
+/// C's rows (offset A by i0·lda — or by i0 when transA — and C by i0·ldc).
+/// Start ranges at multiples of `ck_sgemm_column_step()` columns or
+/// `ck_sgemm_row_step()` rows, so that only the last range has a partial
+/// tile. Split columns when each thread gets several column steps
+/// (convolutions with large maps: each thread packs only its part of B);
+/// split rows when N is small (7×7 and 14×14 maps, or N = 1); for a fully
+/// connected layer (M = batch, transB) split columns, so that each thread
+/// reads only its rows of the weights.
+void ck_sgemm(int transA, int transB, size_t M, size_t N, size_t K,
+              float alpha, const float *A, size_t lda,
+              const float *B, size_t ldb,
+              float beta, float *C, size_t ldc);
+
+/// `ck_sgemm` followed, in the same pass over C, by a per-row bias and an
+/// activation: C = act(alpha·op(A)·op(B) + beta·C + bias[i]).
+///
+/// For a convolution, C is [output channels, pixels], so bias is the
+/// per-channel bias. bias may be NULL; clip_min and clip_max are read only
+/// for CK_ACTIVATION_CLIP. NaN passes through every activation unchanged.
+void ck_sgemm_bias_act(int transA, int transB, size_t M, size_t N, size_t K,
+                       float alpha, const float *A, size_t lda,
+                       const float *B, size_t ldb,
+                       float beta, float *C, size_t ldc,
+                       const float *bias, ck_activation activation,
+                       float clip_min, float clip_max);
+
+/// `ck_sgemm_bias_act` run by the named variant, for tests and benchmarks.
+/// The variant must be available (see `ck_kernel_available`).
+void ck_sgemm_with_kernel(ck_kernel kernel,
+                          int transA, int transB, size_t M, size_t N, size_t K,
+                          float alpha, const float *A, size_t lda,
+                          const float *B, size_t ldb,
+                          float beta, float *C, size_t ldc,
+                          const float *bias, ck_activation activation,
+                          float clip_min, float clip_max);
+
+/// The column granularity for splitting C across threads (see `ck_sgemm`):
+/// the register tile's width of the variant in use (48 for AVX-512).
+size_t ck_sgemm_column_step(void);
+
+/// The row granularity for splitting C across threads (see `ck_sgemm`):
+/// the register tile's height of the variant in use (8 for AVX-512).
+size_t ck_sgemm_row_step(void);
+
+/// Writes the Conv input matrix of one NCHW image: columns is
+/// [channels·kernel_h·kernel_w, out_h·out_w], row (c, ky, kx) holding the
+/// input pixel each output pixel sees through that kernel tap, or 0 in the
+/// padding. out_h = (height + pad_top + pad_bottom − dilation_h·(kernel_h−1) − 1)
+/// / stride_h + 1, and out_w likewise; the caller checks that both are
+/// positive and that strides and dilations are at least 1.
+void ck_im2col(const float *image, size_t channels, size_t height, size_t width,
+               size_t kernel_h, size_t kernel_w,
+               size_t pad_top, size_t pad_left, size_t pad_bottom, size_t pad_right,
+               size_t stride_h, size_t stride_w,
+               size_t dilation_h, size_t dilation_w,
+               float *columns);
+
+/// `ck_im2col` for the output rows [out_row_begin, out_row_end) only, with
+/// out_row_end ≤ out_h: columns is
+/// [channels·kernel_h·kernel_w, (out_row_end − out_row_begin)·out_w].
+///
+/// A convolution whose column matrix is larger than L2 (VGG-16's first
+/// layers: up to 115 MB) runs much faster in bands of output rows: each
+/// band's columns, sized to about 1 MB, are written here and read by
+/// `ck_sgemm` while still in cache, into C's columns
+/// [out_row_begin·out_w, out_row_end·out_w) with ldc = out_h·out_w.
+/// (VGG-16 conv1_2 on one AVX-512 core: 64 ms whole, 40 ms in bands of two
+/// rows.) Bands are also a natural unit of work for threads.
+void ck_im2col_rows(const float *image, size_t channels, size_t height, size_t width,
+                    size_t kernel_h, size_t kernel_w,
+                    size_t pad_top, size_t pad_left, size_t pad_bottom, size_t pad_right,
+                    size_t stride_h, size_t stride_w,
+                    size_t dilation_h, size_t dilation_w,
+                    size_t out_row_begin, size_t out_row_end, float *columns);
+
+/// Whether this CPU (and build) can run the variant.
+int ck_kernel_available(ck_kernel kernel);
+
+/// The variant `ck_sgemm` uses: the best available one, unless the
+/// environment variable MODELINFO_KERNELS (portable, avx2 or avx512) names
+/// an available one (other values are ignored). Chosen at first use and
+/// fixed for the process.
+ck_kernel ck_kernel_selected(void);
+
+/// The name of the variant `ck_sgemm` uses: "portable", "avx2" or "avx512".
+const char *ck_kernel_name(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

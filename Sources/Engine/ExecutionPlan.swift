@@ -1,0 +1,148 @@
+import ModelCore
+
+/// A graph prepared for execution: every node's kernel built and checked up
+/// front, values numbered, and each intermediate value released right after
+/// its last consumer has run, so the memory of dead activations is reused.
+public final class ExecutionPlan: Sendable {
+    struct Step: Sendable {
+        let label: String
+        let kernel: any Kernel
+        /// Slot of each input; `nil` for an omitted optional input.
+        let inputs: [Int?]
+        let outputs: [Int?]
+        /// Slots whose last reader is this step.
+        let releases: [Int]
+    }
+
+    let steps: [Step]
+    let slotCount: Int
+    let constants: [(slot: Int, tensor: EngineTensor)]
+    let inputs: [(name: String, slot: Int)]
+    let outputs: [(name: String, slot: Int)]
+    /// Values read from enclosing graphs (subgraphs only).
+    let captured: [(name: String, slot: Int)]
+
+    /// Plans the model's main graph. Throws, naming the node, for any
+    /// operator the engine cannot run — before any work is done.
+    public convenience init(model: Model) throws(ModelError) {
+        var opsets: [String: Int] = [:]
+        for opset in model.opsets { opsets[opset.domain == "ai.onnx" ? "" : opset.domain] = Int(opset.version) }
+        try self.init(graph: model.graph, opsets: opsets, outerScope: [])
+    }
+
+    init(graph: Graph, opsets: [String: Int], outerScope: Set<String>) throws(ModelError) {
+        var slots: [String: Int] = [:]
+        func slot(_ name: String) -> Int {
+            if let existing = slots[name] { return existing }
+            slots[name] = slots.count
+            return slots.count - 1
+        }
+
+        var constants: [(slot: Int, tensor: EngineTensor)] = []
+        var known: [String: EngineTensor] = [:]
+        for tensor in graph.initializers {
+            let value = try EngineTensor(tensor)
+            constants.append((slot(tensor.name), value))
+            known[tensor.name] = value
+        }
+        let initializerNames = Set(graph.initializers.map(\.name))
+        inputs = graph.inputs.filter { !initializerNames.contains($0.name) }.map { ($0.name, slot($0.name)) }
+
+        var scope = outerScope.union(graph.inputs.map(\.name)).union(initializerNames)
+        for node in graph.nodes { scope.formUnion(node.outputs) }
+
+        var steps: [(label: String, kernel: any Kernel, inputs: [Int?], outputs: [Int?])] = []
+        var captured: [String: Int] = [:]
+        for (index, node) in graph.nodes.enumerated() {
+            let label = node.label(index: index)
+            do throws(ModelError) {
+                let opset = opsets[node.domain == "ai.onnx" ? "" : node.domain] ?? 1
+                let key = OpRegistry.key(domain: node.domain, opType: node.opType)
+                guard let schema = try OpRegistry.schema(for: node, opset: opset),
+                      let factory = KernelRegistry.factory(for: key) else {
+                    throw ModelError("the engine has no kernel for operator \(key)")
+                }
+                var subgraphs: [String: ExecutionPlan] = [:]
+                for attribute in node.attributes {
+                    if case .graph(let g) = attribute.value {
+                        subgraphs[attribute.name] = try ExecutionPlan(graph: g, opsets: opsets, outerScope: scope)
+                    }
+                }
+                var nodeConstants: [Int: EngineTensor] = [:]
+                for (i, name) in node.inputs.enumerated() where !name.isEmpty {
+                    if let value = known[name] { nodeConstants[i] = value }
+                }
+                let capturedNames = Set(subgraphs.values.flatMap { $0.captured.map(\.name) }).subtracting(node.inputs).sorted()
+                let kernel = try factory(KernelSetup(node: node, schema: schema, opset: opset, constants: nodeConstants,
+                                                     subgraphs: subgraphs, capturedNames: capturedNames))
+                if node.opType == "Constant", node.domain.isEmpty, let output = node.outputs.first,
+                   case .tensor(let tensor)? = node.attribute("value")?.value {
+                    known[output] = try EngineTensor(tensor)
+                }
+                // Values the subgraphs read from this scope are passed after the node's inputs.
+                let reads = node.inputs.map { $0.isEmpty ? nil : slot($0) } + capturedNames.map { slot($0) }
+                steps.append((label, kernel, reads, node.outputs.map { $0.isEmpty ? nil : slot($0) }))
+            } catch {
+                var located = error
+                located.location = located.location.map { "\(label): \($0)" } ?? label
+                throw located
+            }
+        }
+        for name in outerScope where slots[name] != nil && !scope.subtracting(outerScope).contains(name) {
+            captured[name] = slots[name]
+        }
+        outputs = graph.outputs.map { ($0.name, slot($0.name)) }
+
+        // The last step reading each slot releases it, unless it is a graph output.
+        let kept = Set(outputs.map(\.slot))
+        var lastUse: [Int: Int] = [:]
+        for (i, step) in steps.enumerated() {
+            for case let s? in step.inputs { lastUse[s] = i }
+        }
+        var releases = [[Int]](repeating: [], count: steps.count)
+        for (s, i) in lastUse where !kept.contains(s) { releases[i].append(s) }
+        self.steps = steps.enumerated().map { i, step in
+            Step(label: step.label, kernel: step.kernel, inputs: step.inputs.map { s in s }, outputs: step.outputs, releases: releases[i])
+        }
+        slotCount = slots.count
+        self.constants = constants
+        self.captured = captured.map { ($0.key, $0.value) }
+    }
+
+    /// Names of the inputs a caller must feed.
+    public var inputNames: [String] { inputs.map(\.name) }
+    public var outputNames: [String] { outputs.map(\.name) }
+
+    /// Runs the graph on `feeds`; `outer` supplies values of enclosing graphs to a subgraph.
+    public func run(_ feeds: [String: EngineTensor], context: ExecutionContext,
+                    outer: [String: EngineTensor] = [:]) throws(ModelError) -> [String: EngineTensor] {
+        var values = [EngineTensor?](repeating: nil, count: slotCount)
+        for (slot, tensor) in constants { values[slot] = tensor }
+        for (name, slot) in captured { values[slot] = outer[name] }
+        for (name, slot) in inputs {
+            guard let tensor = feeds[name] else { throw ModelError("no value given for input '\(name)'") }
+            values[slot] = tensor
+        }
+        for step in steps {
+            let arguments = step.inputs.map { slot in slot.flatMap { values[$0] } }
+            let results: [EngineTensor?]
+            do {
+                results = try step.kernel.run(arguments, context)
+            } catch {
+                var located = error
+                located.location = located.location.map { "\(step.label): \($0)" } ?? step.label
+                throw located
+            }
+            for (slot, result) in zip(step.outputs, results) {
+                if let slot { values[slot] = result }
+            }
+            for slot in step.releases { values[slot] = nil }
+        }
+        var result: [String: EngineTensor] = [:]
+        for (name, slot) in outputs {
+            guard let value = values[slot] else { throw ModelError("output '\(name)' was not computed") }
+            result[name] = value
+        }
+        return result
+    }
+}

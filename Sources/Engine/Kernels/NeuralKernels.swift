@@ -1,0 +1,355 @@
+internal import CKernels
+import ModelCore
+
+/// Kernels of the convolutional-network path: Conv, Gemm, MatMul, pooling,
+/// BatchNormalization and the fused-friendly activations, all float32.
+enum NeuralKernels {
+    static let registrations: [String: KernelFactory] = [
+        "Conv": { setup throws(ModelError) in try ConvKernel(setup) },
+        "Gemm": { setup throws(ModelError) in try GemmKernel(setup) },
+        "MatMul": { _ throws(ModelError) in MatMulKernel() },
+        "BatchNormalization": { setup throws(ModelError) in try BatchNormKernel(setup) },
+        "MaxPool": { setup throws(ModelError) in try PoolKernel(setup) },
+        "AveragePool": { setup throws(ModelError) in try PoolKernel(setup) },
+        "GlobalAveragePool": { _ throws(ModelError) in GlobalPoolKernel(average: true) },
+        "GlobalMaxPool": { _ throws(ModelError) in GlobalPoolKernel(average: false) },
+    ]
+}
+
+/// Checks that an input is present and float32.
+func floatInput(_ inputs: [EngineTensor?], _ index: Int, _ what: String) throws(ModelError) -> EngineTensor {
+    guard index < inputs.count, let tensor = inputs[index] else { throw ModelError("\(what) is missing") }
+    guard tensor.dtype == .float else { throw ModelError("\(what) is \(tensor.dtype); this kernel runs float32") }
+    return tensor
+}
+
+/// Convolution as banded im2col + GEMM: bands of output rows are lowered
+/// into a column matrix small enough to stay in cache, and the bands are the
+/// unit of work for the threads.
+struct ConvKernel: Kernel {
+    let schema: Conv
+
+    init(_ setup: KernelSetup) throws(ModelError) {
+        schema = try setup.schema(as: Conv.self)
+    }
+
+    func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
+        let x = try floatInput(inputs, 0, "input X"), w = try floatInput(inputs, 1, "weight W")
+        let bias = inputs.count > 2 ? inputs[2] : nil
+        guard x.shape.count == 4, w.shape.count == 4 else {
+            throw ModelError("the engine runs 2-D convolutions (rank-4 input and weight), got ranks \(x.shape.count) and \(w.shape.count)")
+        }
+        guard let window = try schema.window(weight: Shape(w.shape)) else { throw ModelError("Conv kernel shape unknown") }
+        let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let m = w.shape[0], group = schema.group
+        guard c == w.shape[1] * group, m % group == 0 else {
+            throw ModelError("input has \(c) channels but the weight expects \(w.shape[1]) × \(group) groups")
+        }
+        let spatial = window.outputSpatial([.known(h), .known(wd)])
+        guard let oh = spatial[0].value, let ow = spatial[1].value, oh > 0, ow > 0 else {
+            throw ModelError("convolution output would be empty")
+        }
+        let pads = Self.pads(window, input: [h, wd], output: [oh, ow])
+        let output = try EngineTensor(dtype: .float, shape: [n, m, oh, ow])
+        let cg = c / group, mg = m / group, kk = window.kernel[0] * window.kernel[1]
+        let k = cg * kk
+        var biasPointer: UnsafePointer<Float>?
+        if let bias {
+            guard bias.dtype == .float, bias.count == m else { throw ModelError("bias must be \(m) float32 values") }
+            biasPointer = UnsafePointer(bias.floats.baseAddress!)
+        }
+        let pointwise = kk == 1 && window.strides == [1, 1] && pads == [0, 0, 0, 0]
+        // Bands of output rows sized so that a band's columns stay near 1 MB.
+        let rowsPerBand = pointwise ? oh : max(1, min(oh, (256 * 1024) / max(1, k * ow)))
+        let bands = (oh + rowsPerBand - 1) / rowsPerBand
+        let xBase = x.floats.baseAddress!, wBase = w.floats.baseAddress!, yBase = output.floats.baseAddress!
+        let work = n * group * bands
+        context.parallel(min(context.threads, work)) { worker in
+            let columns = UnsafeMutablePointer<Float>.allocate(capacity: pointwise ? 1 : k * rowsPerBand * ow)
+            defer { columns.deallocate() }
+            var item = worker
+            while item < work {
+                let band = item % bands, g = (item / bands) % group, image = item / (bands * group)
+                let rowBegin = band * rowsPerBand, rowEnd = min(oh, rowBegin + rowsPerBand)
+                let pixels = (rowEnd - rowBegin) * ow
+                let source = xBase + (image * c + g * cg) * h * wd
+                let target = yBase + (image * m + g * mg) * oh * ow + rowBegin * ow
+                let b: UnsafePointer<Float>
+                if pointwise {
+                    b = UnsafePointer(source + rowBegin * ow)
+                } else {
+                    ck_im2col_rows(source, cg, h, wd, window.kernel[0], window.kernel[1], pads[0], pads[1], pads[2], pads[3],
+                                   window.strides[0], window.strides[1], window.dilations[0], window.dilations[1],
+                                   rowBegin, rowEnd, columns)
+                    b = UnsafePointer(columns)
+                }
+                ck_sgemm_bias_act(0, 0, mg, pixels, k, 1, wBase + g * mg * k, k, b, pointwise ? h * wd : pixels,
+                                  0, target, oh * ow, biasPointer.map { $0 + g * mg }, CK_ACTIVATION_NONE, 0, 0)
+                item += context.threads
+            }
+        }
+        return [output]
+    }
+
+    /// Explicit begin/end pads (top, left, bottom, right), resolving auto_pad.
+    static func pads(_ window: Window, input: [Int], output: [Int]) -> [Int] {
+        switch window.autoPad {
+        case .notSet: return [window.pads[0], window.pads[1], window.pads[2], window.pads[3]]
+        case .valid: return [0, 0, 0, 0]
+        case .sameUpper, .sameLower:
+            var begin = [0, 0], end = [0, 0]
+            for i in 0..<2 {
+                let extent = (window.kernel[i] - 1) * window.dilations[i] + 1
+                let total = max(0, (output[i] - 1) * window.strides[i] + extent - input[i])
+                let small = total / 2
+                begin[i] = window.autoPad == .sameUpper ? small : total - small
+                end[i] = total - begin[i]
+            }
+            return [begin[0], begin[1], end[0], end[1]]
+        }
+    }
+}
+
+/// Gemm: Y = alpha·op(A)·op(B) + beta·C, C broadcast to [M, N].
+struct GemmKernel: Kernel {
+    let schema: Gemm
+
+    init(_ setup: KernelSetup) throws(ModelError) {
+        schema = try setup.schema(as: Gemm.self)
+    }
+
+    func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
+        let a = try floatInput(inputs, 0, "input A"), b = try floatInput(inputs, 1, "input B")
+        guard a.shape.count == 2, b.shape.count == 2 else { throw ModelError("Gemm needs 2-D inputs") }
+        let m = schema.transA ? a.shape[1] : a.shape[0], k = schema.transA ? a.shape[0] : a.shape[1]
+        let n = schema.transB ? b.shape[0] : b.shape[1]
+        guard k == (schema.transB ? b.shape[1] : b.shape[0]) else { throw ModelError("Gemm inner dimensions differ") }
+        let output = try EngineTensor(dtype: .float, shape: [m, n])
+        var beta: Float = 0
+        if inputs.count > 2, let c = inputs[2] {
+            guard c.dtype == .float else { throw ModelError("C must be float32") }
+            try broadcastInto(output, from: c)
+            beta = schema.beta
+        }
+        let (aBase, bBase, yBase) = (a.floats.baseAddress!, b.floats.baseAddress!, output.floats.baseAddress!)
+        let (alpha, transA, transB) = (schema.alpha, schema.transA, schema.transB)
+        let lda = a.shape[1], ldb = b.shape[1]
+        // Rows of Y for tall products, columns for wide ones (a batch-1 classifier is one row).
+        if m >= 2 * context.threads {
+            context.parallelRanges(m, grain: 16) { rows in
+                let aRows = transA ? aBase + rows.lowerBound : aBase + rows.lowerBound * lda
+                ck_sgemm(transA ? 1 : 0, transB ? 1 : 0, rows.count, n, k, alpha, aRows, lda, bBase, ldb, beta,
+                         yBase + rows.lowerBound * n, n)
+            }
+        } else {
+            context.parallelRanges(n, grain: 64) { columns in
+                let bColumns = transB ? bBase + columns.lowerBound * ldb : bBase + columns.lowerBound
+                ck_sgemm(transA ? 1 : 0, transB ? 1 : 0, m, columns.count, k, alpha, aBase, lda, bColumns, ldb, beta,
+                         yBase + columns.lowerBound, n)
+            }
+        }
+        return [output]
+    }
+}
+
+/// MatMul with NumPy semantics: 1-D operands promoted, batch dimensions broadcast.
+struct MatMulKernel: Kernel {
+    func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
+        let a = try floatInput(inputs, 0, "input A"), b = try floatInput(inputs, 1, "input B")
+        guard !a.shape.isEmpty, !b.shape.isEmpty else { throw ModelError("MatMul inputs must have rank 1 or more") }
+        let left = a.shape.count == 1 ? [1] + a.shape : a.shape
+        let right = b.shape.count == 1 ? b.shape + [1] : b.shape
+        let m = left[left.count - 2], k = left[left.count - 1], n = right[right.count - 1]
+        guard k == right[right.count - 2] else { throw ModelError("MatMul inner dimensions \(k) and \(right[right.count - 2]) differ") }
+        let batchA = Array(left.dropLast(2)), batchB = Array(right.dropLast(2))
+        let batch = try broadcastShape(batchA, batchB)
+        var shape = batch
+        if a.shape.count > 1 { shape.append(m) }
+        if b.shape.count > 1 { shape.append(n) }
+        let output = try EngineTensor(dtype: .float, shape: shape)
+        let count = batch.reduce(1, *)
+        let indexA = BroadcastOffsets(from: batchA, to: batch), indexB = BroadcastOffsets(from: batchB, to: batch)
+        let (aBase, bBase, yBase) = (a.floats.baseAddress!, b.floats.baseAddress!, output.floats.baseAddress!)
+        context.parallel(min(context.threads, max(count, 1))) { worker in
+            var item = worker
+            while item < count {
+                ck_sgemm(0, 0, m, n, k, 1, aBase + indexA.offset(item) * m * k, k, bBase + indexB.offset(item) * k * n, n,
+                         0, yBase + item * m * n, n)
+                item += context.threads
+            }
+        }
+        return [output]
+    }
+}
+
+/// BatchNormalization in inference form, y = a·x + b per channel.
+struct BatchNormKernel: Kernel {
+    let epsilon: Float
+
+    init(_ setup: KernelSetup) throws(ModelError) {
+        epsilon = try setup.schema(as: BatchNormalization.self).epsilon
+    }
+
+    func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
+        let x = try floatInput(inputs, 0, "input X")
+        guard x.shape.count >= 2 else { throw ModelError("BatchNormalization needs rank ≥ 2") }
+        let c = x.shape[1]
+        var parameters: [UnsafeMutableBufferPointer<Float>] = []
+        for (i, name) in ["scale", "bias", "mean", "var"].enumerated() {
+            let p = try floatInput(inputs, i + 1, name)
+            guard p.count == c else { throw ModelError("\(name) has \(p.count) values for \(c) channels") }
+            parameters.append(p.floats)
+        }
+        var a = [Float](repeating: 0, count: c), b = [Float](repeating: 0, count: c)
+        for i in 0..<c {
+            a[i] = parameters[0][i] / (parameters[3][i] + epsilon).squareRoot()
+            b[i] = parameters[1][i] - parameters[2][i] * a[i]
+        }
+        let output = try EngineTensor(dtype: .float, shape: x.shape)
+        let inner = x.shape.dropFirst(2).reduce(1, *), planes = x.count / max(inner, 1)
+        let (source, target) = (x.floats.baseAddress!, output.floats.baseAddress!)
+        a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                context.parallelRanges(planes, grain: 8) { range in
+                    for plane in range {
+                        let channel = plane % c, scale = a[channel], shift = b[channel]
+                        let from = source + plane * inner, to = target + plane * inner
+                        for i in 0..<inner { to[i] = scale * from[i] + shift }
+                    }
+                }
+            }
+        }
+        return [output]
+    }
+}
+
+/// MaxPool and AveragePool over 2-D windows.
+struct PoolKernel: Kernel {
+    let schema: WindowPool
+    let countPadding: Bool
+
+    init(_ setup: KernelSetup) throws(ModelError) {
+        schema = try setup.schema(as: WindowPool.self)
+        countPadding = (try? AttributeReader(setup.node).int("count_include_pad", default: 0)) ?? 0 != 0
+    }
+
+    func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
+        let x = try floatInput(inputs, 0, "input X")
+        let window = schema.window
+        guard x.shape.count == 4, window.kernel.count == 2 else { throw ModelError("the engine pools 2-D images (rank-4 input)") }
+        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let spatial = window.outputSpatial([.known(h), .known(w)])
+        guard let oh = spatial[0].value, let ow = spatial[1].value else { throw ModelError("pooling output size unknown") }
+        let pads = ConvKernel.pads(window, input: [h, w], output: [oh, ow])
+        let output = try EngineTensor(dtype: .float, shape: [n, c, oh, ow])
+        let (source, target) = (x.floats.baseAddress!, output.floats.baseAddress!)
+        let isMax = schema.op == "MaxPool"
+        let (kh, kw, sh, sw, dh, dw) = (window.kernel[0], window.kernel[1], window.strides[0], window.strides[1],
+                                        window.dilations[0], window.dilations[1])
+        let countPadding = self.countPadding
+        context.parallelRanges(n * c, grain: 4) { planes in
+            for plane in planes {
+                let from = source + plane * h * w, to = target + plane * oh * ow
+                for oy in 0..<oh {
+                    for ox in 0..<ow {
+                        var best = -Float.infinity, sum: Float = 0, used = 0, padded = 0
+                        for ky in 0..<kh {
+                            let iy = oy * sh - pads[0] + ky * dh
+                            for kx in 0..<kw {
+                                let ix = ox * sw - pads[1] + kx * dw
+                                // Taps in the end padding beyond the padded extent do not count.
+                                guard iy < h + pads[2], ix < w + pads[3] else { continue }
+                                padded += 1
+                                guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
+                                let v = from[iy * w + ix]
+                                if v > best || v.isNaN { best = v }
+                                sum += v
+                                used += 1
+                            }
+                        }
+                        to[oy * ow + ox] = isMax ? best : sum / Float(max(1, countPadding ? padded : used))
+                    }
+                }
+            }
+        }
+        return [output]
+    }
+}
+
+/// GlobalAveragePool and GlobalMaxPool over all spatial axes.
+struct GlobalPoolKernel: Kernel {
+    let average: Bool
+
+    func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
+        let x = try floatInput(inputs, 0, "input X")
+        guard x.shape.count >= 3 else { throw ModelError("global pooling needs rank ≥ 3") }
+        let planes = x.shape[0] * x.shape[1], inner = x.count / max(planes, 1)
+        let output = try EngineTensor(dtype: .float, shape: Array(x.shape.prefix(2)) + Array(repeating: 1, count: x.shape.count - 2))
+        let (source, target) = (x.floats.baseAddress!, output.floats.baseAddress!)
+        for plane in 0..<planes {
+            let from = source + plane * inner
+            if average {
+                var sum: Float = 0
+                for i in 0..<inner { sum += from[i] }
+                target[plane] = sum / Float(max(inner, 1))
+            } else {
+                var best = -Float.infinity
+                for i in 0..<inner where from[i] > best || from[i].isNaN { best = from[i] }
+                target[plane] = best
+            }
+        }
+        return [output]
+    }
+}
+
+/// NumPy broadcasting of two shapes.
+func broadcastShape(_ a: [Int], _ b: [Int]) throws(ModelError) -> [Int] {
+    let rank = max(a.count, b.count)
+    let x = Array(repeating: 1, count: rank - a.count) + a, y = Array(repeating: 1, count: rank - b.count) + b
+    var result: [Int] = []
+    for (p, q) in zip(x, y) {
+        guard p == q || p == 1 || q == 1 else { throw ModelError("cannot broadcast shapes \(a) and \(b)") }
+        result.append(p == 1 ? q : p)
+    }
+    return result
+}
+
+/// Maps a flat index of a broadcast shape to the flat index of one operand.
+struct BroadcastOffsets {
+    let outerStrides: [Int]
+    let operandStrides: [Int]
+
+    init(from operand: [Int], to shape: [Int]) {
+        let padded = Array(repeating: 1, count: shape.count - operand.count) + operand
+        var outer = [Int](repeating: 1, count: shape.count), strides = [Int](repeating: 0, count: shape.count)
+        var o = 1, s = 1
+        for axis in stride(from: shape.count - 1, through: 0, by: -1) {
+            outer[axis] = o
+            strides[axis] = padded[axis] == 1 ? 0 : s
+            o *= shape[axis]
+            s *= padded[axis]
+        }
+        outerStrides = outer
+        operandStrides = strides
+    }
+
+    func offset(_ index: Int) -> Int {
+        var remaining = index, result = 0
+        for axis in outerStrides.indices {
+            let coordinate = remaining / outerStrides[axis]
+            remaining -= coordinate * outerStrides[axis]
+            result += coordinate * operandStrides[axis]
+        }
+        return result
+    }
+}
+
+/// Fills `target` (float32) with `source` broadcast to its shape.
+func broadcastInto(_ target: EngineTensor, from source: EngineTensor) throws(ModelError) {
+    guard try broadcastShape(source.shape, target.shape) == target.shape else {
+        throw ModelError("shape \(source.shape) does not broadcast to \(target.shape)")
+    }
+    let index = BroadcastOffsets(from: source.shape, to: target.shape)
+    let (from, to) = (source.floats, target.floats)
+    for i in 0..<target.count { to[i] = from[index.offset(i)] }
+}
