@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
 import ModelCore
 
 /// Memory holding a tensor's elements: allocated by the engine, or a
@@ -12,25 +13,25 @@ public final class TensorBuffer: @unchecked Sendable {
     /// Keeps the mapped file (or other owner) alive for a view; `nil` when the engine owns the memory.
     private let owner: (any ByteOwner)?
 
-    /// Large blocks come straight from the system and go back to it when the
-    /// tensor dies. (glibc's malloc raises its own mmap threshold to the
-    /// largest block freed so far, after which freed activations stay in the
-    /// heap and peak memory grows past the live activations.)
+    /// Large blocks come from `BlockPool`: mapped from the system, and reused
+    /// for later activations once their tensor dies. (glibc's malloc raises
+    /// its mmap threshold to the largest block freed so far, after which
+    /// freed activations stay in its heap, and fresh mappings on every run
+    /// would page-fault on every activation.)
     static let systemBlockSize = 256 * 1024
 
-    private let fromSystem: Bool
+    private let pooledCapacity: Int?
 
     /// Uninitialised memory for `byteCount` bytes, 64-byte aligned.
     public init(byteCount: Int) {
         self.byteCount = byteCount
         owner = nil
-        if byteCount >= Self.systemBlockSize,
-           let block = mmap(nil, byteCount, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), block != MAP_FAILED {
-            base = block
-            fromSystem = true
+        if byteCount >= Self.systemBlockSize, let block = BlockPool.shared.take(byteCount) {
+            base = block.base
+            pooledCapacity = block.capacity
         } else {
             base = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: 64)
-            fromSystem = false
+            pooledCapacity = nil
         }
     }
 
@@ -45,12 +46,59 @@ public final class TensorBuffer: @unchecked Sendable {
         base = UnsafeMutableRawPointer(mutating: region.withUnsafeBytes { $0.baseAddress } ?? UnsafeRawPointer(bitPattern: 64)!)
         byteCount = region.count
         owner = region.owner
-        fromSystem = false
+        pooledCapacity = nil
     }
 
     deinit {
         if owner != nil { return }
-        if fromSystem { munmap(base, byteCount) } else { base.deallocate() }
+        if let pooledCapacity { BlockPool.shared.give(base, capacity: pooledCapacity) } else { base.deallocate() }
+    }
+}
+
+/// Large blocks for activations, reused best-fit: a request takes the
+/// smallest free block that holds it, so the blocks of a model's widest
+/// layers serve all the narrower ones and memory stays near the largest set
+/// of simultaneously live activations.
+final class BlockPool: @unchecked Sendable {
+    static let shared = BlockPool()
+
+    /// Free blocks kept for reuse, at most `retainLimit` bytes; beyond it blocks go back to the system.
+    private var free: [(base: UnsafeMutableRawPointer, capacity: Int)] = []
+    private var retained = 0
+    private let retainLimit = 1 << 30
+    private let lock = NSLock()
+
+    /// A block of at least `size` bytes.
+    func take(_ size: Int) -> (base: UnsafeMutableRawPointer, capacity: Int)? {
+        lock.lock()
+        var best: Int?
+        for (i, block) in free.enumerated() where block.capacity >= size {
+            if best.map({ block.capacity < free[$0].capacity }) ?? true { best = i }
+        }
+        if let best {
+            let block = free.remove(at: best)
+            retained -= block.capacity
+            lock.unlock()
+            return block
+        }
+        lock.unlock()
+        guard let mapped = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), mapped != MAP_FAILED else {
+            return nil
+        }
+        return (mapped, size)
+    }
+
+    /// Returns a block taken from this pool.
+    func give(_ base: UnsafeMutableRawPointer, capacity: Int) {
+        lock.lock()
+        if retained + capacity <= retainLimit {
+            free.append((base, capacity))
+            retained += capacity
+            lock.unlock()
+        } else {
+            lock.unlock()
+            munmap(base, capacity)
+        }
     }
 }
 

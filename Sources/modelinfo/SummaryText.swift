@@ -42,15 +42,8 @@ enum SummaryText {
     }
 
     private static func shapeText(_ value: ModelSummary.Value) -> String {
-        guard let shape = value.shape else { return value.dtype == "sequence" || value.dtype == "map" ? value.type : "rank unknown" }
-        if shape.isEmpty { return "scalar" }
-        return shape.map { dim in
-            switch dim {
-            case .known(let v): return String(v)
-            case .symbol(let s): return s
-            case .unknown: return "?"
-            }
-        }.joined(separator: "×")
+        guard value.shape != nil else { return value.dtype == "sequence" || value.dtype == "map" ? value.type : "rank unknown" }
+        return ReportText.shapeText(value.shape)
     }
 
     /// Two-space-indented columns, padded to the widest cell.

@@ -63,11 +63,13 @@ enum ControlFlowKernels {
     /// Slice `index` of `tensor` along `axis`, without that axis.
     static func slice(_ tensor: EngineTensor, axis: Int, index: Int, context: ExecutionContext) throws(ModelError) -> EngineTensor {
         let strides = ShapeKernels.strides(tensor.shape)
-        var tables = tensor.shape.indices.map { ShapeKernels.wholeAxis(tensor.shape[$0], stride: strides[$0]) }
-        tables[axis] = [index * strides[axis]]
+        var dims = tensor.shape
+        dims[axis] = 1
         var shape = tensor.shape
         shape.remove(at: axis)
-        return try ShapeKernels.tableCopy(tensor, tables, shape: shape, context: context)
+        return try ShapeKernels.tableCopy(tensor, dims: dims, shape: shape, context: context) { k in
+            k == axis ? [index * strides[axis]] : ShapeKernels.wholeAxis(dims[k], stride: strides[k])
+        }
     }
 
     /// An empty stack of a subgraph output that never ran, shaped from its declared type where known.

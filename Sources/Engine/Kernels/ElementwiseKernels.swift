@@ -397,6 +397,11 @@ enum ElementTypes {
         }
     }
 
+    /// Whether `visit` accepts `dtype` as a number (bool aside).
+    static func isNumber(_ dtype: DType) -> Bool {
+        [.float, .double, .float16, .bfloat16, .int8, .int16, .int32, .int64, .uint8, .uint16, .uint32, .uint64].contains(dtype)
+    }
+
     /// The error for an element type an operator is not run on (the conformance runner counts it as unsupported).
     static func unsupported(_ op: String, _ dtype: DType, _ kinds: String) -> ModelError {
         ModelError("the engine runs \(op) on \(kinds) tensors, not \(dtype)")
@@ -422,6 +427,13 @@ func requireSameType(_ tensors: [EngineTensor], _ op: String) throws(ModelError)
     for t in tensors.dropFirst() where t.dtype != first.dtype {
         throw ModelError("\(op) inputs must share one element type, got \(first.dtype) and \(t.dtype)")
     }
+}
+
+/// The number of elements of `dims`, part of an existing tensor's shape.
+/// Only a shape with a zero elsewhere can make the product overflow; it has
+/// no elements, so 0 is the safe answer then.
+func elementCount(_ dims: some Collection<Int>) -> Int {
+    Shape.product(Array(dims)) ?? 0
 }
 
 /// A bool tensor of `shape` with every element true.
@@ -454,8 +466,9 @@ struct BroadcastWalk {
             }
             if shape[axis] == 1 { continue }
             // Merge with the axis inside this one when every operand continues contiguously.
+            // (Wrapping: only a shape without elements can overflow, and it is never walked.)
             if let inner = dims.last, let innerStep = strides.last, step == innerStep &* inner {
-                dims[dims.count - 1] = inner * shape[axis]
+                dims[dims.count - 1] = inner &* shape[axis]
             } else {
                 dims.append(shape[axis])
                 strides.append(step)
@@ -472,24 +485,44 @@ struct BroadcastWalk {
     /// covering `range` of the result: `length` result elements from `start`,
     /// whose operands begin at `offsets`.
     func forEachRun(_ range: Range<Int>, _ body: (Int, SIMD4<Int>, Int) -> Void) {
-        guard !range.isEmpty else { return }
-        let rank = dims.count, inner = dims[rank - 1]
-        var coordinates = [Int](repeating: 0, count: rank)
+        var cursor = Cursor(self, range)
+        while let run = cursor.next() { body(run.start, run.offsets, run.length) }
+    }
+
+    /// The runs of a range of the result, one after another. Hot loops iterate
+    /// a cursor rather than pass a closure to `forEachRun`, so that the element
+    /// function they call is inlined instead of called through a nested closure.
+    struct Cursor {
+        let walk: BroadcastWalk
+        let end: Int
+        var position: Int
+        var coordinates: [Int]
         var offsets = SIMD4<Int>(repeating: 0)
-        var remaining = range.lowerBound
-        for axis in (0..<rank).reversed() {
-            coordinates[axis] = remaining % dims[axis]
-            remaining /= dims[axis]
-            offsets &+= strides[axis] &* coordinates[axis]
+
+        init(_ walk: BroadcastWalk, _ range: Range<Int>) {
+            self.walk = walk
+            end = range.upperBound
+            position = range.lowerBound
+            coordinates = [Int](repeating: 0, count: walk.dims.count)
+            guard !range.isEmpty else { return }
+            var remaining = range.lowerBound
+            for axis in walk.dims.indices.reversed() {
+                coordinates[axis] = remaining % walk.dims[axis]
+                remaining /= walk.dims[axis]
+                offsets &+= walk.strides[axis] &* coordinates[axis]
+            }
         }
-        var position = range.lowerBound
-        while position < range.upperBound {
-            let length = min(inner - coordinates[rank - 1], range.upperBound - position)
-            body(position, offsets, length)
-            position += length
-            offsets &-= strides[rank - 1] &* coordinates[rank - 1]
-            coordinates[rank - 1] = 0
-            var axis = rank - 2
+
+        /// The next run, or nil at the end of the range.
+        mutating func next() -> (start: Int, offsets: SIMD4<Int>, length: Int)? {
+            guard position < end else { return nil }
+            let (dims, strides) = (walk.dims, walk.strides)
+            let last = dims.count - 1
+            let run = (start: position, offsets: offsets, length: min(dims[last] - coordinates[last], end - position))
+            position += run.length
+            offsets &-= strides[last] &* coordinates[last]
+            coordinates[last] = 0
+            var axis = last - 1
             while axis >= 0 {
                 coordinates[axis] += 1
                 offsets &+= strides[axis]
@@ -498,6 +531,7 @@ struct BroadcastWalk {
                 coordinates[axis] = 0
                 axis -= 1
             }
+            return run
         }
     }
 }
@@ -525,8 +559,9 @@ func mapBinary<A, B, R>(_ a: EngineTensor, _ b: EngineTensor, _ output: EngineTe
     let walk = BroadcastWalk(shape: output.shape, operands: [a.shape, b.shape])
     let step = walk.innerStrides
     context.parallelRanges(output.count, grain: elementwiseGrain) { range in
-        walk.forEachRun(range) { start, offsets, length in
-            let (xs, ys, zs) = (x + offsets[0], y + offsets[1], z + start)
+        var cursor = BroadcastWalk.Cursor(walk, range)
+        while let run = cursor.next() {
+            let (xs, ys, zs, length) = (x + run.offsets[0], y + run.offsets[1], z + run.start, run.length)
             switch (step[0], step[1]) {
             case (1, 1): for j in 0..<length { zs[j] = f(xs[j], ys[j]) }
             case (1, 0): let v = ys[0]; for j in 0..<length { zs[j] = f(xs[j], v) }
@@ -708,7 +743,8 @@ struct RealUnaryKernel: Kernel {
 
         func visit<T: RealElement>(_ type: T.Type) throws(ModelError) -> EngineTensor {
             let output = try EngineTensor(dtype: x.dtype, shape: x.shape)
-            let (from, to) = (UnsafePointer(x.elements(T.self).baseAddress!), output.elements(T.self).baseAddress!)
+            let from = UnsafePointer(x.buffer.base.assumingMemoryBound(to: T.self))
+            let to = output.buffer.base.assumingMemoryBound(to: T.self)
             let function = self.function
             context.parallelRanges(x.count, grain: elementwiseGrain / 8) { range in function.apply(from, to, range) }
             return output
@@ -1350,7 +1386,7 @@ struct CastKernel: Kernel {
         var dtype = target
         if dtype == nil { dtype = try requiredInput(inputs, 1, "target_type").dtype }
         guard let dtype else { throw ModelError("Cast has no target type") }
-        return [try castTensor(x, to: dtype, saturate: saturate, roundMode: roundMode)]
+        return [try castTensor(x, to: dtype, saturate: saturate, roundMode: roundMode, context: context)]
     }
 }
 
@@ -1360,9 +1396,14 @@ enum ExponentRounding: String, Sendable {
 }
 
 /// `x` converted to `dtype` as ONNX Cast defines it.
-func castTensor(_ x: EngineTensor, to dtype: DType, saturate: Bool = true,
-                roundMode: ExponentRounding = .up) throws(ModelError) -> EngineTensor {
+func castTensor(_ x: EngineTensor, to dtype: DType, saturate: Bool = true, roundMode: ExponentRounding = .up,
+                context: ExecutionContext = ExecutionContext(threads: 1)) throws(ModelError) -> EngineTensor {
     if x.dtype == dtype { return x }
+    if ElementTypes.isNumber(x.dtype) && ElementTypes.isNumber(dtype) {
+        let output = try EngineTensor(dtype: dtype, shape: x.shape)
+        try ElementTypes.visit(x.dtype, NumericCastSource(x: x, output: output, context: context), "Cast")
+        return output
+    }
     let read = try castReader(x)
     if dtype == .string {
         var strings: [[UInt8]] = []
@@ -1373,6 +1414,26 @@ func castTensor(_ x: EngineTensor, to dtype: DType, saturate: Bool = true,
     let output = try EngineTensor(dtype: dtype, shape: x.shape)
     try castWriter(output, saturate: saturate, roundMode: roundMode)(read, x.count)
     return output
+}
+
+/// Chooses the source type of a cast between two numeric types.
+struct NumericCastSource: NumberVisitor {
+    let x: EngineTensor, output: EngineTensor
+    let context: ExecutionContext
+
+    func visit<Source: Number>(_ type: Source.Type) throws(ModelError) {
+        try ElementTypes.visit(output.dtype, NumericCast<Source>(x: x, output: output, context: context), "Cast")
+    }
+}
+
+/// A cast between two numeric types: one specialised loop per pair, with no per-element dispatch.
+struct NumericCast<Source: Number>: NumberVisitor {
+    let x: EngineTensor, output: EngineTensor
+    let context: ExecutionContext
+
+    func visit<Target: Number>(_ type: Target.Type) throws(ModelError) {
+        mapUnary(x, output, context) { (v: Source) -> Target in Target(cast: v.castValue) }
+    }
 }
 
 /// Reads element i of `x` as a Cast value.
@@ -1737,9 +1798,9 @@ struct SoftmaxKernel: Kernel {
         let rank = x.shape.count
         let a = axis < 0 ? axis + rank : axis
         guard a >= 0, a < Swift.max(rank, 1) else { throw ModelError("axis \(axis) is out of range for rank \(rank)") }
-        let outer = x.shape.prefix(a).reduce(1, *)
-        let length = flattenFromAxis ? x.shape.dropFirst(a).reduce(1, *) : (rank == 0 ? 1 : x.shape[a])
-        let inner = flattenFromAxis ? 1 : x.shape.dropFirst(a + 1).reduce(1, *)
+        let outer = elementCount(x.shape.prefix(a))
+        let length = flattenFromAxis ? elementCount(x.shape.dropFirst(a)) : (rank == 0 ? 1 : x.shape[a])
+        let inner = flattenFromAxis ? 1 : elementCount(x.shape.dropFirst(a + 1))
         let apply = Apply(operation: operation, x: x, outer: outer, length: length, inner: inner, context: context)
         return [try ElementTypes.visit(x.dtype, apply, op)]
     }

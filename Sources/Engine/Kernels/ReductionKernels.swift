@@ -44,9 +44,9 @@ struct AxisSplit {
     let outer: Int, length: Int, inner: Int
 
     init(_ shape: [Int], axis: Int) {
-        outer = shape.prefix(axis).reduce(1, *)
+        outer = elementCount(shape.prefix(axis))
         length = shape[axis]
-        inner = shape.dropFirst(axis + 1).reduce(1, *)
+        inner = elementCount(shape.dropFirst(axis + 1))
     }
 
     /// The flat index of element `j` along the axis in line `line` (of `outer × inner` lines).
@@ -69,9 +69,9 @@ struct ReductionLayout {
     init(shape: [Int], axes: Set<Int>) {
         input = shape
         kept = shape.enumerated().map { axes.contains($0.offset) ? 1 : $0.element }
-        inputCount = shape.reduce(1, *)
-        outputCount = kept.reduce(1, *)
-        reducedCount = shape.enumerated().filter { axes.contains($0.offset) }.map(\.element).reduce(1, *)
+        inputCount = elementCount(shape)
+        outputCount = elementCount(kept)
+        reducedCount = elementCount(shape.enumerated().filter { axes.contains($0.offset) }.map(\.element))
         let lastKept = shape.indices.last { !axes.contains($0) && shape[$0] != 1 } ?? -1
         let firstReduced = shape.indices.first { axes.contains($0) && shape[$0] != 1 } ?? shape.count
         contiguous = lastKept < firstReduced
@@ -368,10 +368,13 @@ struct TopKKernel: Kernel {
             let largest = self.largest
             for line in 0..<(split.outer * split.inner) {
                 for j in order.indices { order[j] = j }
+                // A total order even with NaN (which ranks above every number), so the sort stays well defined.
                 order.sort { p, q in
                     let (u, v) = (from[split.index(line: line, p)], from[split.index(line: line, q)])
-                    if u == v { return p < q }
-                    return largest ? u > v : u < v
+                    let (uNaN, vNaN) = (u != u, v != v)
+                    if u == v || (uNaN && vNaN) { return p < q }
+                    let below = vNaN || (!uNaN && u < v)
+                    return largest ? !below : below
                 }
                 for j in 0..<k {
                     let target = (line / split.inner) * k * split.inner + line % split.inner + j * split.inner
@@ -438,7 +441,7 @@ func normalize<T: RealElement>(_ x: EngineTensor, _ type: T.Type, _ layout: Redu
         guard operand.tensor.dtype == x.dtype else {
             throw ModelError("\(name) must be \(x.dtype) like the input, got \(operand.tensor.dtype)")
         }
-        guard (try? broadcastShape(operand.shape, x.shape)) == x.shape, operand.shape.reduce(1, *) == operand.tensor.count else {
+        guard (try? broadcastShape(operand.shape, x.shape)) == x.shape, elementCount(operand.shape) == operand.tensor.count else {
             throw ModelError("\(name) of shape \(operand.tensor.shape) does not broadcast to the input shape \(x.shape)")
         }
     }
@@ -570,7 +573,7 @@ struct GroupNormKernel: Kernel {
 
         func visit<T: RealElement>(_ type: T.Type) throws(ModelError) -> EngineTensor {
             let (n, c) = (x.shape[0], x.shape[1])
-            let spatial = x.shape.dropFirst(2).reduce(1, *)
+            let spatial = elementCount(x.shape.dropFirst(2))
             // [N, G, C/G, spatial]: statistics over the last two axes.
             let grouped = x.reshaped([n, groups, c / groups, spatial])
             let layout = ReductionLayout(shape: grouped.shape, axes: [2, 3])
@@ -597,7 +600,7 @@ struct GroupNormKernel: Kernel {
     }
 }
 
-/// LpNormalization: x / ‖x‖_p along one axis, p being 1 or 2 (a zero norm gives NaN or ±∞, as in NumPy).
+/// LpNormalization: x / ‖x‖_p along one axis, p being 1 or 2; where the norm is zero the output is zero, as ONNX defines.
 struct LpNormKernel: Kernel {
     let axis: Int
     let p: Int
@@ -627,7 +630,7 @@ struct LpNormKernel: Kernel {
             }
             let output = try EngineTensor(dtype: x.dtype, shape: x.shape)
             let to = output.elements(T.self)
-            layout.forEachPair(context) { o, i in to[i] = T(nearest: from[i].doubleValue / norms[o]) }
+            layout.forEachPair(context) { o, i in to[i] = norms[o] == 0 ? T.zero : T(nearest: from[i].doubleValue / norms[o]) }
             return output
         }
     }

@@ -273,26 +273,33 @@ struct ElementOutput {
 }
 
 extension ShapeKernels {
-    /// A new tensor of `shape` built from `source` along per-axis offset
-    /// tables: the element at multi-index (i₀, …, iₙ₋₁) of the tables' dims
-    /// is `source`'s element at offset Σₖ tables[k][iₖ], or `fill` (zero by
-    /// default) where an entry is negative. Transpose, Slice, Expand, Tile,
-    /// Pad, Gather and nearest Resize are such tables; a last table of
-    /// consecutive offsets is copied as whole rows.
-    static func tableCopy(_ source: EngineTensor, _ tables: [[Int]], shape: [Int], fill: FillElement? = nil,
-                          context: ExecutionContext) throws(ModelError) -> EngineTensor {
-        var output = try ElementOutput(dtype: source.dtype, shape: shape)
-        // A scalar is one row of one element.
-        let tables = tables.isEmpty ? [[0]] : tables
-        let dims = tables.map(\.count)
+    /// A new tensor of `dims` (viewed as `shape` when given) built from
+    /// `source` along per-axis offset tables: the element at multi-index
+    /// (i₀, …, iₙ₋₁) is `source`'s element at offset Σₖ table(k)[iₖ], or
+    /// `fill` (zero by default) where an entry is negative. Transpose, Slice,
+    /// Expand, Tile, Pad, Gather and nearest Resize are such tables; a last
+    /// table of consecutive offsets is copied as whole rows. The output is
+    /// allocated before the tables are built, so that a size that cannot be
+    /// allocated fails before tables for it are made.
+    static func tableCopy(_ source: EngineTensor, dims: [Int], shape: [Int]? = nil, fill: FillElement? = nil, context: ExecutionContext,
+                          table: (Int) throws(ModelError) -> [Int]) throws(ModelError) -> EngineTensor {
+        let output = try ElementOutput(dtype: source.dtype, shape: shape ?? dims)
         guard Shape.product(dims) == output.count else {
-            throw ModelError("internal: index tables \(dims) do not match the output shape \(shape)")
+            throw ModelError("internal: index tables \(dims) do not match the output shape \(output.shape)")
         }
         if output.count == 0 { return output.tensor }
-        var filler = fill ?? .string([])
-        if fill == nil { filler = try FillElement(zeroOf: source.dtype) }
+        var tables: [[Int]] = []
+        for k in dims.indices {
+            let entries = try table(k)
+            guard entries.count == dims[k] else { throw ModelError("internal: index table \(k) has \(entries.count) entries for \(dims[k])") }
+            tables.append(entries)
+        }
+        // A scalar is one row of one element.
+        if tables.isEmpty { tables = [[0]] }
+        let filler: FillElement
+        if let fill { filler = fill } else { filler = try FillElement(zeroOf: source.dtype) }
         let inner = tables[tables.count - 1], n = inner.count
-        let outer = Array(tables.dropLast()), outerDims = Array(dims.dropLast())
+        let outer = Array(tables.dropLast()), outerDims = outer.map(\.count)
         let rows = output.count / n
 
         if output.width == 0 {
@@ -311,7 +318,7 @@ extension ShapeKernels {
                 for e in inner { values.append(outside || e < 0 ? fillString : strings[base + e]) }
                 advance(&index, outerDims)
             }
-            return EngineTensor(strings: values, shape: shape)
+            return EngineTensor(strings: values, shape: output.shape)
         }
 
         guard case .bytes(let fillBytes) = filler else { throw ModelError("internal: a numeric tensor needs a numeric fill") }
@@ -366,8 +373,7 @@ extension ShapeKernels {
     /// `source` with its axes permuted (output axis k is source axis perm[k]), for a view of `dims`.
     static func permuted(_ source: EngineTensor, dims: [Int], perm: [Int], context: ExecutionContext) throws(ModelError) -> EngineTensor {
         let strides = strides(dims)
-        let tables = perm.map { wholeAxis(dims[$0], stride: strides[$0]) }
-        return try tableCopy(source, tables, shape: perm.map { dims[$0] }, context: context)
+        return try tableCopy(source, dims: perm.map { dims[$0] }, context: context) { k in wholeAxis(dims[perm[k]], stride: strides[perm[k]]) }
     }
 }
 
@@ -377,13 +383,17 @@ extension ShapeKernels {
 /// that compute: reading converts from the tensor's type, writing converts
 /// to it (rounding to nearest, saturating for integers).
 enum ElementNumbers {
-    /// The elements as Double.
-    static func doubles(_ tensor: EngineTensor) throws(ModelError) -> [Double] {
-        let base = UnsafeRawPointer(tensor.buffer.base), n = tensor.count
-        func read<T>(_ type: T.Type, _ convert: (T) -> Double) -> [Double] {
-            (0..<n).map { convert(base.loadUnaligned(fromByteOffset: $0 * MemoryLayout<T>.size, as: T.self)) }
+    /// Reads element `i` of storage of one element type as Double.
+    typealias Reader = @Sendable (UnsafeRawPointer, Int) -> Double
+    /// Writes a Double, converted, as element `i` of storage of one element type.
+    typealias Writer = @Sendable (UnsafeMutableRawPointer, Int, Double) -> Void
+
+    /// How elements of `dtype` are read as Double.
+    static func reader(_ dtype: DType) throws(ModelError) -> Reader {
+        func read<T>(_ type: T.Type, _ convert: @escaping @Sendable (T) -> Double) -> Reader {
+            { base, i in convert(base.loadUnaligned(fromByteOffset: i * MemoryLayout<T>.size, as: T.self)) }
         }
-        switch tensor.dtype {
+        switch dtype {
         case .float: return read(Float.self) { Double($0) }
         case .double: return read(Double.self) { $0 }
         case .float16: return read(UInt16.self) { Double(Float16(bitPattern: $0)) }
@@ -397,8 +407,44 @@ enum ElementNumbers {
         case .uint32: return read(UInt32.self) { Double($0) }
         case .uint64: return read(UInt64.self) { Double($0) }
         case .bool: return read(UInt8.self) { $0 != 0 ? 1 : 0 }
-        default: throw ModelError("the engine runs this operator on real numbers, not \(tensor.dtype)")
+        default: throw ModelError("the engine runs this operator on real numbers, not \(dtype)")
         }
+    }
+
+    /// How Doubles are written as elements of `dtype`: rounded to nearest
+    /// (even on ties), integers saturating and NaN becoming 0, as a saturating cast does.
+    static func writer(_ dtype: DType) throws(ModelError) -> Writer {
+        func write<T>(_ type: T.Type, _ convert: @escaping @Sendable (Double) -> T) -> Writer {
+            { base, i, v in base.storeBytes(of: convert(v), toByteOffset: i * MemoryLayout<T>.size, as: T.self) }
+        }
+        switch dtype {
+        case .float: return write(Float.self) { Float($0) }
+        case .double: return write(Double.self) { $0 }
+        case .float16: return write(UInt16.self) { Float16($0).bitPattern }
+        case .bfloat16: return write(UInt16.self) { bfloat16(Float($0)) }
+        case .int8: return write(Int8.self) { saturated($0) }
+        case .int16: return write(Int16.self) { saturated($0) }
+        case .int32: return write(Int32.self) { saturated($0) }
+        case .int64: return write(Int64.self) { saturated($0) }
+        case .uint8: return write(UInt8.self) { saturated($0) }
+        case .uint16: return write(UInt16.self) { saturated($0) }
+        case .uint32: return write(UInt32.self) { saturated($0) }
+        case .uint64: return write(UInt64.self) { saturated($0) }
+        case .bool: return write(UInt8.self) { $0 != 0 ? 1 : 0 }
+        default: throw ModelError("the engine runs this operator on real numbers, not \(dtype)")
+        }
+    }
+
+    /// `value` rounded to nearest (even on ties) and clamped to `T`'s range; NaN gives 0.
+    static func saturated<T: FixedWidthInteger>(_ value: Double) -> T {
+        if value.isNaN { return 0 }
+        return T(clamping: Int64(exactly: value.rounded(.toNearestOrEven)) ?? (value < 0 ? .min : .max))
+    }
+
+    /// The elements as Double.
+    static func doubles(_ tensor: EngineTensor) throws(ModelError) -> [Double] {
+        let read = try reader(tensor.dtype), base = UnsafeRawPointer(tensor.buffer.base)
+        return (0..<tensor.count).map { read(base, $0) }
     }
 
     /// The elements of an integer or bool tensor as Int (uint64 beyond Int.max wraps).
@@ -422,30 +468,9 @@ enum ElementNumbers {
 
     /// A tensor of `dtype` holding `values`, converted.
     static func tensor(_ values: [Double], dtype: DType, shape: [Int]) throws(ModelError) -> EngineTensor {
+        let write = try writer(dtype)
         let tensor = try EngineTensor(dtype: dtype, shape: shape)
-        let base = tensor.buffer.base
-        func write<T>(_ type: T.Type, _ convert: (Double) -> T) {
-            for (i, v) in values.enumerated() { base.storeBytes(of: convert(v), toByteOffset: i * MemoryLayout<T>.size, as: T.self) }
-        }
-        func integer<T: FixedWidthInteger>(_ type: T.Type) {
-            write(T.self) { v in v.isNaN ? 0 : T(clamping: Int64(exactly: v.rounded(.toNearestOrEven)) ?? (v < 0 ? .min : .max)) }
-        }
-        switch dtype {
-        case .float: write(Float.self) { Float($0) }
-        case .double: write(Double.self) { $0 }
-        case .float16: write(UInt16.self) { Float16($0).bitPattern }
-        case .bfloat16: write(UInt16.self) { bfloat16(Float($0)) }
-        case .int8: integer(Int8.self)
-        case .int16: integer(Int16.self)
-        case .int32: integer(Int32.self)
-        case .int64: integer(Int64.self)
-        case .uint8: integer(UInt8.self)
-        case .uint16: integer(UInt16.self)
-        case .uint32: integer(UInt32.self)
-        case .uint64: integer(UInt64.self)
-        case .bool: write(UInt8.self) { $0 != 0 ? 1 : 0 }
-        default: throw ModelError("the engine runs this operator on real numbers, not \(dtype)")
-        }
+        for (i, v) in values.prefix(tensor.count).enumerated() { write(tensor.buffer.base, i, v) }
         return tensor
     }
 
@@ -706,12 +731,14 @@ struct SliceKernel: Kernel {
             throw ModelError("starts, ends, axes and steps have \(starts.count), \(ends.count), \(axes.count) and \(stepList.count) elements")
         }
         let strides = ShapeKernels.strides(data.shape)
-        var tables = data.shape.indices.map { ShapeKernels.wholeAxis(data.shape[$0], stride: strides[$0]) }
+        var windows = data.shape.map { (first: 0, step: 1, count: $0) }
         for (k, a) in axes.enumerated() {
-            let (first, step, count) = try Self.window(start: starts[k], end: ends[k], step: stepList[k], size: data.shape[a])
-            tables[a] = (0..<count).map { (first + $0 * step) * strides[a] }
+            windows[a] = try Self.window(start: starts[k], end: ends[k], step: stepList[k], size: data.shape[a])
         }
-        return [try ShapeKernels.tableCopy(data, tables, shape: tables.map(\.count), context: context)]
+        return [try ShapeKernels.tableCopy(data, dims: windows.map(\.count), context: context) { a in
+            let w = windows[a]
+            return (0..<w.count).map { (w.first + $0 * w.step) * strides[a] }
+        }]
     }
 
     /// The first index, step and element count of one sliced axis, clamped as NumPy does.
@@ -742,8 +769,9 @@ struct ExpandKernel: Kernel {
             dims.append(a == 1 ? b : a)
         }
         let strides = ShapeKernels.strides(padded)
-        let tables = dims.indices.map { k in padded[k] == 1 ? Array(repeating: 0, count: dims[k]) : ShapeKernels.wholeAxis(dims[k], stride: strides[k]) }
-        return [try ShapeKernels.tableCopy(data, tables, shape: dims, context: context)]
+        return [try ShapeKernels.tableCopy(data, dims: dims, context: context) { k in
+            padded[k] == 1 ? Array(repeating: 0, count: dims[k]) : ShapeKernels.wholeAxis(dims[k], stride: strides[k])
+        }]
     }
 }
 
@@ -756,8 +784,8 @@ struct TileKernel: Kernel {
         let rank = data.shape.count
         var repeats = Array(repeating: 1, count: rank)
         if legacy {
-            let tiles = try ShapeKernels.scalarInteger(try ShapeKernels.input(inputs, 1, "tiles"), "tiles")
-            let axis = try ShapeKernels.scalarInteger(try ShapeKernels.input(inputs, 2, "axis"), "axis")
+            let tiles = try Self.wholeNumber(try ShapeKernels.input(inputs, 1, "tiles"), "tiles")
+            let axis = try Self.wholeNumber(try ShapeKernels.input(inputs, 2, "axis"), "axis")
             repeats[try ShapeKernels.axis(axis, rank: rank)] = tiles
         } else {
             repeats = try ShapeKernels.integers(try ShapeKernels.input(inputs, 1, "repeats"), "repeats")
@@ -766,13 +794,22 @@ struct TileKernel: Kernel {
             throw ModelError("repeats \(repeats) must give a non-negative count for each of the \(rank) axes")
         }
         let strides = ShapeKernels.strides(data.shape)
-        var tables: [[Int]] = []
+        var dims: [Int] = []
         for k in 0..<rank {
             let (size, overflow) = data.shape[k].multipliedReportingOverflow(by: repeats[k])
             guard !overflow else { throw ModelError("tiling \(data.shape) by \(repeats) overflows") }
-            tables.append((0..<size).map { ($0 % data.shape[k]) * strides[k] })
+            dims.append(size)
         }
-        return [try ShapeKernels.tableCopy(data, tables, shape: tables.map(\.count), context: context)]
+        return [try ShapeKernels.tableCopy(data, dims: dims, context: context) { k in
+            (0..<dims[k]).map { ($0 % data.shape[k]) * strides[k] }
+        }]
+    }
+
+    /// The one whole number a scalar holds (opset 1 gives `tiles` and `axis` in the data's floating-point type).
+    static func wholeNumber(_ tensor: EngineTensor, _ what: String) throws(ModelError) -> Int {
+        let values = try ElementNumbers.doubles(tensor)
+        guard values.count == 1, let value = Int(exactly: values[0]) else { throw ModelError("\(what) must be one whole number") }
+        return value
     }
 }
 
@@ -813,8 +850,10 @@ struct PadKernel: Kernel {
             before[a] = pads[k]
             after[a] = pads[k + axes.count]
         }
+        // Pads come from data: bounded so that the sizes below cannot overflow.
+        guard pads.allSatisfy({ $0 >= -Int(Int32.max) && $0 <= Int(Int32.max) }) else { throw ModelError("pads \(pads) are out of range") }
         let strides = ShapeKernels.strides(data.shape)
-        var tables: [[Int]] = []
+        var regions: [(low: Int, kept: Int, before: Int)] = [], dims: [Int] = []
         for a in 0..<rank {
             // Negative pads crop first; the kept region is then padded by the mode.
             let low = max(0, -before[a]), high = data.shape[a] - max(0, -after[a])
@@ -824,16 +863,21 @@ struct PadKernel: Kernel {
             if kept == 0 && size > 0 && mode != "constant" {
                 throw ModelError("\(mode) padding needs a non-empty axis \(a)")
             }
-            tables.append(try (0..<size).map { i throws(ModelError) in
-                guard let source = try Self.source(i - padBefore, size: kept, mode: mode) else { return -1 }
-                return (source + low) * strides[a]
-            })
+            regions.append((low, kept, padBefore))
+            dims.append(size)
         }
-        return [try ShapeKernels.tableCopy(data, tables, shape: tables.map(\.count), fill: fill, context: context)]
+        let mode = self.mode
+        return [try ShapeKernels.tableCopy(data, dims: dims, fill: fill, context: context) { a in
+            let region = regions[a]
+            return (0..<dims[a]).map { i in
+                guard let source = Self.source(i - region.before, size: region.kept, mode: mode) else { return -1 }
+                return (source + region.low) * strides[a]
+            }
+        }]
     }
 
     /// The index within an axis of `size` that position `i` (relative to the axis start) takes; `nil` for the constant.
-    static func source(_ i: Int, size: Int, mode: String) throws(ModelError) -> Int? {
+    static func source(_ i: Int, size: Int, mode: String) -> Int? {
         if i >= 0 && i < size { return i }
         switch mode {
         case "edge":
@@ -930,10 +974,12 @@ struct GatherKernel: Kernel {
         let strides = ShapeKernels.strides(data.shape)
         var picks: [Int] = []
         for i in try ShapeKernels.integers(indices, "indices") { picks.append(try ShapeKernels.index(i, size: size) * strides[a]) }
-        var tables = data.shape.indices.map { ShapeKernels.wholeAxis(data.shape[$0], stride: strides[$0]) }
-        tables[a] = picks
+        var dims = data.shape
+        dims[a] = picks.count
         let shape = Array(data.shape[..<a]) + indices.shape + Array(data.shape[(a + 1)...])
-        return [try ShapeKernels.tableCopy(data, tables, shape: shape, context: context)]
+        return [try ShapeKernels.tableCopy(data, dims: dims, shape: shape, context: context) { k in
+            k == a ? picks : ShapeKernels.wholeAxis(dims[k], stride: strides[k])
+        }]
     }
 }
 
@@ -1173,9 +1219,11 @@ struct CompressKernel: Kernel {
         guard flags.count <= size else { throw ModelError("condition has \(flags.count) entries for an axis of \(size)") }
         let kept = flags.indices.filter { flags[$0] != 0 }
         let strides = ShapeKernels.strides(data.shape)
-        var tables = data.shape.indices.map { ShapeKernels.wholeAxis(data.shape[$0], stride: strides[$0]) }
-        tables[a] = kept.map { $0 * strides[a] }
-        return [try ShapeKernels.tableCopy(data, tables, shape: tables.map(\.count), context: context)]
+        var dims = data.shape
+        dims[a] = kept.count
+        return [try ShapeKernels.tableCopy(data, dims: dims, context: context) { k in
+            k == a ? kept.map { $0 * strides[a] } : ShapeKernels.wholeAxis(dims[k], stride: strides[k])
+        }]
     }
 }
 
@@ -1267,8 +1315,9 @@ struct RangeKernel: Kernel {
             let (start, limit, delta) = (v[0], v[1], v[2])
             guard delta != 0 else { throw ModelError("delta is zero") }
             let (span, overflow) = limit.subtractingReportingOverflow(start)
-            guard !overflow else { throw ModelError("the range from \(start) to \(limit) is too large") }
-            var count = span / delta
+            let (quotient, overflowDividing) = span.dividedReportingOverflow(by: delta)
+            guard !overflow, !overflowDividing else { throw ModelError("the range from \(start) to \(limit) is too large") }
+            var count = quotient
             if count * delta != span && (span > 0) == (delta > 0) { count += 1 }
             count = max(count, 0)
             guard count <= Self.maxElements else { throw ModelError("the range has \(count) elements, more than the engine allows") }
@@ -1365,8 +1414,8 @@ struct OneHotKernel: Kernel {
         let on = try FillElement(values, at: 1)
         let inner = indices.shape[a...].reduce(1, *)
         for (i, v) in try ElementNumbers.doubles(indices).enumerated() {
-            guard v.isFinite else { continue }
-            var k = Int(v.rounded(.towardZero))
+            guard let index = Int(exactly: v.rounded(.towardZero)) else { continue }
+            var k = index
             if k < 0 { k += depth }
             guard k >= 0 && k < depth else { continue }
             let (o, j) = i.quotientAndRemainder(dividingBy: max(inner, 1))
@@ -1512,19 +1561,37 @@ struct ResizeKernel: Kernel {
         if mode == .nearest {
             let fill = try ElementNumbers.element(extrapolation, dtype: x.dtype)
             let strides = ShapeKernels.strides(x.shape)
-            let tables = plans.indices.map { a in
+            return [try ShapeKernels.tableCopy(x, dims: plans.map(\.output), fill: fill, context: context) { a in
                 plans[a].isIdentity ? ShapeKernels.wholeAxis(x.shape[a], stride: strides[a])
                     : (0..<plans[a].output).map { j in nearest(j, plans[a]).map { $0 * strides[a] } ?? -1 }
+            }]
+        }
+        // Intermediate results are at most as large as the larger of input and output on every axis.
+        let largest = try ShapeKernels.count(plans.map { max($0.input, $0.output) })
+        guard largest.multipliedReportingOverflow(by: MemoryLayout<Double>.size).overflow == false else {
+            throw ModelError("resizing \(x.shape) to \(plans.map(\.output)) is too large")
+        }
+        if try ShapeKernels.count(plans.map(\.output)) == 0 {
+            return [try ElementOutput(dtype: x.dtype, shape: plans.map(\.output)).tensor]
+        }
+        let read = try ElementNumbers.reader(x.dtype), write = try ElementNumbers.writer(x.dtype)
+        let output = try EngineTensor(dtype: x.dtype, shape: plans.map(\.output))
+        // Leading axes that keep their size hold independent slices, resampled one by one in parallel.
+        let first = plans.firstIndex { !$0.isIdentity } ?? plans.count
+        let slicePlans = Array(plans[first...])
+        let slices = x.shape[..<first].reduce(1, *)
+        let sliceInput = slicePlans.map(\.input).reduce(1, *), sliceOutput = slicePlans.map(\.output).reduce(1, *)
+        let source = UnsafeRawPointer(x.buffer.base), target = output.buffer.base
+        context.parallel(slices) { o in
+            var values = (0..<sliceInput).map { read(source, o * sliceInput + $0) }
+            var dims = slicePlans.map(\.input)
+            for (a, plan) in slicePlans.enumerated() where !plan.isIdentity {
+                values = resample(values, dims: dims, axis: a, plan)
+                dims[a] = plan.output
             }
-            return [try ShapeKernels.tableCopy(x, tables, shape: plans.map(\.output), fill: fill, context: context)]
+            for (i, v) in values.enumerated() { write(target, o * sliceOutput + i, v) }
         }
-        var values = try ElementNumbers.doubles(x)
-        var dims = x.shape
-        for (a, plan) in plans.enumerated() where !plan.isIdentity {
-            values = resample(values, dims: dims, axis: a, plan)
-            dims[a] = plan.output
-        }
-        return [try ElementNumbers.tensor(values, dtype: x.dtype, shape: dims)]
+        return [output]
     }
 
     /// Output sizes, scales and regions of interest of every axis.
@@ -1553,7 +1620,11 @@ struct ResizeKernel: Kernel {
                 for (k, a) in resized.enumerated() { (scales[a], sizes[a]) = (ratios[k], wanted[k]) }
             } else {
                 let scale = (keepAspectRatioPolicy == "not_larger" ? ratios.min() : ratios.max()) ?? 1
-                for a in resized { (scales[a], sizes[a]) = (scale, Int(scale * Double(shape[a]) + 0.5)) }
+                for a in resized {
+                    let size = scale * Double(shape[a]) + 0.5
+                    guard size < Double(Int32.max) else { throw ModelError("sizes make axis \(a) too large") }
+                    (scales[a], sizes[a]) = (scale, Int(size))
+                }
             }
         } else {
             let factors: [Double]

@@ -1,0 +1,124 @@
+import ModelInfo
+import Testing
+
+/// Elementwise and reduction kernels run through one-node plans: broadcasting,
+/// integer division, Cast's rounding rules and reductions with keepdims.
+@Suite struct ElementwiseKernelTests {
+    /// A tensor of `dtype` holding `values` (stored as `T`, which must match the type's width).
+    private func tensor<T>(_ values: [T], _ dtype: DType, _ shape: [Int]) throws -> EngineTensor {
+        let t = try EngineTensor(dtype: dtype, shape: shape)
+        try #require(t.count == values.count)
+        let target = t.elements(T.self)
+        for (i, v) in values.enumerated() { target[i] = v }
+        return t
+    }
+
+    /// Runs `op` on `inputs` in a one-node graph and returns its outputs.
+    private func run(_ op: String, _ inputs: [EngineTensor], attributes: [String: AttributeValue] = [:],
+                     opset: Int64 = 21, outputs: Int = 1) throws -> [EngineTensor] {
+        let inputNames = inputs.indices.map { "x\($0)" }, outputNames = (0..<outputs).map { "y\($0)" }
+        let node = Node(name: "n", opType: op, inputs: inputNames, outputs: outputNames,
+                        attributes: attributes.map { Attribute(name: $0.key, value: $0.value) })
+        let graph = Graph(nodes: [node],
+                          inputs: zip(inputNames, inputs).map { ValueInfo(name: $0, type: .tensor($1.dtype, Shape($1.shape))) },
+                          outputs: outputNames.map { ValueInfo(name: $0) })
+        let plan = try ExecutionPlan(model: Model(irVersion: 10, opsets: [OpsetID(domain: "", version: opset)], graph: graph))
+        let results = try plan.run(Dictionary(uniqueKeysWithValues: zip(inputNames, inputs)), context: ExecutionContext(threads: 2))
+        return try outputNames.map { try #require(results[$0]) }
+    }
+
+    private func values<T>(_ t: EngineTensor, _ type: T.Type) -> [T] { Array(t.elements(T.self)) }
+
+    @Test func broadcastingFollowsNumPy() throws {
+        // [2, 1, 3] + [4, 1] → [2, 4, 3]: each operand repeats along the other's axes.
+        let a = try tensor((0..<6).map(Float.init), .float, [2, 1, 3])
+        let b = try tensor([0, 10, 20, 30] as [Float], .float, [4, 1])
+        let sum = try run("Add", [a, b])[0]
+        #expect(sum.shape == [2, 4, 3])
+        var expected: [Float] = []
+        for i in 0..<2 {
+            for j in 0..<4 {
+                for k in 0..<3 { expected.append(Float(i * 3 + k + j * 10)) }
+            }
+        }
+        #expect(values(sum, Float.self) == expected)
+
+        // A scalar on the left, integers, and a size-1 middle axis.
+        let s = try tensor([100] as [Int32], .int32, [])
+        let m = try tensor([1, 2, 3, 4, 5, 6] as [Int32], .int32, [3, 1, 2])
+        let difference = try run("Sub", [s, m])[0]
+        #expect(difference.shape == [3, 1, 2])
+        #expect(values(difference, Int32.self) == [99, 98, 97, 96, 95, 94])
+
+        let c = try tensor([1, 2, 3] as [Float], .float, [3])
+        #expect(throws: ModelError.self) { try run("Mul", [c, try tensor([1, 2] as [Float], .float, [2])]) }
+    }
+
+    @Test func integerDivisionTruncatesAndNeverTraps() throws {
+        let a = try tensor([7, -7, 7, -7, 5, Int32.min] as [Int32], .int32, [6])
+        let b = try tensor([2, 2, -2, -2, 0, -1] as [Int32], .int32, [6])
+        // Toward zero, as C and ONNX; division by zero is defined as 0; Int32.min / −1 wraps.
+        #expect(values(try run("Div", [a, b])[0], Int32.self) == [3, -3, -3, 3, 0, Int32.min])
+        // Mod takes the divisor's sign, fmod the dividend's; both give 0 for a zero divisor.
+        #expect(values(try run("Mod", [a, b])[0], Int32.self) == [1, 1, -1, -1, 0, 0])
+        #expect(values(try run("Mod", [a, b], attributes: ["fmod": .int(1)])[0], Int32.self) == [1, -1, 1, -1, 0, 0])
+        let u = try tensor([200, 7] as [UInt8], .uint8, [2]), v = try tensor([3, 0] as [UInt8], .uint8, [2])
+        #expect(values(try run("Div", [u, v])[0], UInt8.self) == [66, 0])
+    }
+
+    @Test func castRoundsAsTheSpecificationSays() throws {
+        let x = try tensor([1.7, -1.7, 2.5, 300.5, -129.6] as [Float], .float, [5])
+        // Real to integer truncates toward zero and keeps the low bits (300 → 44 in int8).
+        #expect(values(try run("Cast", [x], attributes: ["to": .int(6)])[0], Int32.self) == [1, -1, 2, 300, -129])
+        #expect(values(try run("Cast", [x], attributes: ["to": .int(3)])[0], Int8.self) == [1, -1, 2, 44, 127])
+
+        // float32 → float16 and bfloat16 round to nearest even; too large becomes infinity.
+        let wide = try tensor([1 + 1.0 / 2048, 1 + 3.0 / 2048, 70000, 1 + 1.0 / 256] as [Float], .float, [4])
+        let half = values(try run("Cast", [wide], attributes: ["to": .int(10)])[0], UInt16.self)
+        #expect(half == [0x3C00, 0x3C02, 0x7C00, 0x3C04])
+        let brain = values(try run("Cast", [wide], attributes: ["to": .int(16)])[0], UInt16.self)
+        #expect(brain == [0x3F80, 0x3F80, 0x4789, 0x3F80])
+
+        // float8e4m3fn saturates at 448 unless saturate = 0, which gives NaN (0x7F).
+        let big = try tensor([500, -1000, 0.3] as [Float], .float, [3])
+        #expect(values(try run("Cast", [big], attributes: ["to": .int(17)])[0], UInt8.self) == [0x7E, 0xFE, 0x2A])
+        #expect(values(try run("Cast", [big], attributes: ["to": .int(17), "saturate": .int(0)])[0], UInt8.self) == [0x7F, 0xFF, 0x2A])
+
+        // Numbers to strings and back.
+        let text = try run("Cast", [try tensor([0.5, -3] as [Float], .float, [2])], attributes: ["to": .int(8)])[0]
+        #expect(text.strings == [Array("0.5".utf8), Array("-3.0".utf8)])
+        let parsed = try run("Cast", [EngineTensor(strings: [Array("1e3".utf8), Array("-INF".utf8)], shape: [2])],
+                             attributes: ["to": .int(1)])[0]
+        #expect(values(parsed, Float.self) == [1000, -.infinity])
+    }
+
+    @Test func reductionsKeepOrDropAxes() throws {
+        let x = try tensor((1...12).map(Float.init), .float, [2, 3, 2])
+        let axes = try tensor([1] as [Int64], .int64, [1])
+        let kept = try run("ReduceSum", [x, axes])[0]
+        #expect(kept.shape == [2, 1, 2])
+        #expect(values(kept, Float.self) == [9, 12, 27, 30])
+        let dropped = try run("ReduceSum", [x, axes], attributes: ["keepdims": .int(0)])[0]
+        #expect(dropped.shape == [2, 2])
+        #expect(values(dropped, Float.self) == [9, 12, 27, 30])
+
+        // A negative axis, and the trailing-axis path.
+        let last = try run("ReduceMax", [x, try tensor([-1] as [Int64], .int64, [1])], attributes: ["keepdims": .int(0)])[0]
+        #expect(last.shape == [2, 3])
+        #expect(values(last, Float.self) == [2, 4, 6, 8, 10, 12])
+
+        // Attribute axes in older opsets; no axes reduces everything.
+        let mean = try run("ReduceMean", [x], opset: 13)[0]
+        #expect(mean.shape == [1, 1, 1])
+        #expect(values(mean, Float.self) == [6.5])
+        let outer = try run("ReduceMean", [x], attributes: ["axes": .ints([0, 2]), "keepdims": .int(0)], opset: 13)[0]
+        #expect(values(outer, Float.self) == [4.5, 6.5, 8.5])
+
+        // Integers sum exactly; an empty set gives the identity.
+        let ints = try tensor([Int64.max, 1, 5, 6] as [Int64], .int64, [2, 2])
+        #expect(values(try run("ReduceSum", [ints, axes])[0], Int64.self) == [Int64.min, 11])
+        let empty = try EngineTensor(dtype: .float, shape: [2, 0])
+        #expect(values(try run("ReduceProd", [empty, axes])[0], Float.self) == [1, 1])
+        #expect(values(try run("ReduceMin", [empty, axes])[0], Float.self) == [.infinity, .infinity])
+    }
+}
