@@ -32,8 +32,10 @@ import TestSupport
         }
     }
 
-    @Test func tinyCNNMatchesOnnxruntime() throws {
-        try Self.verify(model: Fixtures.path("valid/tiny-cnn.onnx"), data: URL(fileURLWithPath: Fixtures.path("valid/tiny-cnn")))
+    @Test(arguments: [("valid/tiny-cnn.onnx", "valid/tiny-cnn"), ("valid/control-flow.onnx", "valid/control-flow"),
+                      ("valid/external/model.onnx", "valid/external")])
+    func committedFixtureMatchesOnnxruntime(_ model: String, _ data: String) throws {
+        try Self.verify(model: Fixtures.path(model), data: URL(fileURLWithPath: Fixtures.path(data)))
     }
 
     @Test(arguments: ["alexnet", "vgg16", "resnet18", "resnet50", "resnet50_v1", "mobilenet_v2", "vgg11_bn"])
