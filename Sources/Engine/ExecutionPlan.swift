@@ -53,7 +53,9 @@ public final class ExecutionPlan: Sendable {
 
         var steps: [(label: String, kernel: any Kernel, inputs: [Int?], outputs: [Int?])] = []
         var captured: [String: Int] = [:]
-        for (index, node) in graph.nodes.enumerated() {
+        let fusions = ConvFusion.find(in: graph)
+        let absorbed = Set(fusions.values.flatMap(\.absorbed))
+        for (index, node) in graph.nodes.enumerated() where !absorbed.contains(index) {
             let label = node.label(index: index)
             do throws(ModelError) {
                 let opset = opsets[node.domain == "ai.onnx" ? "" : node.domain] ?? 1
@@ -73,15 +75,19 @@ public final class ExecutionPlan: Sendable {
                     if let value = known[name] { nodeConstants[i] = value }
                 }
                 let capturedNames = Set(subgraphs.values.flatMap { $0.captured.map(\.name) }).subtracting(node.inputs).sorted()
-                let kernel = try factory(KernelSetup(node: node, schema: schema, opset: opset, constants: nodeConstants,
-                                                     subgraphs: subgraphs, capturedNames: capturedNames))
+                let setup = KernelSetup(node: node, schema: schema, opset: opset, constants: nodeConstants,
+                                        subgraphs: subgraphs, capturedNames: capturedNames)
+                let fusion = fusions[index]
+                let kernel: any Kernel
+                if let fusion { kernel = try ConvKernel(setup, fusion: fusion) } else { kernel = try factory(setup) }
                 if node.opType == "Constant", node.domain.isEmpty, let output = node.outputs.first,
                    case .tensor(let tensor)? = node.attribute("value")?.value {
                     known[output] = try EngineTensor(tensor)
                 }
                 // Values the subgraphs read from this scope are passed after the node's inputs.
                 let reads = node.inputs.map { $0.isEmpty ? nil : slot($0) } + capturedNames.map { slot($0) }
-                steps.append((label, kernel, reads, node.outputs.map { $0.isEmpty ? nil : slot($0) }))
+                let writes = fusion.map { [slot($0.output)] } ?? node.outputs.map { $0.isEmpty ? nil : slot($0) }
+                steps.append((label, kernel, reads, writes))
             } catch {
                 var located = error
                 located.location = located.location.map { "\(label): \($0)" } ?? label

@@ -28,14 +28,55 @@ func floatInput(_ inputs: [EngineTensor?], _ index: Int, _ what: String) throws(
 /// unit of work for the threads.
 struct ConvKernel: Kernel {
     let schema: Conv
+    /// Weights and bias with a following BatchNormalization folded in, when fused.
+    let folded: (weight: EngineTensor, bias: EngineTensor)?
+    let activation: ck_activation
 
     init(_ setup: KernelSetup) throws(ModelError) {
         schema = try setup.schema(as: Conv.self)
+        folded = nil
+        activation = CK_ACTIVATION_NONE
+    }
+
+    /// A Conv that also applies `fusion`'s BatchNormalization and Relu.
+    init(_ setup: KernelSetup, fusion: ConvFusion) throws(ModelError) {
+        schema = try setup.schema(as: Conv.self)
+        activation = fusion.relu ? CK_ACTIVATION_RELU : CK_ACTIVATION_NONE
+        guard let bn = fusion.batchNorm else {
+            folded = nil
+            return
+        }
+        guard let weight = setup.constants[1], weight.dtype == .float, weight.shape.count >= 2 else {
+            throw ModelError("internal: a fused Conv needs stored float32 weights")
+        }
+        let channels = weight.shape[0], perChannel = weight.count / max(channels, 1)
+        let parameters = try [bn.scale, bn.bias, bn.mean, bn.variance].map { t throws(ModelError) -> [Double] in
+            let values = try t.doubleValues()
+            guard values.count == channels else { throw ModelError("BatchNormalization has \(values.count) values for \(channels) channels") }
+            return values
+        }
+        var oldBias: [Double]?
+        if let b = setup.constants[2] { oldBias = try b.stored(name: "bias").doubleValues() }
+        let newWeight = try EngineTensor(dtype: .float, shape: weight.shape)
+        let newBias = try EngineTensor(dtype: .float, shape: [channels])
+        let (w, w2, b2) = (weight.floats, newWeight.floats, newBias.floats)
+        for m in 0..<channels {
+            let a = parameters[0][m] / (parameters[3][m] + Double(bn.epsilon)).squareRoot()
+            for i in 0..<perChannel { w2[m * perChannel + i] = Float(Double(w[m * perChannel + i]) * a) }
+            b2[m] = Float(((oldBias?[m] ?? 0) - parameters[2][m]) * a + parameters[1][m])
+        }
+        folded = (newWeight, newBias)
     }
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
-        let x = try floatInput(inputs, 0, "input X"), w = try floatInput(inputs, 1, "weight W")
-        let bias = inputs.count > 2 ? inputs[2] : nil
+        let x = try floatInput(inputs, 0, "input X")
+        let w: EngineTensor, bias: EngineTensor?
+        if let folded {
+            (w, bias) = (folded.weight, folded.bias)
+        } else {
+            w = try floatInput(inputs, 1, "weight W")
+            bias = inputs.count > 2 ? inputs[2] : nil
+        }
         guard x.shape.count == 4, w.shape.count == 4 else {
             throw ModelError("the engine runs 2-D convolutions (rank-4 input and weight), got ranks \(x.shape.count) and \(w.shape.count)")
         }
@@ -84,7 +125,7 @@ struct ConvKernel: Kernel {
                     b = UnsafePointer(columns)
                 }
                 ck_sgemm_bias_act(0, 0, mg, pixels, k, 1, wBase + g * mg * k, k, b, pointwise ? h * wd : pixels,
-                                  0, target, oh * ow, biasPointer.map { $0 + g * mg }, CK_ACTIVATION_NONE, 0, 0)
+                                  0, target, oh * ow, biasPointer.map { $0 + g * mg }, activation, 0, 0)
                 item += context.threads
             }
         }

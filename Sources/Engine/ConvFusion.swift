@@ -1,0 +1,70 @@
+import ModelCore
+
+/// A Conv followed by BatchNormalization and/or Relu that run as one kernel:
+/// the BatchNorm folds into the convolution's weights and bias when the
+/// plan is built, and the Relu into the GEMM's epilogue, so the two extra
+/// passes over the activation disappear.
+struct ConvFusion: Sendable {
+    /// Per-channel BatchNorm parameters and epsilon, when one is folded.
+    struct BatchNorm: Sendable {
+        let scale: Tensor, bias: Tensor, mean: Tensor, variance: Tensor
+        let epsilon: Float
+    }
+
+    let batchNorm: BatchNorm?
+    let relu: Bool
+    /// The value the fused kernel produces: the last fused node's output.
+    let output: String
+    /// Indices of the nodes folded into the Conv.
+    let absorbed: [Int]
+
+    /// The fusions of `graph`, by the index of their Conv node. A node is
+    /// fused only when its input is read by nothing else and is not a graph
+    /// output, and the weights and BatchNorm parameters are stored float32 tensors.
+    static func find(in graph: Graph) -> [Int: ConvFusion] {
+        let stored = Dictionary(graph.initializers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let topology = graph.topology()
+        let outputs = Set(graph.outputs.map(\.name))
+        func soleConsumer(of value: String, op: String) -> Int? {
+            guard !outputs.contains(value), let readers = topology.consumers[value], readers.count == 1 else { return nil }
+            let node = graph.nodes[readers[0]]
+            guard node.opType == op, node.domain.isEmpty, node.inputs.first == value else { return nil }
+            return readers[0]
+        }
+        func float(_ name: String?) -> Tensor? {
+            guard let name, let tensor = stored[name], tensor.dtype == .float else { return nil }
+            return tensor
+        }
+
+        var fusions: [Int: ConvFusion] = [:]
+        for (index, node) in graph.nodes.enumerated() where node.opType == "Conv" && node.domain.isEmpty {
+            guard node.inputs.count >= 2, float(node.inputs[1]) != nil, node.inputs.count < 3 || node.inputs[2].isEmpty || float(node.inputs[2]) != nil,
+                  var last = node.outputs.first else { continue }
+            var absorbed: [Int] = []
+            var batchNorm: BatchNorm?
+            if let j = soleConsumer(of: last, op: "BatchNormalization") {
+                let bn = graph.nodes[j]
+                let reader = AttributeReader(bn)
+                if bn.inputs.count == 5, bn.outputs.filter({ !$0.isEmpty }).count == 1,
+                   (try? reader.int("training_mode", default: 0)) == 0,
+                   let epsilon = try? reader.float("epsilon", default: 1e-5),
+                   let scale = float(bn.inputs[1]), let bias = float(bn.inputs[2]),
+                   let mean = float(bn.inputs[3]), let variance = float(bn.inputs[4]) {
+                    batchNorm = BatchNorm(scale: scale, bias: bias, mean: mean, variance: variance, epsilon: epsilon)
+                    absorbed.append(j)
+                    last = bn.outputs[0]
+                }
+            }
+            var relu = false
+            if let k = soleConsumer(of: last, op: "Relu") {
+                relu = true
+                absorbed.append(k)
+                last = graph.nodes[k].outputs[0]
+            }
+            if !absorbed.isEmpty {
+                fusions[index] = ConvFusion(batchNorm: batchNorm, relu: relu, output: last, absorbed: absorbed)
+            }
+        }
+        return fusions
+    }
+}
