@@ -27,7 +27,7 @@ public enum ModelInputs {
         var feeds: [String: EngineTensor] = [:]
         for (index, info) in model.graph.runtimeInputs.enumerated() {
             guard case .tensor(let dtype, _)? = info.type, let dims = shapes[info.name] else { continue }
-            var generator = SplitMix(seed: seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
+            var generator = SeededGenerator(seed: seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
             let tensor = try EngineTensor(dtype: dtype, shape: dims)
             switch dtype {
             case .float:
@@ -51,24 +51,5 @@ public enum ModelInputs {
             feeds[info.name] = tensor
         }
         return feeds
-    }
-}
-
-/// SplitMix64: small, fast, and the same on every platform.
-struct SplitMix {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1) with 24 bits of precision.
-    mutating func unitFloat() -> Float {
-        Float(next() >> 40) * (1.0 / 16_777_216.0)
     }
 }

@@ -38,19 +38,6 @@ public enum Fixtures {
     }
 }
 
-/// A small, seedable generator (SplitMix64) so that random tests repeat exactly.
-public struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Reads a model from bytes in memory by writing them to a temporary file.
 public func loadModel(bytes: [UInt8], in folder: URL, name: String = "mutant.onnx") throws -> Model {
     let url = folder.appendingPathComponent(name)

@@ -209,12 +209,12 @@ struct MatMulKernel: Kernel {
         if b.shape.count > 1 { shape.append(n) }
         let output = try EngineTensor(dtype: .float, shape: shape)
         let count = batch.reduce(1, *)
-        let indexA = BroadcastOffsets(from: batchA, to: batch), indexB = BroadcastOffsets(from: batchB, to: batch)
+        let indexA = BroadcastIndex(from: batchA, to: batch), indexB = BroadcastIndex(from: batchB, to: batch)
         let (aBase, bBase, yBase) = (a.floats.baseAddress!, b.floats.baseAddress!, output.floats.baseAddress!)
         context.parallel(min(context.threads, max(count, 1))) { worker in
             var item = worker
             while item < count {
-                ck_sgemm(0, 0, m, n, k, 1, aBase + indexA.offset(item) * m * k, k, bBase + indexB.offset(item) * k * n, n,
+                ck_sgemm(0, 0, m, n, k, 1, aBase + indexA.source(of: item) * m * k, k, bBase + indexB.source(of: item) * k * n, n,
                          0, yBase + item * m * n, n)
                 item += context.threads
             }
@@ -355,42 +355,12 @@ func broadcastShape(_ a: [Int], _ b: [Int]) throws(ModelError) -> [Int] {
     return result
 }
 
-/// Maps a flat index of a broadcast shape to the flat index of one operand.
-struct BroadcastOffsets {
-    let outerStrides: [Int]
-    let operandStrides: [Int]
-
-    init(from operand: [Int], to shape: [Int]) {
-        let padded = Array(repeating: 1, count: shape.count - operand.count) + operand
-        var outer = [Int](repeating: 1, count: shape.count), strides = [Int](repeating: 0, count: shape.count)
-        var o = 1, s = 1
-        for axis in stride(from: shape.count - 1, through: 0, by: -1) {
-            outer[axis] = o
-            strides[axis] = padded[axis] == 1 ? 0 : s
-            o *= shape[axis]
-            s *= padded[axis]
-        }
-        outerStrides = outer
-        operandStrides = strides
-    }
-
-    func offset(_ index: Int) -> Int {
-        var remaining = index, result = 0
-        for axis in outerStrides.indices {
-            let coordinate = remaining / outerStrides[axis]
-            remaining -= coordinate * outerStrides[axis]
-            result += coordinate * operandStrides[axis]
-        }
-        return result
-    }
-}
-
 /// Fills `target` (float32) with `source` broadcast to its shape.
 func broadcastInto(_ target: EngineTensor, from source: EngineTensor) throws(ModelError) {
     guard try broadcastShape(source.shape, target.shape) == target.shape else {
         throw ModelError("shape \(source.shape) does not broadcast to \(target.shape)")
     }
-    let index = BroadcastOffsets(from: source.shape, to: target.shape)
+    let index = BroadcastIndex(from: source.shape, to: target.shape)
     let (from, to) = (source.floats, target.floats)
-    for i in 0..<target.count { to[i] = from[index.offset(i)] }
+    for i in 0..<target.count { to[i] = from[index.source(of: i)] }
 }

@@ -208,12 +208,14 @@ public struct Binary: OpSchema {
     }
 }
 
-/// Maps a flat index of a broadcast result to the flat index of one operand.
-struct BroadcastIndex {
+/// Maps a flat index of a broadcast result to the flat index of one operand
+/// (NumPy broadcasting); shared by constant folding and the engine's kernels.
+public struct BroadcastIndex: Sendable {
     let outputStrides: [Int]
     let sourceStrides: [Int]
 
-    init(from source: [Int], to shape: [Int]) {
+    /// The mapping from `shape` back to an operand of shape `source` that broadcasts to it.
+    public init(from source: [Int], to shape: [Int]) {
         let padded = Array(repeating: 1, count: max(0, shape.count - source.count)) + source
         var outputStrides = [Int](repeating: 1, count: shape.count)
         var sourceStrides = [Int](repeating: 0, count: shape.count)
@@ -228,7 +230,8 @@ struct BroadcastIndex {
         self.sourceStrides = sourceStrides
     }
 
-    func source(of index: Int) -> Int {
+    /// The operand's flat index for the result's flat index `index`.
+    public func source(of index: Int) -> Int {
         var remaining = index, result = 0
         for axis in outputStrides.indices {
             let coordinate = remaining / outputStrides[axis]
