@@ -23,6 +23,12 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]
         ),
 
+        .systemLibrary(
+            name: "CCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+
         // protoc-c output for our onnx.proto, plus the wire-format pre-pass
         // that validates a file and lifts tensor payloads out before
         // protobuf-c sees it.
@@ -43,6 +49,9 @@ let package = Package(
         // ONNX reading and writing.
         .target(name: "ONNXFormat", dependencies: ["ModelCore", "CONNX", "CProtobufC"]),
 
+        // The native format (.swm): aligned, checksummed, optionally compact.
+        .target(name: "SWMFormat", dependencies: ["ModelCore", "CZlib", "CCrypto"]),
+
         // Standard architectures (AlexNet, VGG, ResNet, MobileNetV2) as graphs with seeded weights.
         .target(name: "Zoo", dependencies: ["ModelCore"]),
 
@@ -56,7 +65,7 @@ let package = Package(
         .target(name: "TensorFiles", dependencies: ["ModelCore", "ONNXFormat", "CONNX", "CProtobufC", "CZlib"]),
 
         // The public umbrella: Model.load(url) and re-exports.
-        .target(name: "ModelInfo", dependencies: ["ModelCore", "ONNXFormat", "Zoo", "Analysis", "Engine", "TensorFiles"]),
+        .target(name: "ModelInfo", dependencies: ["ModelCore", "ONNXFormat", "SWMFormat", "Zoo", "Analysis", "Engine", "TensorFiles"]),
 
         // The command-line tool: argument parsing and formatting only.
         .executableTarget(
@@ -76,6 +85,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "ModelInfo", "TestSupport"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "ModelInfo", "TestSupport"]),
         .testTarget(name: "ZooTests", dependencies: ["Zoo", "ModelInfo", "modelinfo", "TestSupport"]),
+        .testTarget(name: "SWMFormatTests", dependencies: ["SWMFormat", "ModelInfo", "TestSupport"]),
         .testTarget(name: "CKernelsTests", dependencies: ["CKernels"]),
         .testTarget(name: "TensorFilesTests", dependencies: ["TensorFiles", "ModelInfo", "TestSupport"]),
         .testTarget(name: "ModelInfoCLITests", dependencies: ["modelinfo", "TestSupport"], exclude: ["Snapshots"]),

@@ -35,12 +35,6 @@ static int write_fully(int fd, const uint8_t *data, size_t length) {
     return 0;
 }
 
-int onnx_write_all(int fd, const void *data, size_t length, char *error, size_t error_size) {
-    int code = write_fully(fd, (const uint8_t *)data, length);
-    if (code != 0) describe(code, error, error_size);
-    return code;
-}
-
 /// A ProtobufCBuffer that stages small appends and writes large ones directly.
 /// protobuf-c's append cannot fail, so the first error is kept and every later
 /// append is ignored.

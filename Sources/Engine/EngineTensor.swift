@@ -149,11 +149,19 @@ public struct EngineTensor: @unchecked Sendable {
     }
 
     /// The engine's form of a stored tensor: a view when the data is aligned for its type, else a copy.
+    /// Throws when the stored data fails its check (a `.swm` tensor's checksum or decoding).
     public init(_ tensor: Tensor) throws(ModelError) {
         switch tensor.storage {
         case .strings(let values):
             self.init(strings: values, shape: tensor.dims)
         case .bytes(let region):
+            do {
+                try region.prepare()
+            } catch {
+                var located = error
+                located.location = located.location ?? "tensor '\(tensor.name)'"
+                throw located
+            }
             let address = region.withUnsafeBytes { Int(bitPattern: $0.baseAddress) }
             if region.count > 0 && (Self.unalignedLoadsAreSafe || address % Self.alignment(of: tensor.dtype) == 0) {
                 self.init(dtype: tensor.dtype, shape: tensor.dims, buffer: TensorBuffer(viewing: region))

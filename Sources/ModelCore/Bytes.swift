@@ -12,11 +12,19 @@ public protocol ByteOwner: AnyObject, Sendable {
     /// The block's size, known without touching `bytes`, so that an owner
     /// that makes its bytes lazily (generated weights) is not forced to.
     var byteCount: Int { get }
+    /// Checks and readies the bytes before first use: a no-op for most
+    /// owners; one that verifies a checksum or decodes its data on first use
+    /// (a `.swm` tensor) throws here when the data is damaged, which `bytes`
+    /// itself cannot.
+    func prepare() throws(ModelError)
 }
 
 extension ByteOwner {
     /// The size of `bytes`, for owners whose bytes exist from the start.
     public var byteCount: Int { bytes.count }
+
+    /// Nothing to check, for owners whose bytes are ready from the start.
+    public func prepare() throws(ModelError) {}
 }
 
 /// Bytes allocated and owned by the process (decoded typed fields, tensors
@@ -81,6 +89,11 @@ public struct ByteRegion: Sendable {
     }
 
     public var count: Int { range.count }
+
+    /// Checks and readies the owner's bytes (see `ByteOwner.prepare`).
+    public func prepare() throws(ModelError) {
+        try owner.prepare()
+    }
 
     /// True when the bytes live in a memory-mapped file (zero-copy).
     public var isMapped: Bool { owner is MappedFile }

@@ -73,6 +73,37 @@ public struct ModelSummary: Sendable, Codable, Equatable {
     /// Learned parameters stored in the file, each tensor counted once (the
     /// analysis's `paramsUnique`; see docs/COUNTING.md).
     public var parameterCount: Int
+    /// How a `.swm` file stores its tensors; absent for other formats.
+    public var storage: Storage?
+
+    /// The stored form of a `.swm` file's tensors, and where the file came from.
+    public struct Storage: Sendable, Codable, Equatable {
+        public var formatVersion: String
+        /// Tensors per stored encoding (`raw`, `f16`, `bf16`, `int8`).
+        public var encodings: [String: Int]
+        public var compressedTensors: Int
+        /// Bytes of tensor data in the file, and decoded.
+        public var storedBytes: Int
+        public var decodedBytes: Int
+        public var sourceName: String?
+        public var sourceSHA256: String?
+        public var converter: String?
+        public var conversionOptions: String?
+
+        init(_ file: SWMFile) {
+            formatVersion = file.formatVersion
+            var counts: [String: Int] = [:]
+            for entry in file.tensors { counts[entry.encoding.description, default: 0] += 1 }
+            encodings = counts
+            compressedTensors = file.tensors.filter { $0.compression != .none }.count
+            storedBytes = file.tensors.reduce(0) { $0 + $1.storedLength }
+            decodedBytes = file.tensors.reduce(0) { $0 + $1.decodedLength }
+            sourceName = file.provenance?.sourceName
+            sourceSHA256 = file.provenance?.sourceSHA256
+            converter = file.provenance?.converter
+            conversionOptions = file.provenance?.options
+        }
+    }
 
     /// The summary of `loaded`, with the parameter count from its analysis.
     public init(_ loaded: LoadedModel, totals: AnalysisTotals) {
@@ -120,6 +151,7 @@ public struct ModelSummary: Sendable, Codable, Equatable {
         initializerBytes = graph.initializers.reduce(0) { $0 + $1.byteCount }
             + graph.sparseInitializers.reduce(0) { $0 + $1.values.byteCount + $1.indices.byteCount }
         parameterCount = totals.paramsUnique
+        storage = loaded.storage.map(Storage.init)
     }
 }
 

@@ -186,93 +186,14 @@ final class ExternalLayout {
 
 // MARK: - Files
 
-/// A file written under a temporary name next to its target, then renamed over it.
-final class StagedFile {
-    let target: String
-    let temporary: String
-    private var descriptor: Int32
-    private var committed = false
-
-    deinit {
-        if descriptor >= 0 { _ = close(descriptor) }
-    }
-
-    /// Creates the temporary file; permissions follow the umask like any new file.
-    init(target: String) throws(ModelError) {
-        let (folder, name) = Self.split(target)
-        var attempt = 0
-        while true {
-            let candidate = folder + "." + name + ".tmp-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
-            let fd = open(candidate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
-            if fd >= 0 {
-                self.target = target
-                self.temporary = candidate
-                self.descriptor = fd
-                return
-            }
-            let code = errno
-            attempt += 1
-            if code != EEXIST || attempt == 8 {
-                throw ModelError("cannot create a file in its folder: " + Self.describe(code), file: target)
-            }
-        }
-    }
-
-    /// The folder part of `path` (empty or ending in `/`) and the file name.
-    static func split(_ path: String) -> (folder: String, name: String) {
-        guard let slash = path.lastIndex(of: "/") else { return ("", path) }
-        return (String(path[...slash]), String(path[path.index(after: slash)...]))
-    }
-
-    static func describe(_ code: Int32) -> String {
-        String(cString: strerror(code))
-    }
-
-    /// Appends `bytes`; the error is returned rather than thrown so that this
-    /// can run inside `withUnsafeBytes`.
-    func write(_ bytes: UnsafeRawBufferPointer) -> Result<Void, ModelError> {
-        var reason = [CChar](repeating: 0, count: 128)
-        let code = onnx_write_all(descriptor, bytes.baseAddress, bytes.count, &reason, reason.count)
-        guard code == 0 else { return .failure(failure(reason)) }
-        return .success(())
-    }
-
+extension StagedFile {
     /// Serializes `message` into the file through a small staging buffer.
     func pack(_ message: UnsafePointer<ProtobufCMessage>) throws(ModelError) {
         var reason = [CChar](repeating: 0, count: 128)
-        guard onnx_pack_to_fd(message, descriptor, &reason, reason.count) == 0 else { throw failure(reason) }
-    }
-
-    private func failure(_ reason: [CChar]) -> ModelError {
-        let text = String(decoding: reason.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return ModelError("cannot write: " + text, file: target)
-    }
-
-    /// Closes the file; a failed close can be the first sign of a failed write (NFS, quotas).
-    func finish() throws(ModelError) {
-        guard descriptor >= 0 else { return }
-        let fd = descriptor
-        descriptor = -1
-        if close(fd) != 0 {
-            throw ModelError("cannot write: " + Self.describe(errno), file: target)
+        guard onnx_pack_to_fd(message, descriptor, &reason, reason.count) == 0 else {
+            let text = String(decoding: reason.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            throw ModelError("cannot write: " + text, file: target)
         }
-    }
-
-    /// Renames the complete file over the target.
-    func commit() throws(ModelError) {
-        if rename(temporary, target) != 0 {
-            throw ModelError("cannot replace the file: " + Self.describe(errno), file: target)
-        }
-        committed = true
-    }
-
-    /// Closes and deletes the temporary file after a failure; a committed file stays.
-    func discard() {
-        if descriptor >= 0 {
-            _ = close(descriptor)
-            descriptor = -1
-        }
-        if !committed { _ = unlink(temporary) }
     }
 }
 
@@ -521,6 +442,14 @@ final class ProtoBuilder {
         case .strings(let values):
             (proto.pointee.n_string_data, proto.pointee.string_data) = (values.count, arena.copy(values.map(arena.binary)))
         case .bytes(let region):
+            // Data checked or decoded on first use (a `.swm` tensor) is checked before it is written.
+            do {
+                try region.prepare()
+            } catch {
+                var located = error
+                located.location = located.location ?? "tensor '\(tensor.name)'"
+                throw located
+            }
             if external, let layout, layout.takes(region) {
                 let offset = layout.place(region)
                 proto.pointee.has_data_location = 1

@@ -9,7 +9,8 @@ struct ModelInfoTool: ParsableCommand {
         commandName: "modelinfo",
         abstract: "Inspect neural-network model files.",
         discussion: "Exit status: 0 success, 1 bad input, 2 usage error.",
-        subcommands: [SummaryCommand.self, CompareCommand.self, RunCommand.self, VerifyCommand.self, BenchCommand.self, ZooCommand.self],
+        subcommands: [SummaryCommand.self, CompareCommand.self, RunCommand.self, VerifyCommand.self, BenchCommand.self, ConvertCommand.self,
+                      CheckCommand.self, ZooCommand.self],
         defaultSubcommand: SummaryCommand.self
     )
 

@@ -20,6 +20,7 @@ enum SummaryText {
                     "\(s.initializerCount) initializers (\(Units.bytes(s.initializerBytes)))"]
         if s.functionCount > 0 { size.append("\(s.functionCount) functions") }
         line("  " + size.joined(separator: " · "))
+        if let storage = s.storage { storageLines(storage).forEach { line($0) } }
         line()
 
         line("Inputs")
@@ -39,6 +40,23 @@ enum SummaryText {
             table(s.metadata.sorted { $0.key < $1.key }.map { [$0.key, Units.oneLine($0.value)] }, into: &out)
         }
         return out
+    }
+
+    /// How a `.swm` file stores its tensors, and where it came from.
+    static func storageLines(_ storage: ModelSummary.Storage) -> [String] {
+        let encodings = storage.encodings.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+        var stored = "  SWM \(storage.formatVersion) · tensors \(encodings)"
+        if storage.compressedTensors > 0 { stored += ", \(storage.compressedTensors) compressed" }
+        stored += " · \(Units.bytes(storage.storedBytes)) stored for \(Units.bytes(storage.decodedBytes))"
+        var lines = [stored]
+        if let source = storage.sourceName, !source.isEmpty {
+            var from = "  converted from \(source)"
+            if let sha = storage.sourceSHA256, !sha.isEmpty { from += " (sha256 \(sha.prefix(16))…)" }
+            if let converter = storage.converter, !converter.isEmpty { from += " by \(converter)" }
+            if let options = storage.conversionOptions, !options.isEmpty { from += " with \(options)" }
+            lines.append(from)
+        }
+        return lines
     }
 
     private static func shapeText(_ value: ModelSummary.Value) -> String {

@@ -23,8 +23,4 @@
 /// EINTR and continues after short writes.
 int onnx_pack_to_fd(const ProtobufCMessage *message, int fd, char *error, size_t error_size);
 
-/// Writes all `length` bytes at `data` to `fd`, retrying after EINTR and
-/// continuing after short writes. Returns 0 or an errno as onnx_pack_to_fd does.
-int onnx_write_all(int fd, const void *data, size_t length, char *error, size_t error_size);
-
 #endif
