@@ -179,9 +179,9 @@ public enum SWMReader {
     private static func tensorTable(_ section: SectionEntry, data: SectionEntry,
                                     _ bytes: UnsafeRawBufferPointer) throws(ModelError) -> [TensorEntry] {
         var r = reader(for: section, bytes)
-        // An entry takes at least 16 bytes (name, type, rank, doc, encoding,
+        // An entry takes at least 13 bytes (name, type, rank, doc, encoding,
         // compression, axis, offset, length: one byte each; CRC: four).
-        let count = try r.count(minimumItemBytes: 16, of: "tensor")
+        let count = try r.count(minimumItemBytes: 13, of: "tensor")
         var entries: [TensorEntry] = []
         entries.reserveCapacity(count)
         let dataRange = data.offset..<(data.offset + data.length)
