@@ -43,6 +43,10 @@ let package = Package(
         // AVX-512, AVX2 and portable variants chosen at run time.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"])]),
 
+        // CRC-32 for the native format: carry-less-multiplication folding
+        // (PCLMULQDQ, VPCLMULQDQ on AVX-512) chosen at run time, zlib otherwise.
+        .target(name: "CChecksum", dependencies: ["CZlib"], cSettings: [.unsafeFlags(["-O2"])]),
+
         // Format-neutral model: types, tensors, graph, mapped files. No C.
         .target(name: "ModelCore"),
 
@@ -50,7 +54,7 @@ let package = Package(
         .target(name: "ONNXFormat", dependencies: ["ModelCore", "CONNX", "CProtobufC"]),
 
         // The native format (.swm): aligned, checksummed, optionally compact.
-        .target(name: "SWMFormat", dependencies: ["ModelCore", "CZlib", "CCrypto"]),
+        .target(name: "SWMFormat", dependencies: ["ModelCore", "CZlib", "CCrypto", "CChecksum"]),
 
         // Standard architectures (AlexNet, VGG, ResNet, MobileNetV2) as graphs with seeded weights.
         .target(name: "Zoo", dependencies: ["ModelCore"]),

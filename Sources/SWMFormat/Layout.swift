@@ -1,4 +1,4 @@
-internal import CZlib
+internal import CChecksum
 import ModelCore
 
 /// The fixed parts of a `.swm` file (docs/FORMAT.md, "Header" and "Section table").
@@ -149,7 +149,9 @@ struct SectionEntry: Equatable {
     }
 }
 
-/// zlib's CRC-32 (the same polynomial as ZIP, PNG and gzip).
+/// zlib's CRC-32 (the same polynomial as ZIP, PNG and gzip), computed by
+/// CChecksum: carry-less-multiplication folding where the CPU has it, zlib's
+/// `crc32_z` otherwise, with the same results either way.
 enum CRC32 {
     static func of(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
         update(0, bytes)
@@ -159,18 +161,11 @@ enum CRC32 {
         bytes.withUnsafeBytes { of($0) }
     }
 
-    /// Continues `crc` over `bytes`, in pieces that fit zlib's length type.
+    /// Continues `crc` (0 to start) over `bytes`, as zlib's `crc32_z` would:
+    /// `update(update(0, a), b)` is the CRC of `a` followed by `b`.
     static func update(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
-        guard var next = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return crc }
-        var value = UInt(crc)
-        var remaining = bytes.count
-        while remaining > 0 {
-            let piece = min(remaining, 1 << 30)
-            value = crc32_z(value, next, piece)
-            next += piece
-            remaining -= piece
-        }
-        return UInt32(truncatingIfNeeded: value)
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return crc }
+        return swm_crc32(crc, base, bytes.count)
     }
 }
 
