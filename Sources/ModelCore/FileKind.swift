@@ -13,6 +13,7 @@ public enum FileKind {
         if starts([0x50, 0x4B, 0x03, 0x04]) { return "a ZIP archive (a PyTorch .pt, .npz or Keras file?)" }
         if starts([0x1F, 0x8B]) { return "a gzip archive" }
         if starts([0x89, 0x48, 0x44, 0x46]) { return "an HDF5 file (a Keras .h5 model?)" }
+        if starts([0x89, 0x53, 0x57, 0x4D, 0x0D, 0x0A, 0x1A, 0x0A]) { return "a ModelInfo .swm model" }
         if starts(Array("GGUF".utf8)) { return "a GGUF model" }
         if starts(Array("TFL3".utf8), at: 4) { return "a TensorFlow Lite model" }
         if starts([0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]) { return "a NumPy .npy array" }

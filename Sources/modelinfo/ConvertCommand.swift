@@ -62,8 +62,9 @@ struct ConvertCommand: ParsableCommand {
                                                      threads: ProcessInfo.processInfo.activeProcessorCount)
         print("output error of the \(weights.rawValue) model against the original, \(samples) seeded input\(samples == 1 ? "" : "s"):")
         for a in agreements {
-            var parts = ["max abs \(Units.significant(a.maxAbsoluteError))", "max rel \(Units.significant(a.maxRelativeError))",
-                         "cosine \(Units.fixed(a.minCosineSimilarity, digits: 6))"]
+            // Errors span many orders of magnitude: three significant digits each.
+            var parts = [String(format: "max abs %.3g", a.maxAbsoluteError), String(format: "max rel %.3g", a.maxRelativeError),
+                         String(format: "cosine %.7f", a.minCosineSimilarity)]
             if let agreeing = a.top1Agreements, let rows = a.top1Rows { parts.append("top-1 agreement \(agreeing)/\(rows)") }
             print("  \(a.name)  " + parts.joined(separator: ", "))
         }

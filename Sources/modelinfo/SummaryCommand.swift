@@ -21,6 +21,9 @@ struct SummaryCommand: ParsableCommand {
     @Option(name: .customLong("group-by"), help: "Show totals per op, stage or resolution instead of per node.")
     var groupBy: GroupingKey?
 
+    @Flag(help: "For a .swm file: check every tensor's checksum now, not on first use.")
+    var verify = false
+
     @OptionGroup var analysisArguments: AnalysisArguments
 
     func validate() throws {
@@ -29,7 +32,7 @@ struct SummaryCommand: ParsableCommand {
 
     func run() throws {
         let options = try analysisArguments.options()
-        let loaded = try Model.load(path: file)
+        let loaded = try Model.load(path: file, verify: verify)
         let analysis = try Analyzer.analyze(loaded.model, options: options)
         let report = AnalysisReport(summary: ModelSummary(loaded, totals: analysis.totals), analysis: analysis, groupBy: groupBy)
         switch format {
