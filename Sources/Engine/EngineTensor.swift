@@ -155,13 +155,7 @@ public struct EngineTensor: @unchecked Sendable {
         case .strings(let values):
             self.init(strings: values, shape: tensor.dims)
         case .bytes(let region):
-            do {
-                try region.prepare()
-            } catch {
-                var located = error
-                located.location = located.location ?? "tensor '\(tensor.name)'"
-                throw located
-            }
+            try tensor.prepareData()
             let address = region.withUnsafeBytes { Int(bitPattern: $0.baseAddress) }
             if region.count > 0 && (Self.unalignedLoadsAreSafe || address % Self.alignment(of: tensor.dtype) == 0) {
                 self.init(dtype: tensor.dtype, shape: tensor.dims, buffer: TensorBuffer(viewing: region))

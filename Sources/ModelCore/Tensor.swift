@@ -66,6 +66,19 @@ public struct Tensor: Sendable, Equatable {
 
     public var shape: Shape { Shape(dims) }
 
+    /// Checks and readies the data before first use (see `ByteOwner.prepare`):
+    /// a `.swm` tensor verifies its checksum and decodes here. Errors name the tensor.
+    public func prepareData() throws(ModelError) {
+        guard case .bytes(let region) = storage else { return }
+        do {
+            try region.prepare()
+        } catch {
+            var located = error
+            located.location = located.location ?? "tensor '\(name)'"
+            throw located
+        }
+    }
+
     public static func == (a: Tensor, b: Tensor) -> Bool {
         guard a.name == b.name, a.dtype == b.dtype, a.dims == b.dims, a.docString == b.docString else { return false }
         switch (a.storage, b.storage) {

@@ -443,13 +443,7 @@ final class ProtoBuilder {
             (proto.pointee.n_string_data, proto.pointee.string_data) = (values.count, arena.copy(values.map(arena.binary)))
         case .bytes(let region):
             // Data checked or decoded on first use (a `.swm` tensor) is checked before it is written.
-            do {
-                try region.prepare()
-            } catch {
-                var located = error
-                located.location = located.location ?? "tensor '\(tensor.name)'"
-                throw located
-            }
+            try tensor.prepareData()
             if external, let layout, layout.takes(region) {
                 let offset = layout.place(region)
                 proto.pointee.has_data_location = 1

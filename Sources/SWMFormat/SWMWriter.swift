@@ -94,13 +94,7 @@ public struct SWMWriter: Sendable {
         for (index, (tensor, choice)) in zip(tensors, choices).enumerated() {
             try pad(to: Layout.tensorAlignment)
             guard let region = tensor.bytes else { continue }
-            do {
-                try region.prepare()
-            } catch {
-                var located = error
-                located.location = located.location ?? "tensor '\(tensor.name)'"
-                throw located
-            }
+            try tensor.prepareData()
             let offset = position
             let stored: StoredBytes = region.withUnsafeBytes { source in
                 StoredBytes.make(source, tensor: tensor, choice: choice, compress: compress)

@@ -78,22 +78,8 @@ enum TensorCodec {
         var output = [UInt8](repeating: 0, count: bound)
         let produced: Int? = shuffled.withUnsafeBytes { input in
             output.withUnsafeMutableBytes { out in
-                stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: UInt8.self))
-                stream.next_out = out.baseAddress?.assumingMemoryBound(to: UInt8.self)
-                var inputLeft = input.count
-                var outputLeft = out.count
-                while true {
-                    let take = min(inputLeft, Int(UInt32.max))
-                    let room = min(outputLeft, Int(UInt32.max))
-                    stream.avail_in = UInt32(take)
-                    stream.avail_out = UInt32(room)
-                    let status = deflate(&stream, take == inputLeft ? Z_FINISH : Z_NO_FLUSH)
-                    inputLeft -= take - Int(stream.avail_in)
-                    outputLeft -= room - Int(stream.avail_out)
-                    if status == Z_STREAM_END { return out.count - outputLeft }
-                    if status != Z_OK && status != Z_BUF_ERROR { return nil }
-                    if outputLeft == 0 { return nil }
-                }
+                let result = pump(&stream, input: input, output: out) { deflate(&$0, $1 ? Z_FINISH : Z_NO_FLUSH) }
+                return result.status == Z_STREAM_END ? out.count - result.outputLeft : nil
             }
         }
         guard let produced, produced < bytes.count else { return nil }
@@ -173,35 +159,43 @@ enum TensorCodec {
         defer { inflateEnd(&stream) }
         var output = [UInt8](repeating: 0, count: expected)
         let outcome: String? = output.withUnsafeMutableBytes { out in
-            stream.next_in = UnsafeMutablePointer(mutating: stored.baseAddress?.assumingMemoryBound(to: UInt8.self))
-            stream.next_out = out.baseAddress?.assumingMemoryBound(to: UInt8.self)
-            var inputLeft = stored.count
-            var outputLeft = out.count
-            while true {
-                let take = min(inputLeft, Int(UInt32.max))
-                let room = min(outputLeft, Int(UInt32.max))
-                stream.avail_in = UInt32(take)
-                stream.avail_out = UInt32(room)
-                let status = CZlib.inflate(&stream, Z_NO_FLUSH)
-                inputLeft -= take - Int(stream.avail_in)
-                outputLeft -= room - Int(stream.avail_out)
-                switch status {
-                case Z_STREAM_END:
-                    if outputLeft != 0 { return "the data decompresses to \(out.count - outputLeft) bytes, not \(expected)" }
-                    if inputLeft != 0 { return "the data has \(inputLeft) bytes after its compressed stream" }
-                    return nil
-                case Z_OK:
-                    continue
-                case Z_BUF_ERROR:
-                    if outputLeft == 0 { return "the data decompresses to more than \(expected) bytes" }
-                    return "the compressed data is truncated"
-                default:
-                    return "the compressed data is corrupt" + (stream.msg.map { " (\(String(cString: $0)))" } ?? "")
-                }
+            let result = pump(&stream, input: stored, output: out) { stream, _ in CZlib.inflate(&stream, Z_NO_FLUSH) }
+            switch result.status {
+            case Z_STREAM_END:
+                if result.outputLeft != 0 { return "the data decompresses to \(out.count - result.outputLeft) bytes, not \(expected)" }
+                if result.inputLeft != 0 { return "the data has \(result.inputLeft) bytes after its compressed stream" }
+                return nil
+            case Z_BUF_ERROR:
+                return result.outputLeft == 0 ? "the data decompresses to more than \(expected) bytes" : "the compressed data is truncated"
+            default:
+                return "the compressed data is corrupt" + (stream.msg.map { " (\(String(cString: $0)))" } ?? "")
             }
         }
         if let outcome { throw ModelError(outcome) }
         return output
+    }
+
+    /// Calls `step` (a deflate or inflate call; its flag says all input has
+    /// been handed over) while it returns `Z_OK`, handing zlib at most 4 GiB at
+    /// a time since its counters are 32-bit. Returns the last status and the
+    /// bytes of input and output left.
+    private static func pump(_ stream: inout z_stream, input: UnsafeRawBufferPointer, output: UnsafeMutableRawBufferPointer,
+                             step: (inout z_stream, Bool) -> Int32) -> (status: Int32, inputLeft: Int, outputLeft: Int) {
+        stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: UInt8.self))
+        stream.next_out = output.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        var inputLeft = input.count
+        var outputLeft = output.count
+        while true {
+            let take = min(inputLeft, Int(UInt32.max))
+            let room = min(outputLeft, Int(UInt32.max))
+            stream.avail_in = UInt32(take)
+            stream.avail_out = UInt32(room)
+            let status = step(&stream, take == inputLeft)
+            inputLeft -= take - Int(stream.avail_in)
+            outputLeft -= room - Int(stream.avail_out)
+            // Without progress possible zlib answers Z_BUF_ERROR, so this ends.
+            if status != Z_OK { return (status, inputLeft, outputLeft) }
+        }
     }
 
     static func unshuffle(_ bytes: [UInt8], unit: Int) -> [UInt8] {
