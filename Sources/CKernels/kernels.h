@@ -9,7 +9,9 @@
 typedef struct ck_epilogue {
     float alpha, beta;     // C = alpha·acc + beta·C; beta 0 means C is not read
     const float *bias;     // one per row of the tile, or NULL
-    int clamp;             // whether to clamp to [lo, hi] after the bias
+    const float *residual; // added after the bias: the tile's first element, rows ldr apart; or NULL
+    size_t ldr;
+    int clamp;             // whether to clamp to [lo, hi] after the bias and residual
     float lo, hi;
 } ck_epilogue;
 

@@ -35,7 +35,8 @@ INLINE void tile_rv(const int R, const int V, size_t k, const float *a, size_t l
         b += V * VL;
     }
     // Locals, so that the stores to C do not force reloads of *e.
-    const float *bias_row = e->bias;
+    const float *bias_row = e->bias, *residual = e->residual;
+    size_t ldr = e->ldr;
     int accumulate = e->beta != 0, clamp = e->clamp;
     __m256 alpha = _mm256_set1_ps(e->alpha), beta = _mm256_set1_ps(e->beta);
     __m256 lo = _mm256_set1_ps(e->lo), hi = _mm256_set1_ps(e->hi);
@@ -48,6 +49,7 @@ INLINE void tile_rv(const int R, const int V, size_t k, const float *a, size_t l
             __m256 x = _mm256_mul_ps(acc[r][v], alpha);
             if (accumulate) x = _mm256_fmadd_ps(beta, _mm256_maskload_ps(row + v * VL, m), x);
             x = _mm256_add_ps(x, bias);
+            if (residual) x = _mm256_add_ps(x, _mm256_maskload_ps(residual + r * ldr + v * VL, m));
             // max/min return the second operand when either is NaN: NaN survives.
             if (clamp) x = _mm256_min_ps(hi, _mm256_max_ps(lo, x));
             _mm256_maskstore_ps(row + v * VL, m, x);

@@ -36,7 +36,8 @@ INLINE void tile_rv(const int R, const int V, size_t k, const float *a, size_t l
         b += V * VL;
     }
     // Locals, so that the stores to C do not force reloads of *e.
-    const float *bias_row = e->bias;
+    const float *bias_row = e->bias, *residual = e->residual;
+    size_t ldr = e->ldr;
     int accumulate = e->beta != 0, clamp = e->clamp;
     __m512 alpha = _mm512_set1_ps(e->alpha), beta = _mm512_set1_ps(e->beta);
     __m512 lo = _mm512_set1_ps(e->lo), hi = _mm512_set1_ps(e->hi);
@@ -48,6 +49,7 @@ INLINE void tile_rv(const int R, const int V, size_t k, const float *a, size_t l
             __m512 x = _mm512_mul_ps(acc[r][v], alpha);
             if (accumulate) x = _mm512_fmadd_ps(beta, _mm512_maskz_loadu_ps(m, row + v * VL), x);
             x = _mm512_add_ps(x, bias);
+            if (residual) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, residual + r * ldr + v * VL));
             // max/min return the second operand when either is NaN: NaN survives.
             if (clamp) x = _mm512_min_ps(hi, _mm512_max_ps(lo, x));
             _mm512_mask_storeu_ps(row + v * VL, m, x);

@@ -18,10 +18,12 @@ static void tile(size_t k, const float *a, size_t lda, const float *b, float *c,
     for (size_t r = 0; r < rows; r++) {
         float bias = e->bias ? e->bias[r] : 0;
         float *row = c + r * ldc;
+        const float *residual = e->residual ? e->residual + r * e->ldr : NULL;
         for (size_t j = 0; j < cols; j++) {
             float x = e->alpha * acc[r][j];
             if (e->beta != 0) x += e->beta * row[j];
             x += bias;
+            if (residual) x += residual[j];
             // Comparisons rather than fmaxf/fminf so that NaN passes through.
             if (e->clamp) {
                 if (x < e->lo) x = e->lo;

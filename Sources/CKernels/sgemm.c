@@ -73,13 +73,15 @@ static float *scratch_floats(size_t floats) {
 static inline size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
 static inline size_t round_up(size_t a, size_t step) { return (a + step - 1) / step * step; }
 
-/// The epilogue applied to one value, for the paths that do not use tiles.
+/// The epilogue applied to C[i][j], for the paths that do not use tiles
+/// (their epilogue's bias and residual start at C's first row and column).
 /// Comparisons rather than fmaxf/fminf so that NaN passes through, as in the
 /// vector kernels.
-static inline float finish(float acc, const float *c, float bias, const ck_epilogue *e) {
+static inline float finish(float acc, const float *c, size_t i, size_t j, const ck_epilogue *e) {
     float x = e->alpha * acc;
     if (e->beta != 0) x += e->beta * *c;
-    x += bias;
+    if (e->bias) x += e->bias[i];
+    if (e->residual) x += e->residual[i * e->ldr + j];
     if (e->clamp) {
         if (x < e->lo) x = e->lo;
         if (x > e->hi) x = e->hi;
@@ -128,10 +130,9 @@ static void pack_b(size_t nr, size_t vl, int trans, const float *b, size_t ldb, 
 // MARK: - Paths
 
 /// C = epilogue(0): for K = 0 or alpha = 0, where A and B are not read.
-static void scale_only(size_t m, size_t n, float *c, size_t ldc, const float *bias, const ck_epilogue *e) {
+static void scale_only(size_t m, size_t n, float *c, size_t ldc, const ck_epilogue *e) {
     for (size_t i = 0; i < m; i++) {
-        float b = bias ? bias[i] : 0;
-        for (size_t j = 0; j < n; j++) c[i * ldc + j] = finish(0, c + i * ldc + j, b, e);
+        for (size_t j = 0; j < n; j++) c[i * ldc + j] = finish(0, c + i * ldc + j, i, j, e);
     }
 }
 
@@ -141,7 +142,7 @@ static void scale_only(size_t m, size_t n, float *c, size_t ldc, const float *bi
 /// than the product itself. Returns 0 if scratch memory is exhausted.
 static int rows_times_transposed(const ck_variant *v, int transA, size_t M, size_t N, size_t K,
                                  const float *A, size_t lda, const float *B, size_t ldb,
-                                 float *C, size_t ldc, const float *bias, const ck_epilogue *e) {
+                                 float *C, size_t ldc, const ck_epilogue *e) {
     float *y = scratch_floats(M + (transA ? M * K : 0));
     if (y == NULL) return 0;
     if (transA) {
@@ -151,7 +152,7 @@ static int rows_times_transposed(const ck_variant *v, int transA, size_t M, size
     }
     for (size_t j = 0; j < N; j++) {
         v->dot_rows(M, K, A, lda, B + j * ldb, y);
-        for (size_t i = 0; i < M; i++) C[i * ldc + j] = finish(y[i], C + i * ldc + j, bias ? bias[i] : 0, e);
+        for (size_t i = 0; i < M; i++) C[i * ldc + j] = finish(y[i], C + i * ldc + j, i, j, e);
     }
     return 1;
 }
@@ -161,7 +162,7 @@ static int rows_times_transposed(const ck_variant *v, int transA, size_t M, size
 /// once, in its own layout. Returns 0 if scratch memory is exhausted.
 static int gemv(const ck_variant *v, int transA, int transB, size_t M, size_t N, size_t K,
                 const float *A, size_t lda, const float *B, size_t ldb,
-                float *C, size_t ldc, const float *bias, const ck_epilogue *e) {
+                float *C, size_t ldc, const ck_epilogue *e) {
     // The vector operand is gathered into a contiguous copy; the result is
     // computed into scratch and then finished into C with its stride.
     size_t n = M == 1 ? N : M;
@@ -172,13 +173,12 @@ static int gemv(const ck_variant *v, int transA, int transB, size_t M, size_t N,
         // op(B)[p][j] is B[p·ldb + j] (the transposed case goes to rows_times_transposed).
         for (size_t p = 0; p < K; p++) vector[p] = transA ? A[p * lda] : A[p];
         v->axpy_rows(N, K, B, ldb, vector, y);
-        float b = bias ? bias[0] : 0;
-        for (size_t j = 0; j < N; j++) C[j] = finish(y[j], C + j, b, e);
+        for (size_t j = 0; j < N; j++) C[j] = finish(y[j], C + j, 0, j, e);
     } else {
         for (size_t p = 0; p < K; p++) vector[p] = transB ? B[p] : B[p * ldb];
         if (transA) v->axpy_rows(M, K, A, lda, vector, y);
         else v->dot_rows(M, K, A, lda, vector, y);
-        for (size_t i = 0; i < M; i++) C[i * ldc] = finish(y[i], C + i * ldc, bias ? bias[i] : 0, e);
+        for (size_t i = 0; i < M; i++) C[i * ldc] = finish(y[i], C + i * ldc, i, 0, e);
     }
     return 1;
 }
@@ -194,7 +194,7 @@ static size_t balanced(size_t total, size_t limit, size_t step) {
 /// The blocked product. Returns 0 if scratch memory is exhausted.
 static int blocked(const ck_variant *v, int transA, int transB, size_t M, size_t N, size_t K,
                    const float *A, size_t lda, const float *B, size_t ldb,
-                   float *C, size_t ldc, const float *bias, const ck_epilogue *final) {
+                   float *C, size_t ldc, const ck_epilogue *final) {
     size_t mr = v->mr, nr = v->nr;
     size_t kc_max = balanced(K, v->kc, 1), nc_max = balanced(N, v->nc, nr), mc_max = balanced(M, v->mc, mr);
     size_t b_floats = kc_max * nc_max;
@@ -208,7 +208,7 @@ static int blocked(const ck_variant *v, int transA, int transB, size_t M, size_t
             size_t kc = min_size(kc_max, K - pc);
             pack_b(nr, v->vl, transB, transB ? B + jc * ldb + pc : B + pc * ldb + jc, ldb, kc, nc, packed_b);
             // Earlier panels of K have stored partial sums in C: add to them,
-            // and apply bias and activation only after the last panel.
+            // and apply bias, residual and activation only after the last panel.
             int last = pc + kc == K;
             ck_epilogue e = *final;
             if (pc > 0) e.beta = 1;
@@ -228,7 +228,9 @@ static int blocked(const ck_variant *v, int transA, int transB, size_t M, size_t
                     const float *b = packed_b + jr * kc;
                     for (size_t ir = 0; ir < mc; ir += mr) {
                         size_t rows = min_size(mr, mc - ir);
-                        e.bias = last && bias ? bias + ic + ir : NULL;
+                        size_t i = ic + ir, j = jc + jr;
+                        e.bias = last && final->bias ? final->bias + i : NULL;
+                        e.residual = last && final->residual ? final->residual + i * final->ldr + j : NULL;
                         v->tile(kc, a + ir * a_stride, a_stride, b, C + (ic + ir) * ldc + jc + jr, ldc, rows, cols, &e);
                     }
                 }
@@ -241,43 +243,43 @@ static int blocked(const ck_variant *v, int transA, int transB, size_t M, size_t
 /// A slow path that needs no scratch memory, for when allocation fails.
 static void naive(int transA, int transB, size_t M, size_t N, size_t K,
                   const float *A, size_t lda, const float *B, size_t ldb,
-                  float *C, size_t ldc, const float *bias, const ck_epilogue *e) {
+                  float *C, size_t ldc, const ck_epilogue *e) {
     for (size_t i = 0; i < M; i++) {
         for (size_t j = 0; j < N; j++) {
             float sum = 0;
             for (size_t p = 0; p < K; p++) {
                 sum += (transA ? A[p * lda + i] : A[i * lda + p]) * (transB ? B[j * ldb + p] : B[p * ldb + j]);
             }
-            C[i * ldc + j] = finish(sum, C + i * ldc + j, bias ? bias[i] : 0, e);
+            C[i * ldc + j] = finish(sum, C + i * ldc + j, i, j, e);
         }
     }
 }
 
 static void sgemm(const ck_variant *v, int transA, int transB, size_t M, size_t N, size_t K,
                   float alpha, const float *A, size_t lda, const float *B, size_t ldb,
-                  float beta, float *C, size_t ldc,
-                  const float *bias, ck_activation activation, float clip_min, float clip_max) {
+                  float beta, float *C, size_t ldc, const float *bias, const float *residual, size_t ldr,
+                  ck_activation activation, float clip_min, float clip_max) {
     if (M == 0 || N == 0) return;
     ck_epilogue e = {
-        .alpha = alpha, .beta = beta, .bias = NULL,
+        .alpha = alpha, .beta = beta, .bias = bias, .residual = residual, .ldr = ldr,
         .clamp = activation == CK_ACTIVATION_RELU || activation == CK_ACTIVATION_CLIP,
         .lo = activation == CK_ACTIVATION_CLIP ? clip_min : 0,
         .hi = activation == CK_ACTIVATION_CLIP ? clip_max : INFINITY,
     };
     if (K == 0 || alpha == 0) {
         e.alpha = 0;
-        scale_only(M, N, C, ldc, bias, &e);
+        scale_only(M, N, C, ldc, &e);
         return;
     }
     int done;
     if (transB && M <= FEW_ROWS) {
-        done = rows_times_transposed(v, transA, M, N, K, A, lda, B, ldb, C, ldc, bias, &e);
+        done = rows_times_transposed(v, transA, M, N, K, A, lda, B, ldb, C, ldc, &e);
     } else if (M == 1 || N == 1) {
-        done = gemv(v, transA, transB, M, N, K, A, lda, B, ldb, C, ldc, bias, &e);
+        done = gemv(v, transA, transB, M, N, K, A, lda, B, ldb, C, ldc, &e);
     } else {
-        done = blocked(v, transA, transB, M, N, K, A, lda, B, ldb, C, ldc, bias, &e);
+        done = blocked(v, transA, transB, M, N, K, A, lda, B, ldb, C, ldc, &e);
     }
-    if (!done) naive(transA, transB, M, N, K, A, lda, B, ldb, C, ldc, bias, &e);
+    if (!done) naive(transA, transB, M, N, K, A, lda, B, ldb, C, ldc, &e);
 }
 
 // MARK: - Public API
@@ -286,25 +288,35 @@ void ck_sgemm(int transA, int transB, size_t M, size_t N, size_t K,
               float alpha, const float *A, size_t lda, const float *B, size_t ldb,
               float beta, float *C, size_t ldc) {
     sgemm(ck_variant_selected(), transA, transB, M, N, K,
-          alpha, A, lda, B, ldb, beta, C, ldc, NULL, CK_ACTIVATION_NONE, 0, 0);
+          alpha, A, lda, B, ldb, beta, C, ldc, NULL, NULL, 0, CK_ACTIVATION_NONE, 0, 0);
 }
 
-void ck_sgemm_bias_act(int transA, int transB, size_t M, size_t N, size_t K,
-                       float alpha, const float *A, size_t lda, const float *B, size_t ldb,
-                       float beta, float *C, size_t ldc,
-                       const float *bias, ck_activation activation, float clip_min, float clip_max) {
+void ck_sgemm_fused(int transA, int transB, size_t M, size_t N, size_t K,
+                    float alpha, const float *A, size_t lda, const float *B, size_t ldb,
+                    float beta, float *C, size_t ldc,
+                    const float *bias, const float *residual, size_t ldr,
+                    ck_activation activation, float clip_min, float clip_max) {
     sgemm(ck_variant_selected(), transA, transB, M, N, K,
-          alpha, A, lda, B, ldb, beta, C, ldc, bias, activation, clip_min, clip_max);
+          alpha, A, lda, B, ldb, beta, C, ldc, bias, residual, ldr, activation, clip_min, clip_max);
+}
+
+void ck_sgemm_fused_with_kernel(ck_kernel kernel, int transA, int transB, size_t M, size_t N, size_t K,
+                                float alpha, const float *A, size_t lda, const float *B, size_t ldb,
+                                float beta, float *C, size_t ldc,
+                                const float *bias, const float *residual, size_t ldr,
+                                ck_activation activation, float clip_min, float clip_max) {
+    const ck_variant *v = ck_variant_for(kernel);
+    if (v == NULL) v = &ck_variant_portable;
+    sgemm(v, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc,
+          bias, residual, ldr, activation, clip_min, clip_max);
 }
 
 void ck_sgemm_with_kernel(ck_kernel kernel, int transA, int transB, size_t M, size_t N, size_t K,
                           float alpha, const float *A, size_t lda, const float *B, size_t ldb,
                           float beta, float *C, size_t ldc,
                           const float *bias, ck_activation activation, float clip_min, float clip_max) {
-    const ck_variant *v = ck_variant_for(kernel);
-    if (v == NULL) v = &ck_variant_portable;
-    sgemm(v, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc,
-          bias, activation, clip_min, clip_max);
+    ck_sgemm_fused_with_kernel(kernel, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc,
+                               bias, NULL, 0, activation, clip_min, clip_max);
 }
 
 size_t ck_sgemm_column_step(void) {

@@ -1,9 +1,10 @@
 import ModelCore
 
-/// A Conv followed by BatchNormalization and/or Relu that run as one kernel:
-/// the BatchNorm folds into the convolution's weights and bias when the
-/// plan is built, and the Relu into the GEMM's epilogue, so the two extra
-/// passes over the activation disappear.
+/// A Conv followed by any of BatchNormalization, a residual Add and Relu, in
+/// that order, that run as one kernel: the BatchNorm folds into the
+/// convolution's weights and bias when the plan is built, and the Add and
+/// Relu into the GEMM's epilogue, so their passes over the activation
+/// disappear. (A ResNet block ends Conv → BatchNorm → Add → Relu.)
 struct ConvFusion: Sendable {
     /// Per-channel BatchNorm parameters and epsilon, when one is folded.
     struct BatchNorm: Sendable {
@@ -12,23 +13,34 @@ struct ConvFusion: Sendable {
     }
 
     let batchNorm: BatchNorm?
+    /// The Add's other operand, when an Add is fused: the kernel reads it as input 3.
+    let residual: String?
     let relu: Bool
     /// The value the fused kernel produces: the last fused node's output.
     let output: String
-    /// Indices of the nodes folded into the Conv.
+    /// Indices of the nodes folded into the Conv, in graph order.
     let absorbed: [Int]
+
+    /// Where the fused kernel runs: at its last node, since the Add's other
+    /// operand may be computed after the Conv (a projection shortcut is).
+    func position(conv: Int) -> Int { absorbed.last ?? conv }
 
     /// The fusions of `graph`, by the index of their Conv node. A node is
     /// fused only when its input is read by nothing else and is not a graph
-    /// output, and the weights and BatchNorm parameters are stored float32 tensors.
+    /// output, and the weights and BatchNorm parameters are stored float32
+    /// tensors. The Add may broadcast; the kernel checks shapes when it runs.
     static func find(in graph: Graph) -> [Int: ConvFusion] {
         let stored = Dictionary(graph.initializers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         let topology = graph.topology()
         let outputs = Set(graph.outputs.map(\.name))
+        var claimed = Set<Int>()
+        /// The node of type `op`, not yet fused into another Conv, that alone reads `value`.
+        /// (Both branches of a residual block end at the same Add.)
         func soleConsumer(of value: String, op: String) -> Int? {
-            guard !outputs.contains(value), let readers = topology.consumers[value], readers.count == 1 else { return nil }
+            guard !outputs.contains(value), let readers = topology.consumers[value], readers.count == 1,
+                  !claimed.contains(readers[0]) else { return nil }
             let node = graph.nodes[readers[0]]
-            guard node.opType == op, node.domain.isEmpty, node.inputs.first == value else { return nil }
+            guard node.opType == op, node.domain.isEmpty, node.inputs.contains(value) else { return nil }
             return readers[0]
         }
         func float(_ name: String?) -> Tensor? {
@@ -45,7 +57,7 @@ struct ConvFusion: Sendable {
             if let j = soleConsumer(of: last, op: "BatchNormalization") {
                 let bn = graph.nodes[j]
                 let reader = AttributeReader(bn)
-                if bn.inputs.count == 5, bn.outputs.filter({ !$0.isEmpty }).count == 1,
+                if bn.inputs.count == 5, bn.inputs[0] == last, bn.outputs.filter({ !$0.isEmpty }).count == 1,
                    (try? reader.int("training_mode", default: 0)) == 0,
                    let epsilon = try? reader.float("epsilon", default: 1e-5),
                    let scale = float(bn.inputs[1]), let bias = float(bn.inputs[2]),
@@ -55,6 +67,16 @@ struct ConvFusion: Sendable {
                     last = bn.outputs[0]
                 }
             }
+            var residual: String?
+            if let j = soleConsumer(of: last, op: "Add") {
+                // Add(x, x) doubles x: not a residual.
+                let add = graph.nodes[j], others = add.inputs.filter { $0 != last }
+                if add.inputs.count == 2, others.count == 1, !others[0].isEmpty, let sum = add.outputs.first, !sum.isEmpty {
+                    residual = others[0]
+                    absorbed.append(j)
+                    last = sum
+                }
+            }
             var relu = false
             if let k = soleConsumer(of: last, op: "Relu") {
                 relu = true
@@ -62,7 +84,8 @@ struct ConvFusion: Sendable {
                 last = graph.nodes[k].outputs[0]
             }
             if !absorbed.isEmpty {
-                fusions[index] = ConvFusion(batchNorm: batchNorm, relu: relu, output: last, absorbed: absorbed)
+                claimed.formUnion(absorbed)
+                fusions[index] = ConvFusion(batchNorm: batchNorm, residual: residual, relu: relu, output: last, absorbed: absorbed)
             }
         }
         return fusions

@@ -55,7 +55,10 @@ public final class ExecutionPlan: Sendable {
         var captured: [String: Int] = [:]
         let fusions = ConvFusion.find(in: graph)
         let absorbed = Set(fusions.values.flatMap(\.absorbed))
-        for (index, node) in graph.nodes.enumerated() where !absorbed.contains(index) {
+        let order = graph.nodes.indices.filter { !absorbed.contains($0) }
+            .sorted { (fusions[$0]?.position(conv: $0) ?? $0) < (fusions[$1]?.position(conv: $1) ?? $1) }
+        for index in order {
+            let node = graph.nodes[index]
             let label = node.label(index: index)
             do throws(ModelError) {
                 let opset = opsets[node.domain == "ai.onnx" ? "" : node.domain] ?? 1
@@ -85,7 +88,11 @@ public final class ExecutionPlan: Sendable {
                     known[output] = try EngineTensor(tensor)
                 }
                 // Values the subgraphs read from this scope are passed after the node's inputs.
-                let reads = node.inputs.map { $0.isEmpty ? nil : slot($0) } + capturedNames.map { slot($0) }
+                var reads = node.inputs.map { $0.isEmpty ? nil : slot($0) } + capturedNames.map { slot($0) }
+                if let residual = fusion?.residual {
+                    // Input 3 of the fused kernel, after X, W and the optional bias.
+                    reads += [Int?](repeating: nil, count: max(0, 3 - reads.count)) + [slot(residual)]
+                }
                 let writes = fusion.map { [slot($0.output)] } ?? node.outputs.map { $0.isEmpty ? nil : slot($0) }
                 steps.append((label, kernel, reads, writes))
             } catch {

@@ -48,6 +48,8 @@ struct Product {
     var alpha: Float, beta: Float
     var a: Matrix, b: Matrix, c: Matrix
     var bias: [Float]?
+    /// Added after the bias, before the activation; rows `stride` apart.
+    var residual: Matrix?
     var activation = CK_ACTIVATION_NONE
     var clip: (min: Float, max: Float) = (0, 0)
 
@@ -73,19 +75,22 @@ struct Product {
         self.bias = bias ? numbers.array(m) : nil
     }
 
-    /// C as ck_sgemm_with_kernel leaves it.
+    /// C as ck_sgemm_fused_with_kernel leaves it.
     func run(_ kernel: ck_kernel) -> [Float] {
         var out = c.storage
-        let biasValues = bias ?? []
+        let biasValues = bias ?? [], residualValues = residual?.storage ?? []
         a.storage.withUnsafeBufferPointer { aValues in
             b.storage.withUnsafeBufferPointer { bValues in
                 biasValues.withUnsafeBufferPointer { biasValues in
-                    out.withUnsafeMutableBufferPointer { out in
-                        ck_sgemm_with_kernel(kernel, transA ? 1 : 0, transB ? 1 : 0, m, n, k,
-                                             alpha, aValues.baseAddress, a.stride, bValues.baseAddress, b.stride,
-                                             beta, out.baseAddress, c.stride,
-                                             bias == nil ? nil : biasValues.baseAddress,
-                                             activation, clip.min, clip.max)
+                    residualValues.withUnsafeBufferPointer { residualValues in
+                        out.withUnsafeMutableBufferPointer { out in
+                            ck_sgemm_fused_with_kernel(kernel, transA ? 1 : 0, transB ? 1 : 0, m, n, k,
+                                                       alpha, aValues.baseAddress, a.stride, bValues.baseAddress, b.stride,
+                                                       beta, out.baseAddress, c.stride,
+                                                       bias == nil ? nil : biasValues.baseAddress,
+                                                       residual == nil ? nil : residualValues.baseAddress, residual?.stride ?? 0,
+                                                       activation, clip.min, clip.max)
+                        }
                     }
                 }
             }
@@ -133,6 +138,10 @@ struct Product {
                 if let bias {
                     value += Double(bias[i])
                     scale += abs(Double(bias[i]))
+                }
+                if let residual {
+                    value += Double(residual[i, j])
+                    scale += abs(Double(residual[i, j]))
                 }
                 switch activation {
                 case CK_ACTIVATION_RELU: value = max(value, 0)
@@ -224,6 +233,27 @@ struct Product {
                     product.activation = activation
                     product.clip = (low, high)
                     product.check(product.run(kernel), "activation \(activation.rawValue) M \(m) N \(n) K \(k)")
+                }
+            }
+        }
+    }
+
+    /// A residual matrix (with its own row stride) is added after the bias
+    /// and before the activation, once, also when K spans several panels,
+    /// on every path: blocked, matrix–vector, few rows times Bᵀ.
+    @Test(arguments: availableKernels)
+    func residualIsAddedBeforeTheActivation(kernel: ck_kernel) {
+        var seed: UInt64 = 2000
+        for activation in [CK_ACTIVATION_NONE, CK_ACTIVATION_RELU] {
+            for (m, n, k) in [(8, 48, 64), (33, 70, 300), (64, 49, 600), (1, 40, 33), (9, 1, 20), (5, 30, 40)] {
+                for transB in [false, true] {
+                    seed += 1
+                    var product = Product(transA: false, transB: transB, m: m, n: n, k: k,
+                                          beta: seed % 3 == 0 ? 0.5 : 0, padding: Int(seed % 2), bias: seed % 2 == 0, seed: seed)
+                    var numbers = Numbers(state: seed)
+                    product.residual = Matrix(rows: m, columns: n, padding: 5, numbers: &numbers)
+                    product.activation = activation
+                    product.check(product.run(kernel), "residual, activation \(activation.rawValue) M \(m) N \(n) K \(k) transB \(transB)")
                 }
             }
         }

@@ -19,7 +19,7 @@ typedef enum ck_kernel {
     CK_KERNEL_AVX512 = 2,
 } ck_kernel;
 
-/// Activations fused into `ck_sgemm_bias_act`.
+/// Activations fused into `ck_sgemm_fused`.
 typedef enum ck_activation {
     CK_ACTIVATION_NONE = 0,
     CK_ACTIVATION_RELU = 1,   ///< max(x, 0)
@@ -47,21 +47,33 @@ void ck_sgemm(int transA, int transB, size_t M, size_t N, size_t K,
               const float *B, size_t ldb,
               float beta, float *C, size_t ldc);
 
-/// `ck_sgemm` followed, in the same pass over C, by a per-row bias and an
-/// activation: C = act(alpha·op(A)·op(B) + beta·C + bias[i]).
+/// `ck_sgemm` followed, in the same pass over C, by a per-row bias, a
+/// residual matrix and an activation:
+/// C = act(alpha·op(A)·op(B) + beta·C + bias[i] + R[i·ldr + j]).
 ///
 /// For a convolution, C is [output channels, pixels], so bias is the
-/// per-channel bias. bias may be NULL; clip_min and clip_max are read only
-/// for CK_ACTIVATION_CLIP. NaN passes through every activation unchanged.
-void ck_sgemm_bias_act(int transA, int transB, size_t M, size_t N, size_t K,
-                       float alpha, const float *A, size_t lda,
-                       const float *B, size_t ldb,
-                       float beta, float *C, size_t ldc,
-                       const float *bias, ck_activation activation,
-                       float clip_min, float clip_max);
+/// per-channel bias, and R is the other operand of a residual Add that
+/// follows the convolution (a ResNet block's shortcut). bias and residual may
+/// be NULL; R must not overlap C. clip_min and clip_max are read only for
+/// CK_ACTIVATION_CLIP. NaN passes through every activation unchanged.
+void ck_sgemm_fused(int transA, int transB, size_t M, size_t N, size_t K,
+                    float alpha, const float *A, size_t lda,
+                    const float *B, size_t ldb,
+                    float beta, float *C, size_t ldc,
+                    const float *bias, const float *residual, size_t ldr,
+                    ck_activation activation, float clip_min, float clip_max);
 
-/// `ck_sgemm_bias_act` run by the named variant, for tests and benchmarks.
+/// `ck_sgemm_fused` run by the named variant, for tests and benchmarks.
 /// The variant must be available (see `ck_kernel_available`).
+void ck_sgemm_fused_with_kernel(ck_kernel kernel,
+                                int transA, int transB, size_t M, size_t N, size_t K,
+                                float alpha, const float *A, size_t lda,
+                                const float *B, size_t ldb,
+                                float beta, float *C, size_t ldc,
+                                const float *bias, const float *residual, size_t ldr,
+                                ck_activation activation, float clip_min, float clip_max);
+
+/// `ck_sgemm_fused_with_kernel` without a residual: the form Tools/bench-gemm calls.
 void ck_sgemm_with_kernel(ck_kernel kernel,
                           int transA, int transB, size_t M, size_t N, size_t K,
                           float alpha, const float *A, size_t lda,

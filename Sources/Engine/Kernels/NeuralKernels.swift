@@ -24,23 +24,27 @@ func floatInput(_ inputs: [EngineTensor?], _ index: Int, _ what: String) throws(
 }
 
 /// Convolution as banded im2col + GEMM: bands of output rows are lowered
-/// into a column matrix small enough to stay in cache, and the bands are the
-/// unit of work for the threads.
+/// into a column matrix small enough to stay in cache, and the bands (see
+/// `ConvPartition`) are the unit of work for the threads.
 struct ConvKernel: Kernel {
     let schema: Conv
     /// Weights and bias with a following BatchNormalization folded in, when fused.
     let folded: (weight: EngineTensor, bias: EngineTensor)?
+    /// Whether input 3 is a residual added to the output before the activation.
+    let addsResidual: Bool
     let activation: ck_activation
 
     init(_ setup: KernelSetup) throws(ModelError) {
         schema = try setup.schema(as: Conv.self)
         folded = nil
+        addsResidual = false
         activation = CK_ACTIVATION_NONE
     }
 
-    /// A Conv that also applies `fusion`'s BatchNormalization and Relu.
+    /// A Conv that also applies `fusion`'s BatchNormalization, Add and Relu.
     init(_ setup: KernelSetup, fusion: ConvFusion) throws(ModelError) {
         schema = try setup.schema(as: Conv.self)
+        addsResidual = fusion.residual != nil
         activation = fusion.relu ? CK_ACTIVATION_RELU : CK_ACTIVATION_NONE
         guard let bn = fusion.batchNorm else {
             folded = nil
@@ -99,37 +103,49 @@ struct ConvKernel: Kernel {
             guard bias.dtype == .float, bias.count == m else { throw ModelError("bias must be \(m) float32 values") }
             biasPointer = UnsafePointer(bias.floats.baseAddress!)
         }
+        // A residual of the output's shape is added in the GEMM's epilogue;
+        // one that broadcasts is added afterwards, and the activation with it.
+        var residual: EngineTensor?
+        if addsResidual { residual = try floatInput(inputs, 3, "the Add's other operand") }
+        let inEpilogue = residual.map { $0.shape == output.shape } ?? true
+        let residualBase = inEpilogue ? residual.map { UnsafePointer($0.floats.baseAddress!) } : nil
+        let epilogueActivation = inEpilogue ? activation : CK_ACTIVATION_NONE
         let pointwise = kk == 1 && window.strides == [1, 1] && pads == [0, 0, 0, 0]
-        // Bands of output rows sized so that a band's columns stay near 1 MB.
-        let rowsPerBand = pointwise ? oh : max(1, min(oh, (256 * 1024) / max(1, k * ow)))
-        let bands = (oh + rowsPerBand - 1) / rowsPerBand
+        let split = ConvPartition(units: n * group, outputRows: oh, outputColumns: ow, channels: mg,
+                                  depth: pointwise ? nil : k, threads: context.threads)
         let xBase = x.floats.baseAddress!, wBase = w.floats.baseAddress!, yBase = output.floats.baseAddress!
-        let work = n * group * bands
+        let work = split.items
         context.parallel(min(context.threads, work)) { worker in
-            let columns = UnsafeMutablePointer<Float>.allocate(capacity: pointwise ? 1 : k * rowsPerBand * ow)
+            let columns = UnsafeMutablePointer<Float>.allocate(capacity: pointwise ? 1 : k * split.rowsPerBand * ow)
             defer { columns.deallocate() }
             var item = worker
             while item < work {
-                let band = item % bands, g = (item / bands) % group, image = item / (bands * group)
-                let rowBegin = band * rowsPerBand, rowEnd = min(oh, rowBegin + rowsPerBand)
-                let pixels = (rowEnd - rowBegin) * ow
+                let (unit, rows, channels) = split.item(item)
+                item += context.threads
+                guard !channels.isEmpty else { continue }
+                let (image, g) = unit.quotientAndRemainder(dividingBy: group)
+                let pixels = rows.count * ow
                 let source = xBase + (image * c + g * cg) * h * wd
-                let target = yBase + (image * m + g * mg) * oh * ow + rowBegin * ow
+                let target = yBase + (image * m + g * mg + channels.lowerBound) * oh * ow + rows.lowerBound * ow
                 let b: UnsafePointer<Float>
                 if pointwise {
-                    b = UnsafePointer(source + rowBegin * ow)
+                    b = UnsafePointer(source + rows.lowerBound * ow)
                 } else {
                     ck_im2col_rows(source, cg, h, wd, window.kernel[0], window.kernel[1], pads[0], pads[1], pads[2], pads[3],
                                    window.strides[0], window.strides[1], window.dilations[0], window.dilations[1],
-                                   rowBegin, rowEnd, columns)
+                                   rows.lowerBound, rows.upperBound, columns)
                     b = UnsafePointer(columns)
                 }
-                ck_sgemm_bias_act(0, 0, mg, pixels, k, 1, wBase + g * mg * k, k, b, pointwise ? h * wd : pixels,
-                                  0, target, oh * ow, biasPointer.map { $0 + g * mg }, activation, 0, 0)
-                item += context.threads
+                let channelBias = biasPointer.map { $0 + g * mg + channels.lowerBound }
+                ck_sgemm_fused(0, 0, channels.count, pixels, k, 1, wBase + (g * mg + channels.lowerBound) * k, k,
+                               b, pointwise ? h * wd : pixels, 0, target, oh * ow,
+                               channelBias, residualBase.map { $0 + (target - yBase) }, oh * ow, epilogueActivation, 0, 0)
             }
         }
-        return [output]
+        guard let residual, !inEpilogue else { return [output] }
+        let sum = try broadcastBinary(output, residual, .float, context) { (a: Float, b: Float) in a + b }
+        if activation == CK_ACTIVATION_RELU { mapUnary(sum, sum, context) { (v: Float) in Float.larger(v, 0) } }
+        return [sum]
     }
 
     /// Explicit begin/end pads (top, left, bottom, right), resolving auto_pad.
@@ -148,6 +164,67 @@ struct ConvKernel: Kernel {
             }
             return [begin[0], begin[1], end[0], end[1]]
         }
+    }
+}
+
+/// How a convolution's output is divided into work items for the threads:
+/// per image and group, bands of output rows, each lowered into a column
+/// matrix small enough to stay in cache; and, on maps too small to give every
+/// thread a band of useful width (7×7), slices of the output channels, each
+/// lowering the band itself (cheap next to its share of the product).
+struct ConvPartition {
+    /// Images × groups.
+    let units: Int
+    let outputRows: Int
+    let bands: Int
+    let channels: Int
+    let slices: Int
+    /// The most output rows in one band: the column matrix a thread needs holds `rowsPerBand · ow` columns.
+    let rowsPerBand: Int
+
+    var items: Int { units * bands * slices }
+
+    /// `depth` is the column matrix's height (input channels × kernel taps),
+    /// or `nil` for a pointwise convolution, which reads its input in place.
+    init(units: Int, outputRows: Int, outputColumns: Int, channels: Int, depth: Int?, threads: Int) {
+        self.units = units
+        self.outputRows = outputRows
+        self.channels = channels
+        // A band's columns stay near 1 MB (VGG-16 conv1_2: 40 ms in bands of
+        // two rows, 64 ms whole); a pointwise convolution has no columns.
+        let rowsInCache = depth.map { max(1, min(outputRows, (256 * 1024) / max(1, $0 * outputColumns))) } ?? outputRows
+        var bands = (outputRows + rowsInCache - 1) / rowsInCache
+        var slices = 1
+        if units * bands < threads {
+            // Narrower bands while each keeps a few register tiles of
+            // columns; on smaller maps, slices of whole tiles of channels.
+            let minimumPixels = 2 * ck_sgemm_column_step()
+            if outputRows * outputColumns / threads >= minimumPixels {
+                bands = min(outputRows, (threads + units - 1) / units)
+            } else {
+                slices = max(1, min((threads + units * bands - 1) / (units * bands), channels / ck_sgemm_row_step()))
+            }
+        }
+        // A count of items that is not a multiple of the threads leaves one
+        // thread a whole item behind (7 bands on 2 threads: 4 and 3).
+        while (units * bands * slices) % threads != 0, bands < outputRows {
+            bands += 1
+        }
+        self.bands = bands
+        self.slices = slices
+        rowsPerBand = (outputRows + bands - 1) / bands
+    }
+
+    /// The image × group, output rows and output channels of work item `item`;
+    /// the channels may be empty (nothing to do) when they do not divide evenly.
+    func item(_ item: Int) -> (unit: Int, rows: Range<Int>, channels: Range<Int>) {
+        let slice = item % slices, band = (item / slices) % bands, unit = item / (slices * bands)
+        // Bands differ by at most one row.
+        let rows = band * outputRows / bands..<(band + 1) * outputRows / bands
+        let step = ck_sgemm_row_step()
+        let perSlice = ((channels + slices - 1) / slices + step - 1) / step * step
+        let first = min(channels, slice * perSlice)
+        return (unit, rows, first..<min(channels, first + perSlice))
     }
 }
 
@@ -288,27 +365,68 @@ struct PoolKernel: Kernel {
         let (kh, kw, sh, sw, dh, dw) = (window.kernel[0], window.kernel[1], window.strides[0], window.strides[1],
                                         window.dilations[0], window.dilations[1])
         let countPadding = self.countPadding
+        /// One output from its taps, each checked against the image and the padded extent.
+        func pooled(_ from: UnsafeMutablePointer<Float>, _ oy: Int, _ ox: Int) -> Float {
+            var best = -Float.infinity, sum: Float = 0, used = 0, padded = 0
+            for ky in 0..<kh {
+                let iy = oy * sh - pads[0] + ky * dh
+                for kx in 0..<kw {
+                    let ix = ox * sw - pads[1] + kx * dw
+                    // Taps in the end padding beyond the padded extent do not count.
+                    guard iy < h + pads[2], ix < w + pads[3] else { continue }
+                    padded += 1
+                    guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
+                    let v = from[iy * w + ix]
+                    if v > best || v.isNaN { best = v }
+                    sum += v
+                    used += 1
+                }
+            }
+            return isMax ? best : sum / Float(max(1, countPadding ? padded : used))
+        }
+        // Interior columns: every tap of the window's row lies inside the image.
+        let interiorBegin = min(ow, (pads[1] + sw - 1) / sw)
+        let lastStart = w - 1 + pads[1] - (kw - 1) * dw
+        let interiorEnd = lastStart < 0 ? interiorBegin : max(interiorBegin, min(ow, lastStart / sw + 1))
         context.parallelRanges(n * c, grain: 4) { planes in
             for plane in planes {
                 let from = source + plane * h * w, to = target + plane * oh * ow
                 for oy in 0..<oh {
-                    for ox in 0..<ow {
-                        var best = -Float.infinity, sum: Float = 0, used = 0, padded = 0
-                        for ky in 0..<kh {
-                            let iy = oy * sh - pads[0] + ky * dh
+                    let out = to + oy * ow
+                    for ox in 0..<interiorBegin { out[ox] = pooled(from, oy, ox) }
+                    for ox in interiorEnd..<ow { out[ox] = pooled(from, oy, ox) }
+                    // The interior, tap by tap along the row, so that the
+                    // loop over columns has no bounds checks and vectorises.
+                    // The window's rows inside the image, and inside the padded extent.
+                    let top = oy * sh - pads[0]
+                    var rowsBegin = 0, rowsEnd = 0, paddedRows = 0
+                    while rowsBegin < kh && top + rowsBegin * dh < 0 { rowsBegin += 1 }
+                    rowsEnd = rowsBegin
+                    while rowsEnd < kh && top + rowsEnd * dh < h { rowsEnd += 1 }
+                    while paddedRows < kh && top + paddedRows * dh < h + pads[2] { paddedRows += 1 }
+                    @inline(__always) func accumulate(from initial: Float, _ combine: (Float, Float) -> Float) {
+                        for ox in interiorBegin..<interiorEnd { out[ox] = initial }
+                        for ky in rowsBegin..<rowsEnd {
                             for kx in 0..<kw {
-                                let ix = ox * sw - pads[1] + kx * dw
-                                // Taps in the end padding beyond the padded extent do not count.
-                                guard iy < h + pads[2], ix < w + pads[3] else { continue }
-                                padded += 1
-                                guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
-                                let v = from[iy * w + ix]
-                                if v > best || v.isNaN { best = v }
-                                sum += v
-                                used += 1
+                                let line = from + (top + ky * dh) * w - pads[1] + kx * dw
+                                // A constant stride lets the compiler vectorise the common cases.
+                                @inline(__always) func taps(stride: Int) {
+                                    for ox in interiorBegin..<interiorEnd { out[ox] = combine(out[ox], line[ox &* stride]) }
+                                }
+                                switch sw {
+                                case 1: taps(stride: 1)
+                                case 2: taps(stride: 2)
+                                default: taps(stride: sw)
+                                }
                             }
                         }
-                        to[oy * ow + ox] = isMax ? best : sum / Float(max(1, countPadding ? padded : used))
+                    }
+                    if isMax {
+                        accumulate(from: -.infinity) { best, v in v > best || v.isNaN ? v : best }
+                    } else {
+                        accumulate(from: 0, +)
+                        let count = Float(max(1, (countPadding ? paddedRows : rowsEnd - rowsBegin) * kw))
+                        for ox in interiorBegin..<interiorEnd { out[ox] /= count }
                     }
                 }
             }

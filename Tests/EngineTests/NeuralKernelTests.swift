@@ -1,0 +1,295 @@
+@testable import Engine
+import ModelInfo
+import Testing
+
+/// The convolution path's fast paths against the generic ones: fused
+/// Conv + BatchNorm + Add + Relu against the same nodes run one by one, the
+/// split of a convolution between threads against one thread, and the
+/// pooling kernels' interior loop against the definition.
+@Suite struct NeuralKernelTests {
+    /// `count` seeded values in [-1, 1).
+    private static func numbers(_ count: Int, seed: UInt64) -> [Float] {
+        var generator = SeededGenerator(seed: seed)
+        return (0..<count).map { _ in Float.random(in: -1..<1, using: &generator) }
+    }
+
+    private static func tensor(_ values: [Float], _ shape: [Int]) throws -> EngineTensor {
+        let t = try EngineTensor(dtype: .float, shape: shape)
+        try #require(t.count == values.count)
+        for (i, v) in values.enumerated() { t.floats[i] = v }
+        return t
+    }
+
+    private static func stored(_ name: String, _ values: [Float], _ shape: [Int]) throws -> Tensor {
+        let bytes = values.withUnsafeBytes { Array($0) }
+        return try Tensor(name: name, dtype: .float, dims: shape, storage: .bytes(ByteRegion(copying: bytes)))
+    }
+
+    private static func plan(_ graph: Graph) throws -> ExecutionPlan {
+        try ExecutionPlan(model: Model(irVersion: 10, opsets: [OpsetID(domain: "", version: 17)], graph: graph))
+    }
+
+    /// The largest difference relative to the values' magnitude, after checking the shapes agree.
+    private static func difference(_ a: EngineTensor, _ b: EngineTensor) throws -> Float {
+        try #require(a.shape == b.shape)
+        var worst: Float = 0
+        for i in 0..<a.count {
+            let (x, y) = (a.floats[i], b.floats[i])
+            if x.isNaN != y.isNaN { return .infinity }
+            if !x.isNaN { worst = max(worst, abs(x - y) / max(1, abs(y))) }
+        }
+        return worst
+    }
+
+    // MARK: - Fusion
+
+    /// A graph of Conv → BatchNormalization → Add → Relu and its variations.
+    /// With `storedWeights` the weights and BatchNorm parameters are
+    /// initializers, so the plan fuses; without, they are graph inputs fed
+    /// the same values, so every node runs its own kernel.
+    private struct ResidualBlock {
+        var channels = 8, outputs = 16, size = 9
+        var kernel = 3, stride = 1, pad = 1
+        var batchNorm = true
+        /// The Add's other operand: its shape, and whether a Conv placed after
+        /// the main Conv in node order computes it (as a projection shortcut).
+        var residualShape: [Int]? = [1, 16, 9, 9]
+        var residualFromLaterConv = false
+        var convOutputIsSecondAddInput = false
+        var relu = true
+        /// Relu before the Add instead of after it: the Add must then not be fused.
+        var reluBeforeAdd = false
+
+        var outputSize: Int { (size + 2 * pad - kernel) / stride + 1 }
+
+        func graph(storedWeights: Bool) throws -> (graph: Graph, feeds: [String: EngineTensor]) {
+            var nodes: [Node] = [], initializers: [Tensor] = []
+            var inputs: [ValueInfo] = [], feeds: [String: EngineTensor] = [:]
+            func constant(_ name: String, _ shape: [Int], seed: UInt64, positive: Bool = false) throws {
+                let values = NeuralKernelTests.numbers(shape.reduce(1, *), seed: seed).map { positive ? 0.5 + abs($0) : $0 }
+                if storedWeights {
+                    initializers.append(try NeuralKernelTests.stored(name, values, shape))
+                } else {
+                    inputs.append(ValueInfo(name: name, type: .tensor(.float, Shape(shape))))
+                    feeds[name] = try NeuralKernelTests.tensor(values, shape)
+                }
+            }
+            let input = [1, channels, size, size]
+            inputs.append(ValueInfo(name: "x", type: .tensor(.float, Shape(input))))
+            feeds["x"] = try NeuralKernelTests.tensor(NeuralKernelTests.numbers(input.reduce(1, *), seed: 1), input)
+            try constant("w", [outputs, channels, kernel, kernel], seed: 2)
+            try constant("b", [outputs], seed: 3)
+            let window: [Attribute] = [Attribute(name: "kernel_shape", value: .ints([Int64(kernel), Int64(kernel)])),
+                                       Attribute(name: "strides", value: .ints([Int64(stride), Int64(stride)])),
+                                       Attribute(name: "pads", value: .ints([Int64](repeating: Int64(pad), count: 4)))]
+            nodes.append(Node(name: "conv", opType: "Conv", inputs: ["x", "w", "b"], outputs: ["c"], attributes: window))
+            var last = "c"
+            if batchNorm {
+                for (k, name) in ["scale", "shift", "mean", "var"].enumerated() {
+                    try constant(name, [outputs], seed: 10 + UInt64(k), positive: name == "var")
+                }
+                nodes.append(Node(name: "bn", opType: "BatchNormalization", inputs: [last, "scale", "shift", "mean", "var"],
+                                  outputs: ["n"], attributes: [Attribute(name: "epsilon", value: .float(1e-3))]))
+                last = "n"
+            }
+            if reluBeforeAdd {
+                nodes.append(Node(name: "early", opType: "Relu", inputs: [last], outputs: ["e"]))
+                last = "e"
+            }
+            if let residualShape {
+                if residualFromLaterConv {
+                    // A 1×1 projection of x, listed after the main Conv.
+                    try constant("wp", [outputs, channels, 1, 1], seed: 20)
+                    let strides = Attribute(name: "strides", value: .ints([Int64(stride), Int64(stride)]))
+                    nodes.append(Node(name: "projection", opType: "Conv", inputs: ["x", "wp"], outputs: ["r"], attributes: [strides]))
+                } else {
+                    inputs.append(ValueInfo(name: "r", type: .tensor(.float, Shape(residualShape))))
+                    feeds["r"] = try NeuralKernelTests.tensor(NeuralKernelTests.numbers(residualShape.reduce(1, *), seed: 30), residualShape)
+                }
+                nodes.append(Node(name: "add", opType: "Add", inputs: convOutputIsSecondAddInput ? ["r", last] : [last, "r"], outputs: ["s"]))
+                last = "s"
+            }
+            if relu && !reluBeforeAdd {
+                nodes.append(Node(name: "relu", opType: "Relu", inputs: [last], outputs: ["y"]))
+                last = "y"
+            }
+            let graph = Graph(nodes: nodes, initializers: initializers, inputs: inputs, outputs: [ValueInfo(name: last)])
+            return (graph, feeds)
+        }
+
+        /// Runs the fused and the unfused plans; returns their outputs and the fused plan's step count.
+        func compare(threads: Int = 2) throws -> (fused: EngineTensor, unfused: EngineTensor, steps: Int) {
+            let fused = try graph(storedWeights: true), unfused = try graph(storedWeights: false)
+            let fusedPlan = try NeuralKernelTests.plan(fused.graph), unfusedPlan = try NeuralKernelTests.plan(unfused.graph)
+            #expect(unfusedPlan.steps.count == unfused.graph.nodes.count)
+            let context = ExecutionContext(threads: threads)
+            let a = try #require(try fusedPlan.run(fused.feeds, context: context).values.first)
+            let b = try #require(try unfusedPlan.run(unfused.feeds, context: context).values.first)
+            return (a, b, fusedPlan.steps.count)
+        }
+    }
+
+    @Test func residualAddAndReluRunInTheConvolutionsEpilogue() throws {
+        var blocks: [(ResidualBlock, steps: Int)] = []
+        var block = ResidualBlock()
+        blocks.append((block, 1))
+        block.convOutputIsSecondAddInput = true
+        blocks.append((block, 1))
+        block.relu = false
+        blocks.append((block, 1))
+        block.batchNorm = false
+        blocks.append((block, 1))
+        // Pointwise, and strided with the shortcut computed after the main Conv.
+        block = ResidualBlock(kernel: 1, pad: 0)
+        blocks.append((block, 1))
+        block = ResidualBlock(size: 10, stride: 2, residualShape: [1, 16, 5, 5], residualFromLaterConv: true)
+        blocks.append((block, 2))
+        for (block, steps) in blocks {
+            let (fused, unfused, count) = try block.compare()
+            #expect(count == steps, "\(block)")
+            #expect(try Self.difference(fused, unfused) < 1e-5, "\(block)")
+            #expect(fused.floats.contains { $0 > 0 } && (!block.relu || fused.floats.allSatisfy { $0 >= 0 }))
+        }
+    }
+
+    /// When the Add broadcasts, the product is finished first and the Add
+    /// and Relu run afterwards, inside the same kernel.
+    @Test func residualThatBroadcastsIsAddedAfterTheProduct() throws {
+        for shape in [[1, 16, 1, 1], [16, 1, 1], [2, 16, 9, 9]] {
+            let block = ResidualBlock(residualShape: shape)
+            let (fused, unfused, steps) = try block.compare()
+            #expect(steps == 1)
+            #expect(fused.shape == (shape.count == 4 && shape[0] == 2 ? [2, 16, 9, 9] : [1, 16, 9, 9]))
+            #expect(try Self.difference(fused, unfused) < 1e-5, "\(shape)")
+        }
+    }
+
+    /// Only Conv → BatchNorm → Add → Relu in that order fuses: a Relu before
+    /// the Add ends the fusion there, and the Add runs on its own.
+    @Test func addAfterAnActivationIsNotFused() throws {
+        let block = ResidualBlock(reluBeforeAdd: true)
+        let (fused, unfused, steps) = try block.compare()
+        #expect(steps == 2)
+        #expect(try Self.difference(fused, unfused) < 1e-5)
+    }
+
+    /// Two Convs ending at the same Add (a projection shortcut): one fuses
+    /// it, the other keeps its own output for it.
+    @Test func anAddIsFusedIntoOneConvolutionOnly() throws {
+        let fusions = ConvFusion.find(in: try ResidualBlock(residualFromLaterConv: true).graph(storedWeights: true).graph)
+        let adds = fusions.values.filter { $0.residual != nil }
+        #expect(fusions.count == 1 && adds.count == 1 && adds[0].residual == "r")
+    }
+
+    // MARK: - Threads
+
+    /// Every work item of a convolution's partition is distinct and together
+    /// they cover each output row and channel of every image and group once.
+    @Test(arguments: [(1, 7, 7, 512, 4608), (1, 7, 7, 2048, nil), (1, 56, 56, 64, 576), (1, 14, 14, 256, nil),
+                      (2, 28, 28, 128, 1152), (32, 112, 112, 1, 9), (1, 3, 5, 20, 27), (3, 1, 1, 10, nil)] as [(Int, Int, Int, Int, Int?)])
+    func convolutionPartitionCoversTheOutputOnce(units: Int, rows: Int, columns: Int, channels: Int, depth: Int?) {
+        for threads in 1...4 {
+            let split = ConvPartition(units: units, outputRows: rows, outputColumns: columns, channels: channels, depth: depth, threads: threads)
+            var covered = [Int](repeating: 0, count: units * rows * channels)
+            for item in 0..<split.items {
+                let (unit, band, slice) = split.item(item)
+                #expect(band.count <= split.rowsPerBand)
+                for row in band {
+                    for channel in slice { covered[(unit * rows + row) * channels + channel] += 1 }
+                }
+            }
+            #expect(covered.allSatisfy { $0 == 1 }, "threads \(threads)")
+            if units * rows > 1 && threads > 1 { #expect(split.items >= threads || split.bands == rows, "threads \(threads)") }
+        }
+    }
+
+    /// Split into bands or channel slices, a convolution computes what one thread does.
+    @Test func convolutionOnSeveralThreadsMatchesOneThread() throws {
+        for (size, kernel, channels, group) in [(7, 3, 64, 1), (7, 1, 64, 1), (14, 1, 32, 1), (30, 3, 8, 1), (12, 3, 16, 4)] {
+            let block = ResidualBlock(channels: channels, outputs: channels, size: size, kernel: kernel, pad: kernel / 2,
+                                      residualShape: [1, channels, size, size])
+            var (graph, feeds) = try block.graph(storedWeights: true)
+            if group > 1 {
+                let w = try #require(graph.initializers.firstIndex { $0.name == "w" })
+                let values = Self.numbers(channels * channels / group * kernel * kernel, seed: 2)
+                graph.initializers[w] = try Self.stored("w", values, [channels, channels / group, kernel, kernel])
+                graph.nodes[0].attributes.append(Attribute(name: "group", value: .int(Int64(group))))
+            }
+            let plan = try Self.plan(graph)
+            let one = try #require(try plan.run(feeds, context: ExecutionContext(threads: 1)).values.first)
+            for threads in [2, 3, 4] {
+                let many = try #require(try plan.run(feeds, context: ExecutionContext(threads: threads)).values.first)
+                #expect(try Self.difference(many, one) == 0, "size \(size) kernel \(kernel) group \(group) threads \(threads)")
+            }
+        }
+    }
+
+    // MARK: - Pooling
+
+    /// MaxPool or AveragePool by its definition, one output at a time.
+    private static func pooledByDefinition(_ x: [Float], channels: Int, height: Int, width: Int, max: Bool,
+                                           kernel: [Int], strides: [Int], pads: [Int], dilations: [Int],
+                                           countPadding: Bool, outputSize: (Int, Int)) -> [Float] {
+        var out: [Float] = []
+        for c in 0..<channels {
+            for oy in 0..<outputSize.0 {
+                for ox in 0..<outputSize.1 {
+                    var taps: [Float] = [], padded = 0
+                    for ky in 0..<kernel[0] {
+                        for kx in 0..<kernel[1] {
+                            let iy = oy * strides[0] - pads[0] + ky * dilations[0], ix = ox * strides[1] - pads[1] + kx * dilations[1]
+                            if iy < height + pads[2] && ix < width + pads[3] { padded += 1 }
+                            if iy >= 0 && iy < height && ix >= 0 && ix < width { taps.append(x[(c * height + iy) * width + ix]) }
+                        }
+                    }
+                    if max {
+                        out.append(taps.contains { $0.isNaN } ? .nan : taps.max() ?? -.infinity)
+                    } else {
+                        out.append(taps.reduce(0, +) / Float(Swift.max(1, countPadding ? padded : taps.count)))
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    @Test func poolingInteriorAndBordersMatchTheDefinition() throws {
+        let (channels, height, width) = (3, 11, 13)
+        var values = Self.numbers(channels * height * width, seed: 40)
+        values[17] = .nan
+        values[200] = -.infinity
+        let input = try Self.tensor(values, [1, channels, height, width])
+        let cases: [(kernel: [Int], strides: [Int], pads: [Int], dilations: [Int], ceil: Bool)] = [
+            ([3, 3], [2, 2], [1, 1, 1, 1], [1, 1], false), ([2, 2], [2, 2], [0, 0, 0, 0], [1, 1], false),
+            ([3, 3], [1, 1], [1, 1, 1, 1], [1, 1], false), ([3, 2], [3, 1], [2, 0, 1, 1], [1, 1], true),
+            ([2, 3], [1, 2], [0, 2, 0, 2], [2, 3], false), ([5, 5], [2, 3], [2, 2, 2, 2], [1, 1], true),
+            ([7, 7], [1, 1], [3, 3, 3, 3], [1, 2], false),
+        ]
+        for (kernel, strides, pads, dilations, ceil) in cases {
+            for op in ["MaxPool", "AveragePool"] {
+                for countPadding in op == "MaxPool" ? [false] : [false, true] {
+                    var attributes = [Attribute(name: "kernel_shape", value: .ints(kernel.map(Int64.init))),
+                                      Attribute(name: "strides", value: .ints(strides.map(Int64.init))),
+                                      Attribute(name: "pads", value: .ints(pads.map(Int64.init))),
+                                      Attribute(name: "dilations", value: .ints(dilations.map(Int64.init))),
+                                      Attribute(name: "ceil_mode", value: .int(ceil ? 1 : 0))]
+                    if countPadding { attributes.append(Attribute(name: "count_include_pad", value: .int(1))) }
+                    let graph = Graph(nodes: [Node(name: "pool", opType: op, inputs: ["x"], outputs: ["y"], attributes: attributes)],
+                                      inputs: [ValueInfo(name: "x", type: .tensor(.float, Shape(input.shape)))],
+                                      outputs: [ValueInfo(name: "y")])
+                    let label = "\(op) kernel \(kernel) strides \(strides) pads \(pads) dilations \(dilations) ceil \(ceil) countPadding \(countPadding)"
+                    let y = try #require(try Self.plan(graph).run(["x": input], context: ExecutionContext(threads: 2))["y"])
+                    let expected = Self.pooledByDefinition(values, channels: channels, height: height, width: width, max: op == "MaxPool",
+                                                           kernel: kernel, strides: strides, pads: pads, dilations: dilations,
+                                                           countPadding: countPadding, outputSize: (y.shape[2], y.shape[3]))
+                    try #require(y.count == expected.count, "\(label)")
+                    let mismatches = (0..<y.count).filter { i in
+                        let (got, want) = (y.floats[i], expected[i])
+                        return !(got == want || (got.isNaN && want.isNaN) || abs(got - want) <= 1e-6 * max(1, abs(want)))
+                    }
+                    #expect(mismatches.isEmpty, "\(label): \(mismatches.count) outputs differ, first at \(mismatches.first ?? -1)")
+                }
+            }
+        }
+    }
+}
