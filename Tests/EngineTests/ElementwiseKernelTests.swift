@@ -92,6 +92,36 @@ import Testing
         #expect(values(parsed, Float.self) == [1000, -.infinity])
     }
 
+    /// Float32 Add, Sub, Mul, Div and Relu run their own loops; they match
+    /// the generic kernel on float64 (which rounds to the same float32: a
+    /// double holds every exact sum, difference and product of two floats,
+    /// and rounds each quotient innocuously) over same, scalar, per-channel
+    /// and strided broadcasts.
+    @Test func float32LoopsMatchTheGenericKernel() throws {
+        var generator = SeededGenerator(seed: 77)
+        func floats(_ shape: [Int]) -> [Float] {
+            (0..<shape.reduce(1, *)).map { i in i % 13 == 5 ? [Float.nan, -0.0, .infinity, 0][i % 4] : Float.random(in: -4..<4, using: &generator) }
+        }
+        let shapes: [([Int], [Int])] = [([2, 3, 4, 5], [2, 3, 4, 5]), ([2, 3, 4, 5], []), ([], [3, 1, 1]), ([1, 3, 4, 5], [3, 1, 1]),
+                                        ([2, 1, 4, 1], [1, 3, 1, 5]), ([70000], [70000]), ([4, 1], [4, 9])]
+        for (left, right) in shapes {
+            let (a, b) = (floats(left), floats(right))
+            for op in ["Add", "Sub", "Mul", "Div"] {
+                let single = try run(op, [try tensor(a, .float, left), try tensor(b, .float, right)])[0]
+                let double = try run(op, [try tensor(a.map(Double.init), .double, left), try tensor(b.map(Double.init), .double, right)])[0]
+                let got = values(single, Float.self), want = values(double, Double.self).map(Float.init)
+                #expect(single.shape == double.shape)
+                #expect(got.count == want.count && zip(got, want).allSatisfy { $0.bitPattern == $1.bitPattern || ($0.isNaN && $1.isNaN) },
+                        "\(op) \(left) \(right)")
+            }
+        }
+        let x = floats([3, 5000])
+        let relu = values(try run("Relu", [try tensor(x, .float, [3, 5000])])[0], Float.self)
+        let generic = values(try run("Relu", [try tensor(x.map(Double.init), .double, [3, 5000])])[0], Double.self).map(Float.init)
+        #expect(zip(relu, generic).allSatisfy { $0.bitPattern == $1.bitPattern || ($0.isNaN && $1.isNaN) })
+        #expect(relu.contains { $0.isNaN } && relu.contains { $0 == 0 && $0.sign == .minus })
+    }
+
     @Test func reductionsKeepOrDropAxes() throws {
         let x = try tensor((1...12).map(Float.init), .float, [2, 3, 2])
         let axes = try tensor([1] as [Int64], .int64, [1])

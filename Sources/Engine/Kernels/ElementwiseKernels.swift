@@ -815,6 +815,7 @@ struct NumberUnaryKernel: Kernel {
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
         let x = try requiredInput(inputs, 0, "input X")
+        if case .relu = function, x.dtype == .float { return [try FloatLoops.relu(x, context)] }
         return [try ElementTypes.visit(x.dtype, Apply(function: function, x: x, context: context), op)]
     }
 }
@@ -992,7 +993,72 @@ struct ArithmeticKernel: Kernel {
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
         let a = try requiredInput(inputs, 0, "input A"), b = try requiredInput(inputs, 1, "input B")
         try requireSameType([a, b], op)
+        if a.dtype == .float, let operation = FloatLoops.Operation(operation) {
+            return [try FloatLoops.arithmetic(operation, a, b, context)]
+        }
         return [try ElementTypes.visit(a.dtype, Apply(operation: operation, a: a, b: b, context: context), op)]
+    }
+}
+
+/// Float32 Relu and arithmetic as loops whose operation is written out in
+/// the parallel body, so that the compiler inlines and vectorises it. The
+/// generic kernels call their element function through a closure for every
+/// element (ResNet-50's ReLUs after the residual Adds cost 5 ns an element so).
+enum FloatLoops {
+    /// The arithmetic operations with a float32 loop (Mod stays generic).
+    enum Operation {
+        case add, subtract, multiply, divide
+
+        init?(_ operation: ArithmeticKernel.Operation) {
+            switch operation {
+            case .add: self = .add
+            case .subtract: self = .subtract
+            case .multiply: self = .multiply
+            case .divide: self = .divide
+            case .modulo: return nil
+            }
+        }
+    }
+
+    /// Relu; NaN and −0 pass unchanged, as in the generic kernel.
+    static func relu(_ x: EngineTensor, _ context: ExecutionContext) throws(ModelError) -> EngineTensor {
+        let output = try EngineTensor(dtype: .float, shape: x.shape)
+        let (from, to) = (x.floats.baseAddress!, output.floats.baseAddress!)
+        context.parallelRanges(x.count, grain: elementwiseGrain) { range in
+            for i in range { to[i] = from[i] < 0 ? 0 : from[i] }
+        }
+        return output
+    }
+
+    /// `operation` with broadcasting.
+    static func arithmetic(_ operation: Operation, _ a: EngineTensor, _ b: EngineTensor,
+                           _ context: ExecutionContext) throws(ModelError) -> EngineTensor {
+        let output = try EngineTensor(dtype: .float, shape: try broadcastShape(a.shape, b.shape))
+        let (x, y, z) = (a.floats.baseAddress!, b.floats.baseAddress!, output.floats.baseAddress!)
+        let walk = BroadcastWalk(shape: output.shape, operands: [a.shape, b.shape])
+        let step = walk.innerStrides
+        context.parallelRanges(output.count, grain: elementwiseGrain) { range in
+            var cursor = BroadcastWalk.Cursor(walk, range)
+            while let run = cursor.next() {
+                let (xs, ys, zs, length) = (x + run.offsets[0], y + run.offsets[1], z + run.start, run.length)
+                // Same shapes, a scalar or per-channel operand (a run of one value), or strided.
+                @inline(__always) func loop(_ f: (Float, Float) -> Float) {
+                    switch (step[0], step[1]) {
+                    case (1, 1): for j in 0..<length { zs[j] = f(xs[j], ys[j]) }
+                    case (1, 0): let v = ys[0]; for j in 0..<length { zs[j] = f(xs[j], v) }
+                    case (0, 1): let u = xs[0]; for j in 0..<length { zs[j] = f(u, ys[j]) }
+                    default: for j in 0..<length { zs[j] = f(xs[j &* step[0]], ys[j &* step[1]]) }
+                    }
+                }
+                switch operation {
+                case .add: loop(+)
+                case .subtract: loop(-)
+                case .multiply: loop(*)
+                case .divide: loop(/)
+                }
+            }
+        }
+        return output
     }
 }
 

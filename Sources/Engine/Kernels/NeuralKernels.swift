@@ -143,9 +143,8 @@ struct ConvKernel: Kernel {
             }
         }
         guard let residual, !inEpilogue else { return [output] }
-        let sum = try broadcastBinary(output, residual, .float, context) { (a: Float, b: Float) in a + b }
-        if activation == CK_ACTIVATION_RELU { mapUnary(sum, sum, context) { (v: Float) in Float.larger(v, 0) } }
-        return [sum]
+        let sum = try FloatLoops.arithmetic(.add, output, residual, context)
+        return [activation == CK_ACTIVATION_RELU ? try FloatLoops.relu(sum, context) : sum]
     }
 
     /// Explicit begin/end pads (top, left, bottom, right), resolving auto_pad.
