@@ -129,7 +129,42 @@ public final class ExecutionPlan: Sendable {
     /// Runs the graph on `feeds`; `outer` supplies values of enclosing graphs to a subgraph.
     public func run(_ feeds: [String: EngineTensor], context: ExecutionContext,
                     outer: [String: EngineTensor] = [:]) throws(ModelError) -> [String: EngineTensor] {
+        var unmeasured: LiveMemory?
+        return try run(feeds, context: context, outer: outer, memory: &unmeasured)
+    }
+
+    /// The most activation memory a run held at once: the bytes of the
+    /// distinct buffers in the plan's values (weights and other constants
+    /// excluded, inputs included while the plan still reads them), measured
+    /// when a step has produced its outputs and before it releases its dead
+    /// inputs. Scratch memory inside kernels (im2col columns, GEMM packing,
+    /// about 1 MB per thread) and the values of subgraphs are not counted.
+    public struct LiveMemory: Sendable {
+        public internal(set) var peakBytes = 0
+        /// The step at which the peak was reached.
+        public internal(set) var peakStep = ""
+    }
+
+    /// `run`, also measuring the largest set of simultaneously live activations.
+    public func runMeasuringMemory(_ feeds: [String: EngineTensor],
+                                   context: ExecutionContext) throws(ModelError) -> (outputs: [String: EngineTensor], memory: LiveMemory) {
+        var memory: LiveMemory? = LiveMemory()
+        let outputs = try run(feeds, context: context, outer: [:], memory: &memory)
+        return (outputs, memory ?? LiveMemory())
+    }
+
+    private func run(_ feeds: [String: EngineTensor], context: ExecutionContext, outer: [String: EngineTensor],
+                     memory: inout LiveMemory?) throws(ModelError) -> [String: EngineTensor] {
         var values = [EngineTensor?](repeating: nil, count: slotCount)
+        // Several values may share a buffer (Reshape, Identity), and some are views of constants.
+        let constantBuffers = memory == nil ? [] : Set(constants.map { ObjectIdentifier($0.tensor.buffer) })
+        func liveBytes() -> Int {
+            var seen = constantBuffers, bytes = 0
+            for case let value? in values where seen.insert(ObjectIdentifier(value.buffer)).inserted {
+                bytes += value.buffer.byteCount
+            }
+            return bytes
+        }
         for (slot, tensor) in constants { values[slot] = tensor }
         for (name, slot) in captured { values[slot] = outer[name] }
         for (name, slot) in inputs {
@@ -148,6 +183,10 @@ public final class ExecutionPlan: Sendable {
             }
             for (slot, result) in zip(step.outputs, results) {
                 if let slot { values[slot] = result }
+            }
+            if let peak = memory?.peakBytes {
+                let bytes = liveBytes()
+                if bytes > peak { memory = LiveMemory(peakBytes: bytes, peakStep: step.label) }
             }
             for slot in step.releases { values[slot] = nil }
         }
