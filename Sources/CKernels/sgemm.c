@@ -117,6 +117,9 @@ static void pack_b(size_t nr, size_t vl, int trans, const float *b, size_t ldb, 
             // op(B) is Bᵀ: the strip is the transpose of B's rows j...j+cols.
             transpose(b + j * ldb, ldb, cols, k, out, width);
             for (size_t p = 0; p < k; p++) memset(out + p * width + cols, 0, (width - cols) * sizeof(float));
+        } else if (cols == width) {
+            // Full strips, nearly all of them: no padding to clear.
+            for (size_t p = 0; p < k; p++) memcpy(out + p * width, b + p * ldb + j, cols * sizeof(float));
         } else {
             for (size_t p = 0; p < k; p++) {
                 memcpy(out + p * width, b + p * ldb + j, cols * sizeof(float));

@@ -1,10 +1,11 @@
 import ModelCore
 
-/// A Conv followed by any of BatchNormalization, a residual Add and Relu, in
-/// that order, that run as one kernel: the BatchNorm folds into the
+/// A Conv followed by any of BatchNormalization, a residual Add and Relu or
+/// Clip, in that order, that run as one kernel: the BatchNorm folds into the
 /// convolution's weights and bias when the plan is built, and the Add and
-/// Relu into the GEMM's epilogue, so their passes over the activation
-/// disappear. (A ResNet block ends Conv → BatchNorm → Add → Relu.)
+/// the activation into the GEMM's epilogue, so their passes over the
+/// activation disappear. (A ResNet block ends Conv → BatchNorm → Add → Relu;
+/// MobileNetV2's layers Conv → BatchNorm → Clip(0, 6).)
 struct ConvFusion: Sendable {
     /// Per-channel BatchNorm parameters and epsilon, when one is folded.
     struct BatchNorm: Sendable {
@@ -12,10 +13,17 @@ struct ConvFusion: Sendable {
         let epsilon: Float
     }
 
+    /// The activation applied last.
+    enum Activation: Sendable, Equatable {
+        case relu
+        /// min(max(x, low), high), with constant bounds.
+        case clip(low: Float, high: Float)
+    }
+
     let batchNorm: BatchNorm?
     /// The Add's other operand, when an Add is fused: the kernel reads it as input 3.
     let residual: String?
-    let relu: Bool
+    let activation: Activation?
     /// The value the fused kernel produces: the last fused node's output.
     let output: String
     /// Indices of the nodes folded into the Conv, in graph order.
@@ -28,7 +36,8 @@ struct ConvFusion: Sendable {
     /// The fusions of `graph`, by the index of their Conv node. A node is
     /// fused only when its input is read by nothing else and is not a graph
     /// output, and the weights and BatchNorm parameters are stored float32
-    /// tensors. The Add may broadcast; the kernel checks shapes when it runs.
+    /// tensors, as are Clip's bounds (or Constant outputs). The Add may
+    /// broadcast; the kernel checks shapes when it runs.
     static func find(in graph: Graph) -> [Int: ConvFusion] {
         let stored = Dictionary(graph.initializers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         let topology = graph.topology()
@@ -46,6 +55,33 @@ struct ConvFusion: Sendable {
         func float(_ name: String?) -> Tensor? {
             guard let name, let tensor = stored[name], tensor.dtype == .float else { return nil }
             return tensor
+        }
+        var constants: [String: Tensor] = [:]
+        for node in graph.nodes where node.opType == "Constant" && node.domain.isEmpty {
+            if let output = node.outputs.first, case .tensor(let tensor)? = node.attribute("value")?.value { constants[output] = tensor }
+        }
+        /// The value of a one-element float32 initializer or Constant.
+        func scalar(_ name: String) -> Float? {
+            guard let tensor = stored[name] ?? constants[name], tensor.dtype == .float,
+                  let values = try? tensor.doubleValues(), values.count == 1 else { return nil }
+            return Float(values[0])
+        }
+        /// Clip's bounds: constant inputs (opset 11 on; an omitted one is no
+        /// bound), or the attributes of earlier opsets.
+        func clipBounds(_ clip: Node) -> (low: Float, high: Float)? {
+            if clip.inputs.count > 1 {
+                var bounds: [Float] = [-.infinity, .infinity]
+                for (i, name) in clip.inputs.dropFirst().prefix(2).enumerated() where !name.isEmpty {
+                    guard let value = scalar(name) else { return nil }
+                    bounds[i] = value
+                }
+                return (bounds[0], bounds[1])
+            }
+            guard clip.attribute("min") != nil || clip.attribute("max") != nil else { return nil }
+            let reader = AttributeReader(clip)
+            guard let low = try? reader.float("min", default: -.greatestFiniteMagnitude),
+                  let high = try? reader.float("max", default: .greatestFiniteMagnitude) else { return nil }
+            return (low, high)
         }
 
         var fusions: [Int: ConvFusion] = [:]
@@ -77,15 +113,21 @@ struct ConvFusion: Sendable {
                     last = sum
                 }
             }
-            var relu = false
+            var activation: Activation?
             if let k = soleConsumer(of: last, op: "Relu") {
-                relu = true
+                activation = .relu
+                absorbed.append(k)
+                last = graph.nodes[k].outputs[0]
+            } else if let k = soleConsumer(of: last, op: "Clip"), graph.nodes[k].inputs.first == last,
+                      let bounds = clipBounds(graph.nodes[k]) {
+                activation = .clip(low: bounds.low, high: bounds.high)
                 absorbed.append(k)
                 last = graph.nodes[k].outputs[0]
             }
             if !absorbed.isEmpty {
                 claimed.formUnion(absorbed)
-                fusions[index] = ConvFusion(batchNorm: batchNorm, residual: residual, relu: relu, output: last, absorbed: absorbed)
+                fusions[index] = ConvFusion(batchNorm: batchNorm, residual: residual, activation: activation,
+                                            output: last, absorbed: absorbed)
             }
         }
         return fusions

@@ -49,7 +49,7 @@ import Testing
     /// the same values, so every node runs its own kernel.
     private struct ResidualBlock {
         var channels = 8, outputs = 16, size = 9
-        var kernel = 3, stride = 1, pad = 1
+        var kernel = 3, stride = 1, pad = 1, group = 1
         var batchNorm = true
         /// The Add's other operand: its shape, and whether a Conv placed after
         /// the main Conv in node order computes it (as a projection shortcut).
@@ -57,6 +57,8 @@ import Testing
         var residualFromLaterConv = false
         var convOutputIsSecondAddInput = false
         var relu = true
+        /// Clip(-0.5, 0.75), its bounds Constant nodes, instead of Relu.
+        var clip = false
         /// Relu before the Add instead of after it: the Add must then not be fused.
         var reluBeforeAdd = false
 
@@ -77,11 +79,12 @@ import Testing
             let input = [1, channels, size, size]
             inputs.append(ValueInfo(name: "x", type: .tensor(.float, Shape(input))))
             feeds["x"] = try NeuralKernelTests.tensor(NeuralKernelTests.numbers(input.reduce(1, *), seed: 1), input)
-            try constant("w", [outputs, channels, kernel, kernel], seed: 2)
+            try constant("w", [outputs, channels / group, kernel, kernel], seed: 2)
             try constant("b", [outputs], seed: 3)
             let window: [Attribute] = [Attribute(name: "kernel_shape", value: .ints([Int64(kernel), Int64(kernel)])),
                                        Attribute(name: "strides", value: .ints([Int64(stride), Int64(stride)])),
-                                       Attribute(name: "pads", value: .ints([Int64](repeating: Int64(pad), count: 4)))]
+                                       Attribute(name: "pads", value: .ints([Int64](repeating: Int64(pad), count: 4))),
+                                       Attribute(name: "group", value: .int(Int64(group)))]
             nodes.append(Node(name: "conv", opType: "Conv", inputs: ["x", "w", "b"], outputs: ["c"], attributes: window))
             var last = "c"
             if batchNorm {
@@ -109,7 +112,14 @@ import Testing
                 nodes.append(Node(name: "add", opType: "Add", inputs: convOutputIsSecondAddInput ? ["r", last] : [last, "r"], outputs: ["s"]))
                 last = "s"
             }
-            if relu && !reluBeforeAdd {
+            if clip {
+                for (name, value) in [("low", Float(-0.5)), ("high", 0.75)] {
+                    let bound = try NeuralKernelTests.stored(name, [value], [])
+                    nodes.append(Node(name: name, opType: "Constant", outputs: [name], attributes: [Attribute(name: "value", value: .tensor(bound))]))
+                }
+                nodes.append(Node(name: "clip", opType: "Clip", inputs: [last, "low", "high"], outputs: ["y"]))
+                last = "y"
+            } else if relu && !reluBeforeAdd {
                 nodes.append(Node(name: "relu", opType: "Relu", inputs: [last], outputs: ["y"]))
                 last = "y"
             }
@@ -144,11 +154,20 @@ import Testing
         blocks.append((block, 1))
         block = ResidualBlock(size: 10, stride: 2, residualShape: [1, 16, 5, 5], residualFromLaterConv: true)
         blocks.append((block, 2))
+        // Clip instead of Relu (its two Constant nodes stay steps), and the
+        // depthwise kernel's own epilogue (MobileNetV2's layers).
+        block = ResidualBlock(clip: true)
+        blocks.append((block, 3))
+        block = ResidualBlock(channels: 16, group: 16, clip: true)
+        blocks.append((block, 3))
+        block = ResidualBlock(channels: 16, size: 10, stride: 2, group: 16, residualShape: [1, 16, 5, 5])
+        blocks.append((block, 1))
         for (block, steps) in blocks {
             let (fused, unfused, count) = try block.compare()
             #expect(count == steps, "\(block)")
             #expect(try Self.difference(fused, unfused) < 1e-5, "\(block)")
-            #expect(fused.floats.contains { $0 > 0 } && (!block.relu || fused.floats.allSatisfy { $0 >= 0 }))
+            #expect(fused.floats.contains { $0 > 0 } && (!block.relu || block.clip || fused.floats.allSatisfy { $0 >= 0 }))
+            if block.clip { #expect(fused.floats.allSatisfy { $0 >= -0.5 && $0 <= 0.75 } && fused.floats.contains(0.75)) }
         }
     }
 
@@ -181,6 +200,61 @@ import Testing
         #expect(fusions.count == 1 && adds.count == 1 && adds[0].residual == "r")
     }
 
+    /// A grouped convolution by its definition, in Double.
+    private static func convolvedByDefinition(_ x: [Float], _ shape: [Int], _ w: [Float], outputs: Int, group: Int, kernel: Int,
+                                              stride: Int, pads: [Int], dilation: Int, outputSize: (Int, Int)) -> [Float] {
+        let (n, c, h, wd) = (shape[0], shape[1], shape[2], shape[3])
+        let (cg, mg) = (c / group, outputs / group)
+        var out: [Float] = []
+        for image in 0..<n {
+            for m in 0..<outputs {
+                for oy in 0..<outputSize.0 {
+                    for ox in 0..<outputSize.1 {
+                        var sum = 0.0
+                        for ci in 0..<cg {
+                            for ky in 0..<kernel {
+                                for kx in 0..<kernel {
+                                    let iy = oy * stride - pads[0] + ky * dilation, ix = ox * stride - pads[1] + kx * dilation
+                                    guard iy >= 0, iy < h, ix >= 0, ix < wd else { continue }
+                                    let input = x[((image * c + m / mg * cg + ci) * h + iy) * wd + ix]
+                                    sum += Double(input) * Double(w[((m * cg + ci) * kernel + ky) * kernel + kx])
+                                }
+                            }
+                        }
+                        out.append(Float(sum))
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// The direct depthwise kernel (one channel per group) over strides,
+    /// dilations, asymmetric pads, maps narrower than the kernel, and batches.
+    @Test func depthwiseConvolutionMatchesTheDefinition() throws {
+        let cases: [(channels: Int, size: Int, kernel: Int, stride: Int, pads: [Int], dilation: Int, batch: Int)] = [
+            (8, 9, 3, 1, [1, 1, 1, 1], 1, 1), (8, 10, 3, 2, [1, 1, 1, 1], 1, 2), (5, 7, 5, 2, [2, 1, 0, 2], 1, 1),
+            (3, 11, 3, 3, [0, 0, 0, 0], 2, 1), (4, 2, 3, 1, [1, 1, 1, 1], 1, 1), (6, 13, 7, 1, [3, 3, 3, 3], 1, 1),
+        ]
+        for (channels, size, kernel, stride, pads, dilation, batch) in cases {
+            let shape = [batch, channels, size, size]
+            let x = Self.numbers(shape.reduce(1, *), seed: 50), w = Self.numbers(channels * kernel * kernel, seed: 51)
+            let attributes = [Attribute(name: "kernel_shape", value: .ints([Int64(kernel), Int64(kernel)])),
+                              Attribute(name: "strides", value: .ints([Int64(stride), Int64(stride)])),
+                              Attribute(name: "pads", value: .ints(pads.map(Int64.init))),
+                              Attribute(name: "dilations", value: .ints([Int64(dilation), Int64(dilation)])),
+                              Attribute(name: "group", value: .int(Int64(channels)))]
+            let graph = Graph(nodes: [Node(name: "dw", opType: "Conv", inputs: ["x", "w"], outputs: ["y"], attributes: attributes)],
+                              initializers: [try Self.stored("w", w, [channels, 1, kernel, kernel])],
+                              inputs: [ValueInfo(name: "x", type: .tensor(.float, Shape(shape)))], outputs: [ValueInfo(name: "y")])
+            let y = try #require(try Self.plan(graph).run(["x": try Self.tensor(x, shape)], context: ExecutionContext(threads: 2))["y"])
+            let expected = Self.convolvedByDefinition(x, shape, w, outputs: channels, group: channels, kernel: kernel, stride: stride,
+                                                      pads: pads, dilation: dilation, outputSize: (y.shape[2], y.shape[3]))
+            #expect(try Self.difference(y, try Self.tensor(expected, y.shape)) < 1e-5,
+                    "channels \(channels) size \(size) kernel \(kernel) stride \(stride) pads \(pads) dilation \(dilation)")
+        }
+    }
+
     // MARK: - Threads
 
     /// Every work item of a convolution's partition is distinct and together
@@ -205,16 +279,10 @@ import Testing
 
     /// Split into bands or channel slices, a convolution computes what one thread does.
     @Test func convolutionOnSeveralThreadsMatchesOneThread() throws {
-        for (size, kernel, channels, group) in [(7, 3, 64, 1), (7, 1, 64, 1), (14, 1, 32, 1), (30, 3, 8, 1), (12, 3, 16, 4)] {
+        for (size, kernel, channels, group) in [(7, 3, 64, 1), (7, 1, 64, 1), (14, 1, 32, 1), (30, 3, 8, 1), (12, 3, 16, 4), (9, 3, 16, 16)] {
             let block = ResidualBlock(channels: channels, outputs: channels, size: size, kernel: kernel, pad: kernel / 2,
-                                      residualShape: [1, channels, size, size])
-            var (graph, feeds) = try block.graph(storedWeights: true)
-            if group > 1 {
-                let w = try #require(graph.initializers.firstIndex { $0.name == "w" })
-                let values = Self.numbers(channels * channels / group * kernel * kernel, seed: 2)
-                graph.initializers[w] = try Self.stored("w", values, [channels, channels / group, kernel, kernel])
-                graph.nodes[0].attributes.append(Attribute(name: "group", value: .int(Int64(group))))
-            }
+                                      group: group, residualShape: [1, channels, size, size])
+            let (graph, feeds) = try block.graph(storedWeights: true)
             let plan = try Self.plan(graph)
             let one = try #require(try plan.run(feeds, context: ExecutionContext(threads: 1)).values.first)
             for threads in [2, 3, 4] {

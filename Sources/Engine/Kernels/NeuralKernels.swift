@@ -25,27 +25,33 @@ func floatInput(_ inputs: [EngineTensor?], _ index: Int, _ what: String) throws(
 
 /// Convolution as banded im2col + GEMM: bands of output rows are lowered
 /// into a column matrix small enough to stay in cache, and the bands (see
-/// `ConvPartition`) are the unit of work for the threads.
+/// `ConvPartition`) are the unit of work for the threads. A depthwise
+/// convolution runs directly instead.
 struct ConvKernel: Kernel {
     let schema: Conv
     /// Weights and bias with a following BatchNormalization folded in, when fused.
     let folded: (weight: EngineTensor, bias: EngineTensor)?
     /// Whether input 3 is a residual added to the output before the activation.
     let addsResidual: Bool
-    let activation: ck_activation
+    /// The fused activation as bounds, min(max(x, low), high): Relu is (0, ∞).
+    let clamp: (low: Float, high: Float)?
 
     init(_ setup: KernelSetup) throws(ModelError) {
         schema = try setup.schema(as: Conv.self)
         folded = nil
         addsResidual = false
-        activation = CK_ACTIVATION_NONE
+        clamp = nil
     }
 
-    /// A Conv that also applies `fusion`'s BatchNormalization, Add and Relu.
+    /// A Conv that also applies `fusion`'s BatchNormalization, Add and activation.
     init(_ setup: KernelSetup, fusion: ConvFusion) throws(ModelError) {
         schema = try setup.schema(as: Conv.self)
         addsResidual = fusion.residual != nil
-        activation = fusion.relu ? CK_ACTIVATION_RELU : CK_ACTIVATION_NONE
+        switch fusion.activation {
+        case nil: clamp = nil
+        case .relu: clamp = (0, .infinity)
+        case .clip(let low, let high): clamp = (low, high)
+        }
         guard let bn = fusion.batchNorm else {
             folded = nil
             return
@@ -96,8 +102,7 @@ struct ConvKernel: Kernel {
         }
         let pads = Self.pads(window, input: [h, wd], output: [oh, ow])
         let output = try EngineTensor(dtype: .float, shape: [n, m, oh, ow])
-        let cg = c / group, mg = m / group, kk = window.kernel[0] * window.kernel[1]
-        let k = cg * kk
+        let cg = c / group, mg = m / group
         var biasPointer: UnsafePointer<Float>?
         if let bias {
             guard bias.dtype == .float, bias.count == m else { throw ModelError("bias must be \(m) float32 values") }
@@ -108,9 +113,38 @@ struct ConvKernel: Kernel {
         var residual: EngineTensor?
         if addsResidual { residual = try floatInput(inputs, 3, "the Add's other operand") }
         let inEpilogue = residual.map { $0.shape == output.shape } ?? true
-        let residualBase = inEpilogue ? residual.map { UnsafePointer($0.floats.baseAddress!) } : nil
-        let epilogueActivation = inEpilogue ? activation : CK_ACTIVATION_NONE
-        let pointwise = kk == 1 && window.strides == [1, 1] && pads == [0, 0, 0, 0]
+        let epilogue = Epilogue(bias: biasPointer, residual: inEpilogue ? residual.map { UnsafePointer($0.floats.baseAddress!) } : nil,
+                                clamp: inEpilogue ? clamp : nil)
+        if cg == 1 && mg == 1 {
+            let geometry = WindowGeometry(window, pads: pads, height: h, width: wd, outputWidth: ow)
+            Self.depthwise(x, w, output, geometry, epilogue, context)
+        } else {
+            Self.lowered(x, w, output, window, pads, group: group, epilogue, context)
+        }
+        guard let residual, !inEpilogue else { return [output] }
+        let sum = try FloatLoops.arithmetic(.add, output, residual, context)
+        guard let clamp else { return [sum] }
+        return [try FloatLoops.clamp(sum, low: clamp.low, high: clamp.high, context)]
+    }
+
+    /// What is applied to each output after the convolution's sum, in this
+    /// order; the pointers are at the output's first element.
+    struct Epilogue {
+        let bias: UnsafePointer<Float>?
+        /// Laid out like the output.
+        let residual: UnsafePointer<Float>?
+        let clamp: (low: Float, high: Float)?
+    }
+
+    /// The convolution as banded im2col (none when pointwise) + GEMM.
+    private static func lowered(_ x: EngineTensor, _ w: EngineTensor, _ output: EngineTensor, _ window: Window, _ pads: [Int],
+                                group: Int, _ epilogue: Epilogue, _ context: ExecutionContext) {
+        let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (m, oh, ow) = (output.shape[1], output.shape[2], output.shape[3])
+        let cg = c / group, mg = m / group, k = cg * window.kernel[0] * window.kernel[1]
+        let activation = epilogue.clamp == nil ? CK_ACTIVATION_NONE : CK_ACTIVATION_CLIP
+        let (low, high) = epilogue.clamp ?? (0, 0)
+        let pointwise = window.kernel == [1, 1] && window.strides == [1, 1] && pads == [0, 0, 0, 0]
         let split = ConvPartition(units: n * group, outputRows: oh, outputColumns: ow, channels: mg,
                                   depth: pointwise ? nil : k, threads: context.threads)
         let xBase = x.floats.baseAddress!, wBase = w.floats.baseAddress!, yBase = output.floats.baseAddress!
@@ -136,15 +170,49 @@ struct ConvKernel: Kernel {
                                    rows.lowerBound, rows.upperBound, columns)
                     b = UnsafePointer(columns)
                 }
-                let channelBias = biasPointer.map { $0 + g * mg + channels.lowerBound }
+                let channelBias = epilogue.bias.map { $0 + g * mg + channels.lowerBound }
                 ck_sgemm_fused(0, 0, channels.count, pixels, k, 1, wBase + (g * mg + channels.lowerBound) * k, k,
                                b, pointwise ? h * wd : pixels, 0, target, oh * ow,
-                               channelBias, residualBase.map { $0 + (target - yBase) }, oh * ow, epilogueActivation, 0, 0)
+                               channelBias, epilogue.residual.map { $0 + (target - yBase) }, oh * ow, activation, low, high)
             }
         }
-        guard let residual, !inEpilogue else { return [output] }
-        let sum = try FloatLoops.arithmetic(.add, output, residual, context)
-        return [activation == CK_ACTIVATION_RELU ? try FloatLoops.relu(sum, context) : sum]
+    }
+
+    /// A depthwise convolution (one input and one output channel per
+    /// group, as MobileNetV2's) computed directly, plane by plane: lowered,
+    /// it would be one matrix–vector product of 9 rows per channel.
+    private static func depthwise(_ x: EngineTensor, _ w: EngineTensor, _ output: EngineTensor, _ geometry: WindowGeometry,
+                                  _ epilogue: Epilogue, _ context: ExecutionContext) {
+        let (planes, h, wd) = (x.shape[0] * x.shape[1], x.shape[2], x.shape[3])
+        let (channels, oh, ow) = (output.shape[1], output.shape[2], output.shape[3])
+        let (source, weights, target) = (x.floats.baseAddress!, w.floats.baseAddress!, output.floats.baseAddress!)
+        let taps = geometry.kernel.h * geometry.kernel.w
+        context.parallelRanges(planes, grain: 1) { range in
+            for plane in range {
+                let from = UnsafePointer(source + plane * h * wd), to = target + plane * oh * ow
+                let kernel = weights + plane % channels * taps, bias = epilogue.bias?[plane % channels] ?? 0
+                for oy in 0..<oh {
+                    let out = to + oy * ow
+                    for ox in geometry.borderColumns {
+                        var sum = bias
+                        _ = geometry.forEachTap(of: oy, ox, in: from) { v, tap in sum += kernel[tap] * v }
+                        out[ox] = sum
+                    }
+                    for ox in geometry.interior { out[ox] = bias }
+                    geometry.accumulateInterior(out, from, row: oy) { sum, v, tap in sum + kernel[tap] * v }
+                    if let residual = epilogue.residual.map({ $0 + plane * oh * ow + oy * ow }) {
+                        for ox in 0..<ow { out[ox] += residual[ox] }
+                    }
+                    if let (low, high) = epilogue.clamp {
+                        // NaN passes, as in the GEMM's epilogue.
+                        for ox in 0..<ow {
+                            let v = out[ox] < low ? low : out[ox]
+                            out[ox] = v > high ? high : v
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// Explicit begin/end pads (top, left, bottom, right), resolving auto_pad.
@@ -361,76 +429,120 @@ struct PoolKernel: Kernel {
         let output = try EngineTensor(dtype: .float, shape: [n, c, oh, ow])
         let (source, target) = (x.floats.baseAddress!, output.floats.baseAddress!)
         let isMax = schema.op == "MaxPool"
-        let (kh, kw, sh, sw, dh, dw) = (window.kernel[0], window.kernel[1], window.strides[0], window.strides[1],
-                                        window.dilations[0], window.dilations[1])
         let countPadding = self.countPadding
-        /// One output from its taps, each checked against the image and the padded extent.
-        func pooled(_ from: UnsafeMutablePointer<Float>, _ oy: Int, _ ox: Int) -> Float {
-            var best = -Float.infinity, sum: Float = 0, used = 0, padded = 0
-            for ky in 0..<kh {
-                let iy = oy * sh - pads[0] + ky * dh
-                for kx in 0..<kw {
-                    let ix = ox * sw - pads[1] + kx * dw
-                    // Taps in the end padding beyond the padded extent do not count.
-                    guard iy < h + pads[2], ix < w + pads[3] else { continue }
-                    padded += 1
-                    guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
-                    let v = from[iy * w + ix]
-                    if v > best || v.isNaN { best = v }
-                    sum += v
-                    used += 1
-                }
-            }
-            return isMax ? best : sum / Float(max(1, countPadding ? padded : used))
-        }
-        // Interior columns: every tap of the window's row lies inside the image.
-        let interiorBegin = min(ow, (pads[1] + sw - 1) / sw)
-        let lastStart = w - 1 + pads[1] - (kw - 1) * dw
-        let interiorEnd = lastStart < 0 ? interiorBegin : max(interiorBegin, min(ow, lastStart / sw + 1))
+        let geometry = WindowGeometry(window, pads: pads, height: h, width: w, outputWidth: ow)
+        let kw = window.kernel[1]
         context.parallelRanges(n * c, grain: 4) { planes in
             for plane in planes {
-                let from = source + plane * h * w, to = target + plane * oh * ow
+                let from = UnsafePointer(source + plane * h * w), to = target + plane * oh * ow
                 for oy in 0..<oh {
                     let out = to + oy * ow
-                    for ox in 0..<interiorBegin { out[ox] = pooled(from, oy, ox) }
-                    for ox in interiorEnd..<ow { out[ox] = pooled(from, oy, ox) }
-                    // The interior, tap by tap along the row, so that the
-                    // loop over columns has no bounds checks and vectorises.
-                    // The window's rows inside the image, and inside the padded extent.
-                    let top = oy * sh - pads[0]
-                    var rowsBegin = 0, rowsEnd = 0, paddedRows = 0
-                    while rowsBegin < kh && top + rowsBegin * dh < 0 { rowsBegin += 1 }
-                    rowsEnd = rowsBegin
-                    while rowsEnd < kh && top + rowsEnd * dh < h { rowsEnd += 1 }
-                    while paddedRows < kh && top + paddedRows * dh < h + pads[2] { paddedRows += 1 }
-                    @inline(__always) func accumulate(from initial: Float, _ combine: (Float, Float) -> Float) {
-                        for ox in interiorBegin..<interiorEnd { out[ox] = initial }
-                        for ky in rowsBegin..<rowsEnd {
-                            for kx in 0..<kw {
-                                let line = from + (top + ky * dh) * w - pads[1] + kx * dw
-                                // A constant stride lets the compiler vectorise the common cases.
-                                @inline(__always) func taps(stride: Int) {
-                                    for ox in interiorBegin..<interiorEnd { out[ox] = combine(out[ox], line[ox &* stride]) }
-                                }
-                                switch sw {
-                                case 1: taps(stride: 1)
-                                case 2: taps(stride: 2)
-                                default: taps(stride: sw)
-                                }
-                            }
+                    for ox in geometry.borderColumns {
+                        var best = -Float.infinity, sum: Float = 0, used = 0
+                        let padded = geometry.forEachTap(of: oy, ox, in: from) { v, _ in
+                            if v > best || v.isNaN { best = v }
+                            sum += v
+                            used += 1
                         }
+                        out[ox] = isMax ? best : sum / Float(max(1, countPadding ? padded : used))
                     }
                     if isMax {
-                        accumulate(from: -.infinity) { best, v in v > best || v.isNaN ? v : best }
+                        for ox in geometry.interior { out[ox] = -.infinity }
+                        geometry.accumulateInterior(out, from, row: oy) { best, v, _ in v > best || v.isNaN ? v : best }
                     } else {
-                        accumulate(from: 0, +)
-                        let count = Float(max(1, (countPadding ? paddedRows : rowsEnd - rowsBegin) * kw))
-                        for ox in interiorBegin..<interiorEnd { out[ox] /= count }
+                        for ox in geometry.interior { out[ox] = 0 }
+                        geometry.accumulateInterior(out, from, row: oy) { sum, v, _ in sum + v }
+                        let rows = geometry.kernelRows(oy)
+                        let count = Float(max(1, (countPadding ? rows.padded : rows.inside.count) * kw))
+                        for ox in geometry.interior { out[ox] /= count }
                     }
                 }
             }
         }
         return [output]
+    }
+}
+
+/// Where a 2-D window (of a convolution or a pooling) meets one image plane:
+/// the interior output columns, whose taps all lie inside the image
+/// horizontally, and for each output row the kernel rows that lie inside
+/// vertically. Interior loops need no per-tap bounds checks.
+struct WindowGeometry {
+    let kernel: (h: Int, w: Int), stride: (h: Int, w: Int), dilation: (h: Int, w: Int)
+    /// top, left, bottom, right
+    let pads: [Int]
+    let height: Int, width: Int, outputWidth: Int
+    let interior: Range<Int>
+
+    init(_ window: Window, pads: [Int], height: Int, width: Int, outputWidth: Int) {
+        kernel = (window.kernel[0], window.kernel[1])
+        stride = (window.strides[0], window.strides[1])
+        dilation = (window.dilations[0], window.dilations[1])
+        self.pads = pads
+        self.height = height
+        self.width = width
+        self.outputWidth = outputWidth
+        let begin = min(outputWidth, (pads[1] + stride.w - 1) / stride.w)
+        let lastStart = width - 1 + pads[1] - (kernel.w - 1) * dilation.w
+        interior = begin..<(lastStart < 0 ? begin : max(begin, min(outputWidth, lastStart / stride.w + 1)))
+    }
+
+    /// The output columns left and right of the interior.
+    var borderColumns: FlattenSequence<[Range<Int>]> { [0..<interior.lowerBound, interior.upperBound..<outputWidth].joined() }
+
+    /// The kernel rows of output row `oy` inside the image, and how many lie
+    /// inside the padded extent (top padding included), as count_include_pad counts.
+    func kernelRows(_ oy: Int) -> (inside: Range<Int>, padded: Int) {
+        let top = oy * stride.h - pads[0]
+        var begin = 0, end = 0, padded = 0
+        while begin < kernel.h && top + begin * dilation.h < 0 { begin += 1 }
+        end = begin
+        while end < kernel.h && top + end * dilation.h < height { end += 1 }
+        while padded < kernel.h && top + padded * dilation.h < height + pads[2] { padded += 1 }
+        return (begin..<end, padded)
+    }
+
+    /// Calls `body(value, tap)` for each tap of output (oy, ox) inside the
+    /// image, tap = ky · kernel width + kx; returns how many taps lie inside
+    /// the padded extent (taps in the end padding beyond it do not count).
+    @inline(__always)
+    func forEachTap(of oy: Int, _ ox: Int, in plane: UnsafePointer<Float>, _ body: (Float, Int) -> Void) -> Int {
+        var padded = 0
+        for ky in 0..<kernel.h {
+            let iy = oy * stride.h - pads[0] + ky * dilation.h
+            for kx in 0..<kernel.w {
+                let ix = ox * stride.w - pads[1] + kx * dilation.w
+                guard iy < height + pads[2], ix < width + pads[3] else { continue }
+                padded += 1
+                guard iy >= 0, iy < height, ix >= 0, ix < width else { continue }
+                body(plane[iy * width + ix], ky * kernel.w + kx)
+            }
+        }
+        return padded
+    }
+
+    /// out[ox] = combine(out[ox], value, tap) over the interior columns of
+    /// output row `oy`, for each of its taps inside the image in turn: the
+    /// loop runs along the row, and the common strides are constants, so
+    /// that the compiler vectorises it.
+    @inline(__always)
+    func accumulateInterior(_ out: UnsafeMutablePointer<Float>, _ plane: UnsafePointer<Float>, row oy: Int,
+                            _ combine: (Float, Float, Int) -> Float) {
+        let top = oy * stride.h - pads[0]
+        for ky in kernelRows(oy).inside {
+            for kx in 0..<kernel.w {
+                let line = plane + (top + ky * dilation.h) * width - pads[1] + kx * dilation.w
+                let tap = ky * kernel.w + kx
+                @inline(__always) func taps(stride: Int) {
+                    for ox in interior { out[ox] = combine(out[ox], line[ox &* stride], tap) }
+                }
+                switch stride.w {
+                case 1: taps(stride: 1)
+                case 2: taps(stride: 2)
+                default: taps(stride: stride.w)
+                }
+            }
+        }
     }
 }
 
