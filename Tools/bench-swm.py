@@ -11,7 +11,9 @@ modelinfo binary is .build/release/modelinfo (built when missing).
    with `cp` of the same ONNX file timed in the same run as the floor of
    writing that many bytes on this machine. Rate = ONNX bytes / wall time.
 2. Opening the .swm and printing its summary (warm cache), RUNS fresh
-   processes under GNU time, beside `modelinfo` on the ONNX file.
+   processes under GNU time, beside `modelinfo` on the ONNX file. The wall
+   time includes starting the process (about 12 ms of it here: `modelinfo
+   --help` alone) and the Python `subprocess` around it.
 3. `modelinfo check` of the .swm (every CRC).
 4. --weights f16, bf16, int8: file size against the f32 .swm, and the output
    error that `convert` prints (4 seeded inputs; cosine and top-1 agreement).
@@ -81,15 +83,15 @@ def conversion(onnx, swm):
     bar(size / t >= 1e9, "conversion >= 1 GB/s (median)")
 
 
-def opening(onnx, swm):
+def opening(name, onnx, swm):
     for path in (swm, onnx):
         path.read_bytes()
         runs = [timed([BINARY, path]) for _ in range(RUNS)]
         wall = statistics.median(r[0] for r in runs)
         rss = max(r[1] for r in runs)
         print(f"modelinfo {path.name}: median {wall * 1000:.1f} ms wall (process incl. exec), peak RSS {rss:.1f} MiB")
-        if path == swm:
-            bar(wall <= 0.020 and rss <= 32, "open + summary <= 20 ms and <= 32 MB")
+        if path == swm and name == "vgg16":
+            bar(wall <= 0.020 and rss <= 32, "VGG-16 open + summary <= 20 ms and <= 32 MB")
 
 
 def check(swm):
@@ -126,7 +128,7 @@ def main():
             swm = Path(folder) / f"{name}.swm"
             print(f"== {name}")
             conversion(onnx, swm)
-            opening(onnx, swm)
+            opening(name, onnx, swm)
             check(swm)
             if not quick:
                 encodings(name, onnx, swm)

@@ -41,8 +41,11 @@ struct Table {
                 if columns[i].alignment == .right { return pad + cell }
                 return i == cells.count - 1 ? cell : cell + pad
             }
-            let text = "  " + padded.joined(separator: "  ")
-            return String(text.reversed().drop(while: { $0 == " " }).reversed())
+            var text = "  " + padded.joined(separator: "  ")
+            // Drop the padding after the last non-empty cell, in place (rebuilding
+            // the string from reversed characters cost most of a summary's time).
+            while text.utf8.last == UInt8(ascii: " ") { text.removeLast() }
+            return text
         }
         return ((header ? [line(columns.map(\.title))] : []) + rows.map(line)).joined(separator: "\n") + "\n"
     }
