@@ -61,6 +61,11 @@ import TestSupport
         #expect(damaged.stdout.contains("damaged — 1 of 8 tensors fail: 'conv.weight'"))
         #expect(damaged.stderr.contains("checksum mismatch"))
         #expect(damaged.stderr.contains("inside tensor 'conv.weight'"))
+        // The summary does not read the weights, so it checks them only when asked to.
+        #expect(try CommandLineTool.run([swm]).status == 0)
+        let verified = try CommandLineTool.run([swm, "--verify"])
+        #expect(verified.status == 1)
+        #expect(verified.stderr.contains("inside tensor 'conv.weight'"))
         // Running the damaged model fails before any work, naming the tensor.
         let run = try CommandLineTool.run(["run", swm, "--output-dir", folder.path])
         #expect(run.status == 1)
