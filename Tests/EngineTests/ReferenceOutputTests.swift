@@ -38,7 +38,8 @@ import TestSupport
         try Self.verify(model: Fixtures.path(model), data: URL(fileURLWithPath: Fixtures.path(data)))
     }
 
-    @Test(arguments: ["alexnet", "vgg16", "resnet18", "resnet50", "resnet50_v1", "mobilenet_v2", "vgg11_bn"])
+    /// Every zoo architecture (Tools/make-reference-outputs writes them all).
+    @Test(arguments: Zoo.architectures.map(\.name))
     func zooModelMatchesOnnxruntime(_ name: String) throws {
         let folder = Fixtures.root.appendingPathComponent(".generated/reference/\(name)")
         try #require(FileManager.default.fileExists(atPath: folder.appendingPathComponent("test_data_set_0/output_0.pb").path),

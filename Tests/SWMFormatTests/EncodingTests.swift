@@ -40,7 +40,7 @@ import TestSupport
     @Test func bfloat16RoundsToNearestEven() throws {
         // 1 + 2⁻⁸ is halfway between two bfloat16 values: ties go to the even one (1.0);
         // 1 + 3·2⁻⁸ goes up to 1 + 2⁻⁶.
-        let values: [Float] = [1, 1 + 1.0 / 256, 1 + 3.0 / 256, -3.14159, .infinity, 1e-40, .greatestFiniteMagnitude]
+        let values: [Float] = [1, 1 + 1.0 / 256, 1 + 3.0 / 256, -3.14159, .infinity, Float(bitPattern: 0x0001_0000), .greatestFiniteMagnitude]
         let stream = Self.encode(values, as: .bfloat16, dims: [values.count], axis: 0)
         let decoded = try Self.decode(stream, encoding: .bfloat16, dims: [values.count])
         #expect(decoded[0] == 1)
