@@ -1,8 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
 import ModelCore
+import Synchronization
 
 /// Memory holding a tensor's elements: allocated by the engine, or a
 /// read-only view into a stored tensor (mapped weights are never copied when
@@ -66,22 +66,21 @@ final class BlockPool: @unchecked Sendable {
     private var free: [(base: UnsafeMutableRawPointer, capacity: Int)] = []
     private var retained = 0
     private let retainLimit = 1 << 30
-    private let lock = NSLock()
+    private let lock = Mutex<Void>(())
 
     /// A block of at least `size` bytes.
     func take(_ size: Int) -> (base: UnsafeMutableRawPointer, capacity: Int)? {
-        lock.lock()
-        var best: Int?
-        for (i, block) in free.enumerated() where block.capacity >= size {
-            if best.map({ block.capacity < free[$0].capacity }) ?? true { best = i }
-        }
-        if let best {
+        let reused = lock.withLock { _ -> (base: UnsafeMutableRawPointer, capacity: Int)? in
+            var best: Int?
+            for (i, block) in free.enumerated() where block.capacity >= size {
+                if best.map({ block.capacity < free[$0].capacity }) ?? true { best = i }
+            }
+            guard let best else { return nil }
             let block = free.remove(at: best)
             retained -= block.capacity
-            lock.unlock()
             return block
         }
-        lock.unlock()
+        if let reused { return reused }
         guard let mapped = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), mapped != MAP_FAILED else {
             return nil
         }
@@ -90,15 +89,13 @@ final class BlockPool: @unchecked Sendable {
 
     /// Returns a block taken from this pool.
     func give(_ base: UnsafeMutableRawPointer, capacity: Int) {
-        lock.lock()
-        if retained + capacity <= retainLimit {
+        let kept = lock.withLock { _ -> Bool in
+            guard retained + capacity <= retainLimit else { return false }
             free.append((base, capacity))
             retained += capacity
-            lock.unlock()
-        } else {
-            lock.unlock()
-            munmap(base, capacity)
+            return true
         }
+        if !kept { munmap(base, capacity) }
     }
 }
 

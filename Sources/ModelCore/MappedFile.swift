@@ -51,6 +51,13 @@ public final class MappedFile: ByteOwner, @unchecked Sendable {
         return ByteRegion(owner: self, range: offset..<(offset + length))
     }
 
+    /// The size in bytes of the regular file at `path`, or `nil` if it cannot be read.
+    public static func size(of path: String) -> Int? {
+        var info = stat()
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return Int(info.st_size)
+    }
+
     static func describeErrno(_ code: Int32) -> String {
         switch code {
         case ENOENT: return "no such file"

@@ -1,4 +1,5 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
 
 /// The format `Conversion.convert` writes.
 public enum ConversionTarget: String, Sendable, CaseIterable {
@@ -52,7 +53,7 @@ public enum Conversion {
             try ONNXWriter(externalData: policy).write(loaded.model, to: path)
         }
         let seconds = (clock.now - start) / .seconds(1)
-        let outputBytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)??.intValue ?? 0
+        let outputBytes = MappedFile.size(of: path) ?? 0
         return ConversionReport(inputBytes: inputBytes, outputBytes: outputBytes, seconds: seconds, swm: summary)
     }
 }

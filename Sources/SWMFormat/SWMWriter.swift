@@ -1,4 +1,5 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
 import ModelCore
 
 /// How `SWMWriter` stores float32 weights.

@@ -1,4 +1,4 @@
-import Foundation
+import Synchronization
 import ModelCore
 
 /// The bytes of one `.swm` tensor, checked on first use.
@@ -14,7 +14,7 @@ final class StoredTensorBytes: ByteOwner, @unchecked Sendable {
     let entry: TensorEntry
     var byteCount: Int { entry.decodedLength }
 
-    private let lock = NSLock()
+    private let lock = Mutex<Void>(())
     // Guarded by `lock`: the outcome of `prepare`, and of decoding.
     private var checked: Result<Void, ModelError>?
     private var decoding: Result<Void, ModelError>?
@@ -36,14 +36,14 @@ final class StoredTensorBytes: ByteOwner, @unchecked Sendable {
 
     var bytes: UnsafeRawBufferPointer {
         if isDirect { return stored }
-        return lock.withLock {
+        return lock.withLock { _ in
             let memory = decodedLocked()
             return UnsafeRawBufferPointer(rebasing: memory[0..<entry.decodedLength])
         }
     }
 
     func prepare() throws(ModelError) {
-        let outcome = lock.withLock { () -> Result<Void, ModelError> in
+        let outcome = lock.withLock { _ -> Result<Void, ModelError> in
             if let checked { return checked }
             let result = verifyLocked()
             checked = result

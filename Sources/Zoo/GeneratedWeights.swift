@@ -1,4 +1,5 @@
-import Foundation
+import Dispatch
+import Synchronization
 import ModelCore
 
 /// How a weight tensor's float32 values are drawn: uniformly from `low` to `high`.
@@ -23,7 +24,7 @@ final class GeneratedWeights: ByteOwner, @unchecked Sendable {
     let byteCount: Int
     private let key: UInt64
     private let distribution: WeightDistribution
-    private let lock = NSLock()
+    private let lock = Mutex<Void>(())
     // Guarded by `lock`; set once, then never changed until deinit.
     private var storage: UnsafeMutableRawBufferPointer?
 
@@ -38,11 +39,11 @@ final class GeneratedWeights: ByteOwner, @unchecked Sendable {
 
     /// Whether `bytes` has been read (and the weights made) yet.
     var isGenerated: Bool {
-        lock.withLock { storage != nil }
+        lock.withLock { _ in storage != nil }
     }
 
     var bytes: UnsafeRawBufferPointer {
-        lock.withLock {
+        lock.withLock { _ in
             if let storage { return UnsafeRawBufferPointer(storage) }
             let made = UnsafeMutableRawBufferPointer.allocate(byteCount: byteCount, alignment: 64)
             WeightStream.fill(made.bindMemory(to: UInt32.self), key: key, distribution: distribution)

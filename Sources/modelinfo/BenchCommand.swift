@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import Dispatch
+import FoundationEssentials
 import ModelInfo
 
 /// `modelinfo bench MODEL`: latency of the engine alone.

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import ModelInfo
 
 /// `modelinfo check FILE.swm`: verifies every checksum of a `.swm` file.

@@ -1,5 +1,8 @@
 import ArgumentParser
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import FoundationEssentials
 import ModelInfo
 
 /// `modelinfo convert IN -o OUT`: between ONNX and the native `.swm` format.
@@ -62,9 +65,8 @@ struct ConvertCommand: ParsableCommand {
                                                      threads: ProcessInfo.processInfo.activeProcessorCount)
         print("output error of the \(weights.rawValue) model against the original, \(samples) seeded input\(samples == 1 ? "" : "s"):")
         for a in agreements {
-            // Errors span many orders of magnitude: three significant digits each.
-            var parts = [String(format: "max abs %.3g", a.maxAbsoluteError), String(format: "max rel %.3g", a.maxRelativeError),
-                         String(format: "cosine %.7f", a.minCosineSimilarity)]
+            var parts = ["max abs \(Units.significant(a.maxAbsoluteError))", "max rel \(Units.significant(a.maxRelativeError))",
+                         "cosine \(Units.fixed(a.minCosineSimilarity, digits: 7))"]
             if let agreeing = a.top1Agreements, let rows = a.top1Rows { parts.append("top-1 agreement \(agreeing)/\(rows)") }
             print("  \(a.name)  " + parts.joined(separator: ", "))
         }
@@ -104,12 +106,12 @@ final class ProgressBar {
         let width = 30
         let filled = percent * width / 100
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-        FileHandle.standardError.write(Data("\r\(label) \(bar) \(percent)% of \(Units.bytes(total))".utf8))
+        writeStandardError("\r\(label) \(bar) \(percent)% of \(Units.bytes(total))")
     }
 
     /// Clears the bar's line.
     func finish() {
         guard enabled, shownPercent >= 0 else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        writeStandardError("\r\u{1B}[K")
     }
 }

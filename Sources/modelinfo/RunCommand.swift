@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import ModelInfo
 
 /// `modelinfo run MODEL`: runs the model on the built-in engine.

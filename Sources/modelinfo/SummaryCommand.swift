@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import ModelInfo
 
 /// `modelinfo FILE`: what is in a model and what it costs to run, per node.

@@ -120,9 +120,11 @@ enum Units {
             while mantissa < 1 { mantissa *= 10; exponent -= 1 }
             return (value < 0 ? "-" : "") + fixed(mantissa, digits: 3) + "e" + (exponent < 0 ? "-" : "+") + String(abs(exponent))
         }
+        // Three significant digits: fewer decimals above 10, more below 0.1.
         var digits = 3
         var scale = magnitude
         while scale >= 10 && digits > 0 { scale /= 10; digits -= 1 }
+        while scale < 0.1 { scale *= 10; digits += 1 }
         return fixed(value, digits: digits)
     }
 

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import ModelInfo
 
 /// `modelinfo verify MODEL --test-data DIR`: runs the model and compares with reference outputs.

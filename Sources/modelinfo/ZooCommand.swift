@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import ModelInfo
 
 /// `modelinfo zoo …`: standard architectures with seeded random weights.
@@ -30,7 +30,7 @@ struct ZooListCommand: ParsableCommand {
         let nameWidth = rows.map(\.name.count).max() ?? 0
         let countWidth = rows.map(\.parameters.count).max() ?? 0
         for row in rows {
-            let name = row.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+            let name = row.name + String(repeating: " ", count: nameWidth - row.name.count)
             let count = String(repeating: " ", count: countWidth - row.parameters.count) + row.parameters
             print("\(name)  \(count)  \(row.summary)")
         }
@@ -66,8 +66,7 @@ struct ZooWriteCommand: ParsableCommand {
         // Writing reads every tensor's bytes, which generates the weights.
         try ONNXWriter().write(model, to: output)
         let seconds = (clock.now - start) / .seconds(1)
-        let attributes = try FileManager.default.attributesOfItem(atPath: output)
-        let size = (attributes[.size] as? NSNumber)?.intValue ?? 0
+        let size = MappedFile.size(of: output) ?? 0
         let rate = seconds > 0 ? Double(size) / seconds / 1e9 : 0
         print("wrote \(output): \(Units.bytes(size)) in \(Units.fixed(seconds, digits: 2)) s "
               + "(\(Units.fixed(rate, digits: 2)) GB/s)")

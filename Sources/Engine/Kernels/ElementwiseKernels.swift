@@ -1,4 +1,8 @@
-import Foundation
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+import FoundationEssentials
 import ModelCore
 
 /// Elementwise kernels: unary math and activations, broadcasting arithmetic,
@@ -63,43 +67,43 @@ protocol Real: BinaryFloatingPoint, Sendable {
 }
 
 extension Float: Real {
-    static func exp(_ x: Float) -> Float { Foundation.expf(x) }
-    static func log(_ x: Float) -> Float { Foundation.logf(x) }
-    static func sin(_ x: Float) -> Float { Foundation.sinf(x) }
-    static func cos(_ x: Float) -> Float { Foundation.cosf(x) }
-    static func tan(_ x: Float) -> Float { Foundation.tanf(x) }
-    static func asin(_ x: Float) -> Float { Foundation.asinf(x) }
-    static func acos(_ x: Float) -> Float { Foundation.acosf(x) }
-    static func atan(_ x: Float) -> Float { Foundation.atanf(x) }
-    static func sinh(_ x: Float) -> Float { Foundation.sinhf(x) }
-    static func cosh(_ x: Float) -> Float { Foundation.coshf(x) }
-    static func tanh(_ x: Float) -> Float { Foundation.tanhf(x) }
-    static func asinh(_ x: Float) -> Float { Foundation.asinhf(x) }
-    static func acosh(_ x: Float) -> Float { Foundation.acoshf(x) }
-    static func atanh(_ x: Float) -> Float { Foundation.atanhf(x) }
-    static func erf(_ x: Float) -> Float { Foundation.erff(x) }
-    static func pow(_ x: Float, _ y: Float) -> Float { Foundation.powf(x, y) }
-    static func fmod(_ x: Float, _ y: Float) -> Float { Foundation.fmodf(x, y) }
+    static func exp(_ x: Float) -> Float { Glibc.expf(x) }
+    static func log(_ x: Float) -> Float { Glibc.logf(x) }
+    static func sin(_ x: Float) -> Float { Glibc.sinf(x) }
+    static func cos(_ x: Float) -> Float { Glibc.cosf(x) }
+    static func tan(_ x: Float) -> Float { Glibc.tanf(x) }
+    static func asin(_ x: Float) -> Float { Glibc.asinf(x) }
+    static func acos(_ x: Float) -> Float { Glibc.acosf(x) }
+    static func atan(_ x: Float) -> Float { Glibc.atanf(x) }
+    static func sinh(_ x: Float) -> Float { Glibc.sinhf(x) }
+    static func cosh(_ x: Float) -> Float { Glibc.coshf(x) }
+    static func tanh(_ x: Float) -> Float { Glibc.tanhf(x) }
+    static func asinh(_ x: Float) -> Float { Glibc.asinhf(x) }
+    static func acosh(_ x: Float) -> Float { Glibc.acoshf(x) }
+    static func atanh(_ x: Float) -> Float { Glibc.atanhf(x) }
+    static func erf(_ x: Float) -> Float { Glibc.erff(x) }
+    static func pow(_ x: Float, _ y: Float) -> Float { Glibc.powf(x, y) }
+    static func fmod(_ x: Float, _ y: Float) -> Float { Glibc.fmodf(x, y) }
 }
 
 extension Double: Real {
-    static func exp(_ x: Double) -> Double { Foundation.exp(x) }
-    static func log(_ x: Double) -> Double { Foundation.log(x) }
-    static func sin(_ x: Double) -> Double { Foundation.sin(x) }
-    static func cos(_ x: Double) -> Double { Foundation.cos(x) }
-    static func tan(_ x: Double) -> Double { Foundation.tan(x) }
-    static func asin(_ x: Double) -> Double { Foundation.asin(x) }
-    static func acos(_ x: Double) -> Double { Foundation.acos(x) }
-    static func atan(_ x: Double) -> Double { Foundation.atan(x) }
-    static func sinh(_ x: Double) -> Double { Foundation.sinh(x) }
-    static func cosh(_ x: Double) -> Double { Foundation.cosh(x) }
-    static func tanh(_ x: Double) -> Double { Foundation.tanh(x) }
-    static func asinh(_ x: Double) -> Double { Foundation.asinh(x) }
-    static func acosh(_ x: Double) -> Double { Foundation.acosh(x) }
-    static func atanh(_ x: Double) -> Double { Foundation.atanh(x) }
-    static func erf(_ x: Double) -> Double { Foundation.erf(x) }
-    static func pow(_ x: Double, _ y: Double) -> Double { Foundation.pow(x, y) }
-    static func fmod(_ x: Double, _ y: Double) -> Double { Foundation.fmod(x, y) }
+    static func exp(_ x: Double) -> Double { Glibc.exp(x) }
+    static func log(_ x: Double) -> Double { Glibc.log(x) }
+    static func sin(_ x: Double) -> Double { Glibc.sin(x) }
+    static func cos(_ x: Double) -> Double { Glibc.cos(x) }
+    static func tan(_ x: Double) -> Double { Glibc.tan(x) }
+    static func asin(_ x: Double) -> Double { Glibc.asin(x) }
+    static func acos(_ x: Double) -> Double { Glibc.acos(x) }
+    static func atan(_ x: Double) -> Double { Glibc.atan(x) }
+    static func sinh(_ x: Double) -> Double { Glibc.sinh(x) }
+    static func cosh(_ x: Double) -> Double { Glibc.cosh(x) }
+    static func tanh(_ x: Double) -> Double { Glibc.tanh(x) }
+    static func asinh(_ x: Double) -> Double { Glibc.asinh(x) }
+    static func acosh(_ x: Double) -> Double { Glibc.acosh(x) }
+    static func atanh(_ x: Double) -> Double { Glibc.atanh(x) }
+    static func erf(_ x: Double) -> Double { Glibc.erf(x) }
+    static func pow(_ x: Double, _ y: Double) -> Double { Glibc.pow(x, y) }
+    static func fmod(_ x: Double, _ y: Double) -> Double { Glibc.fmod(x, y) }
 }
 
 /// One element on its way through Cast: integers keep their exact value.
@@ -1084,7 +1088,7 @@ struct PowKernel: Kernel {
             // Mixed real and integer: computed in float64 and converted as Cast does (int32 2^2.5 is 5).
             let e = try castTensor(exponent, to: .double)
             return try broadcastBinary(base, e, base.dtype, context) { (x: T, y: Double) -> T in
-                T(double: Foundation.pow(x.doubleValue, y))
+                T(double: Glibc.pow(x.doubleValue, y))
             }
         }
     }
@@ -1531,7 +1535,7 @@ func castReader(_ x: EngineTensor) throws(ModelError) -> (Int) -> CastValue {
         return { .real(MiniFloat.e2m1.decode(packedBits(p, index: $0, width: 4))) }
     case .float8e8m0:
         let p = base.assumingMemoryBound(to: UInt8.self)
-        return { p[$0] == 0xFF ? .real(.nan) : .real(Foundation.exp2(Double(Int(p[$0]) - 127))) }
+        return { p[$0] == 0xFF ? .real(.nan) : .real(Glibc.exp2(Double(Int(p[$0]) - 127))) }
     default:
         if let format = MiniFloat.format(of: x.dtype) {
             let p = base.assumingMemoryBound(to: UInt8.self)
@@ -1639,7 +1643,8 @@ func storePackedBits(_ bytes: UnsafeMutablePointer<UInt8>, index: Int, width: In
 /// or scientific notation, with INF, +INF, -INF and NaN in any case; text
 /// that is no number (undefined in ONNX) reads as NaN.
 func parseNumber(_ bytes: [UInt8]) -> CastValue {
-    let text = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+    let whitespace: Set<UInt8> = [0x20, 0x09]
+    let text = String(decoding: bytes.drop { whitespace.contains($0) }.reversed().drop { whitespace.contains($0) }.reversed(), as: UTF8.self)
     if let v = Int64(text) { return .signed(v) }
     if let v = UInt64(text) { return .unsigned(v) }
     switch text.lowercased() {
@@ -1708,7 +1713,7 @@ struct MiniFloat: Sendable {
         let topExponent = special == .ieee ? exponentMask - 1 : exponentMask
         // e4m3fn gives its top mantissa code to NaN.
         let topMantissa = (1 << mantissaBits) - (special == .finite ? 2 : 1)
-        return (1 + Double(topMantissa) / Double(1 << mantissaBits)) * Foundation.exp2(Double(topExponent - bias))
+        return (1 + Double(topMantissa) / Double(1 << mantissaBits)) * Glibc.exp2(Double(topExponent - bias))
     }
 
     func decode(_ code: UInt8) -> Double {
@@ -1722,8 +1727,8 @@ struct MiniFloat: Sendable {
         default: break
         }
         let magnitude = exponent == 0
-            ? Double(mantissa) * Foundation.exp2(Double(1 - bias - mantissaBits))
-            : Double((1 << mantissaBits) + mantissa) * Foundation.exp2(Double(exponent - bias - mantissaBits))
+            ? Double(mantissa) * Glibc.exp2(Double(1 - bias - mantissaBits))
+            : Double((1 << mantissaBits) + mantissa) * Glibc.exp2(Double(exponent - bias - mantissaBits))
         return negative ? -magnitude : magnitude
     }
 
@@ -1754,7 +1759,7 @@ struct MiniFloat: Sendable {
         if magnitude == 0 { return special == .unsignedZero ? 0 : sign }
         // The spacing of representable values at this magnitude (subnormals share the smallest).
         let exponent = Swift.max(Int(magnitude.exponent), 1 - bias)
-        let quantum = Foundation.exp2(Double(exponent - mantissaBits))
+        let quantum = Glibc.exp2(Double(exponent - mantissaBits))
         let rounded = (magnitude / quantum).rounded(.toNearestOrEven) * quantum
         if rounded > largest { return overflow }
         if rounded == 0 { return special == .unsignedZero ? 0 : sign }
@@ -1765,9 +1770,9 @@ struct MiniFloat: Sendable {
     private func code(ofMagnitude value: Double) -> UInt8 {
         let exponent = Int(value.exponent)
         if exponent < 1 - bias {
-            return UInt8(value / Foundation.exp2(Double(1 - bias - mantissaBits)))
+            return UInt8(value / Glibc.exp2(Double(1 - bias - mantissaBits)))
         }
-        let mantissa = Int(value / Foundation.exp2(Double(exponent - mantissaBits))) - (1 << mantissaBits)
+        let mantissa = Int(value / Glibc.exp2(Double(exponent - mantissaBits))) - (1 << mantissaBits)
         return UInt8((exponent + bias) << mantissaBits | mantissa)
     }
 }

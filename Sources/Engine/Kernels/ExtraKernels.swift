@@ -1,5 +1,8 @@
 internal import CKernels
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import FoundationEssentials
 import ModelCore
 
 /// Kernels beyond the common inference path: linear (de)quantisation, the
@@ -250,8 +253,8 @@ struct LossKernel: Kernel {
                     var top = -Double.infinity
                     for k in 0..<c { top = Swift.max(top, x[base + k * d]) }
                     var sum = 0.0
-                    for k in 0..<c { sum += Foundation.exp(x[base + k * d] - top) }
-                    let shift = top + Foundation.log(sum)
+                    for k in 0..<c { sum += Glibc.exp(x[base + k * d] - top) }
+                    let shift = top + Glibc.log(sum)
                     for k in 0..<c { x[base + k * d] -= shift }
                 }
             }
@@ -462,7 +465,7 @@ struct EinsumKernel: Kernel {
     }
 
     static func parse(_ term: String) throws(ModelError) -> [Character?] {
-        let text = term.replacingOccurrences(of: "...", with: ".")
+        let text = term.replacing("...", with: ".")
         guard text.allSatisfy({ ($0.isASCII && $0.isLetter) || $0 == "." }), text.filter({ $0 == "." }).count <= 1 else {
             throw ModelError("invalid einsum term '\(term)'")
         }

@@ -1,5 +1,8 @@
 internal import CKernels
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import FoundationEssentials
 import ModelCore
 
 /// The recurrent layers LSTM, GRU and RNN in float32: forward, reverse or

@@ -1,4 +1,7 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import FoundationEssentials
 import ModelCore
 
 /// Reductions and normalisations: the Reduce* family, ArgMax/ArgMin,
@@ -189,7 +192,7 @@ struct ReduceKernel: Kernel {
                 let largest = doubleScratch(layout.outputCount, -.infinity)
                 layout.forEachPair(context) { o, i in largest[o] = Swift.max(largest[o], from[i].doubleValue) }
                 for o in largest.indices where !largest[o].isFinite { largest[o] = 0 }
-                layout.forEachPair(context) { o, i in totals[o] += Foundation.exp(from[i].doubleValue - largest[o]) }
+                layout.forEachPair(context) { o, i in totals[o] += Glibc.exp(from[i].doubleValue - largest[o]) }
                 shifts = largest
             default: layout.forEachPair(context) { o, i in totals[o] += from[i].doubleValue }
             }
@@ -200,8 +203,8 @@ struct ReduceKernel: Kernel {
                 switch kind {
                 case .mean: result = t / n
                 case .l2: result = t.squareRoot()
-                case .logSum: result = Foundation.log(t)
-                case .logSumExp: result = Foundation.log(t) + (shifts?[o] ?? 0)
+                case .logSum: result = Glibc.log(t)
+                case .logSumExp: result = Glibc.log(t) + (shifts?[o] ?? 0)
                 default: result = t
                 }
                 to[o] = T(double: result)
@@ -725,7 +728,7 @@ struct LRNKernel: Kernel {
                         sum += v * v
                     }
                     let index = split.index(line: line, c)
-                    to[index] = T(nearest: from[index].doubleValue / Foundation.pow(bias + alpha / Double(size) * sum, beta))
+                    to[index] = T(nearest: from[index].doubleValue / Glibc.pow(bias + alpha / Double(size) * sum, beta))
                 }
             }
             return output

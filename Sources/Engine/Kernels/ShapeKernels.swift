@@ -1,4 +1,7 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import FoundationEssentials
 import ModelCore
 
 /// Kernels that move, select or generate elements: views (Reshape,
