@@ -12,7 +12,7 @@ modelinfo binary is .build/release/modelinfo (built when missing).
    writing that many bytes on this machine. Rate = ONNX bytes / wall time.
 2. Opening the .swm and printing its summary (warm cache), RUNS fresh
    processes under GNU time, beside `modelinfo` on the ONNX file. The wall
-   time includes starting the process (about 12 ms of it here: `modelinfo
+   time includes starting the process (about 10 ms of it here: `modelinfo
    --help` alone) and the Python `subprocess` around it.
 3. `modelinfo check` of the .swm (every CRC).
 4. --weights f16, bf16, int8: file size against the f32 .swm, and the output
@@ -81,7 +81,7 @@ def conversion(name, onnx, swm):
     print(f"convert {onnx.name} → .swm (f32): median {t:.3f} s = {size / t / 1e9:.2f} GB/s "
           f"(min {min(ours):.3f} s = {size / min(ours) / 1e9:.2f} GB/s);  cp of the same file: {c:.3f} s = {size / c / 1e9:.2f} GB/s")
     # The bar is set on VGG-16; a smaller model's rate also carries the
-    # process's fixed start-up (about 12 ms here), a tenth of ResNet-50's time.
+    # process's fixed start-up (about 10 ms here), a tenth of ResNet-50's time.
     if name == "vgg16":
         bar(size / t >= 1e9, "VGG-16 conversion >= 1 GB/s (median)")
 

@@ -142,11 +142,12 @@ struct ByteReader {
 
     mutating func float() throws(ModelError) -> Float { Float(bitPattern: try uint32()) }
 
-    /// A list of `count`-prefixed items.
+    /// A list of `count`-prefixed items. The array grows as items are read
+    /// (no capacity reserved from the count): a decoded item can take many
+    /// times its encoded bytes, so memory follows what the file really holds.
     mutating func list<T>(of what: String, _ item: (inout ByteReader) throws(ModelError) -> T) throws(ModelError) -> [T] {
         let n = try count(of: what)
         var items: [T] = []
-        items.reserveCapacity(n)
         for _ in 0..<n { items.append(try item(&self)) }
         return items
     }

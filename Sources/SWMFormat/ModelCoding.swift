@@ -280,7 +280,6 @@ struct ModelDecoder {
     private mutating func list<T>(_ what: String, _ item: (inout ModelDecoder) throws(ModelError) -> T) throws(ModelError) -> [T] {
         let n = try input.count(of: what)
         var items: [T] = []
-        items.reserveCapacity(n)
         for _ in 0..<n { items.append(try item(&self)) }
         return items
     }

@@ -183,10 +183,8 @@ public enum SWMReader {
         // compression, axis, offset, length: one byte each; CRC: four).
         let count = try r.count(minimumItemBytes: 13, of: "tensor")
         var entries: [TensorEntry] = []
-        entries.reserveCapacity(count)
         let dataRange = data.offset..<(data.offset + data.length)
         var ranges: [(range: Range<UInt64>, what: String)] = []
-        ranges.reserveCapacity(count)
         for _ in 0..<count {
             let start = r.position
             let entry = try TensorEntry.decode(&r)
