@@ -94,7 +94,8 @@ public struct SWMWriter: Sendable {
         var directEntries: [(entry: Int, tensor: Int)] = []
         for (index, (tensor, choice)) in zip(tensors, choices).enumerated() {
             try pad(to: Layout.tensorAlignment)
-            guard let region = tensor.bytes else { continue }
+            // The model encoder puts only numeric tensors in the table (string tensors stay inline).
+            guard let region = tensor.bytes else { preconditionFailure("string tensor '\(tensor.name)' in the tensor table") }
             try tensor.prepareData()
             let offset = position
             let stored: StoredBytes = region.withUnsafeBytes { source in
