@@ -12,55 +12,13 @@ import TestSupport
         let name: String
         let dtype: String
         let dims: [Int]
-        let values: [JSONValue]
-    }
-
-    enum JSONValue: Decodable, Sendable {
-        case number(Double)
-        /// Integers are exact in the oracle; 64-bit extremes do not fit a Double.
-        case integer(bitPattern: UInt64)
-        case text(String)
-        case pair([JSONValue])
-
-        init(from decoder: any Decoder) throws {
-            let c = try decoder.singleValueContainer()
-            // Doubles first (an integer decode would turn -0.0 into 0); past 2^53 integers are read exactly.
-            if let d = try? c.decode(Double.self), d.magnitude < 9_007_199_254_740_992 { self = .number(d) }
-            else if let i = try? c.decode(Int64.self) { self = .integer(bitPattern: UInt64(bitPattern: i)) }
-            else if let u = try? c.decode(UInt64.self) { self = .integer(bitPattern: u) }
-            else if let d = try? c.decode(Double.self) { self = .number(d) }
-            else if let s = try? c.decode(String.self) { self = .text(s) }
-            else { self = .pair(try c.decode([JSONValue].self)) }
-        }
-
-        var double: Double? {
-            switch self {
-            case .number(let d): return d
-            case .integer(let bits): return Double(Int64(bitPattern: bits))
-            case .text("nan"): return .nan
-            case .text("inf"): return .infinity
-            case .text("-inf"): return -.infinity
-            default: return nil
-            }
-        }
-
-        var bits: UInt64? {
-            switch self {
-            case .integer(let bits): return bits
-            case .number(let d): return Int64(exactly: d).map { UInt64(bitPattern: $0) }
-            default: return nil
-            }
-        }
+        let values: [OracleValue]
     }
 
     static let expected: [Expected] = {
         let data = try! Data(contentsOf: URL(fileURLWithPath: Fixtures.path("tensors/tensors.json")))
         return try! JSONDecoder().decode([Expected].self, from: data)
     }()
-
-    static func same(_ a: Double, _ b: Double) -> Bool {
-        (a.isNaN && b.isNaN) || (a == b && a.sign == b.sign)
-    }
 
     @Test(arguments: Set(expected.map(\.file)).sorted())
     func readsLikeNumpy(_ file: String) throws {
@@ -88,7 +46,7 @@ import TestSupport
                     Issue.record("\(context): oracle entry is not a pair")
                     continue
                 }
-                #expect(same(value.re, re) && same(value.im, im), "\(context): \(value) != (\(re), \(im))")
+                #expect(OracleValue.same(value.re, re) && OracleValue.same(value.im, im), "\(context): \(value) != (\(re), \(im))")
             }
         case .int64, .uint64:
             #expect(try tensor.int64Values().map { UInt64(bitPattern: $0) } == expected.values.map(\.bits), "\(context)")
@@ -97,7 +55,7 @@ import TestSupport
             let wanted = expected.values.compactMap(\.double)
             #expect(values.count == wanted.count, "\(context)")
             for (i, (value, want)) in zip(values, wanted).enumerated() {
-                #expect(same(value, want), "\(context) element \(i): \(value) != \(want)")
+                #expect(OracleValue.same(value, want), "\(context) element \(i): \(value) != \(want)")
             }
         }
     }
