@@ -12,6 +12,21 @@ public struct SWMFile: Sendable {
     public let provenance: Provenance?
     /// Sections this reader does not know and skipped (optional ones only).
     public let skippedSections: [String]
+    /// The bytes behind each table entry, shared with `model`'s tensors, so
+    /// that a checksum verified here is not computed again on first use.
+    let owners: [StoredTensorBytes]
+
+    /// The tensors whose stored bytes fail their checksum or decoding (empty when intact).
+    func problems() -> [TensorProblem] {
+        zip(tensors, owners).compactMap { entry, owner -> TensorProblem? in
+            do throws(ModelError) {
+                try owner.prepare()
+                return nil
+            } catch {
+                return TensorProblem(tensor: entry, error: error)
+            }
+        }
+    }
 }
 
 /// One tensor that failed `SWMReader.check`.
@@ -45,30 +60,18 @@ public enum SWMReader {
     public static func read(file: MappedFile, verify: Bool = false) throws(ModelError) -> SWMFile {
         do throws(ModelError) {
             let contents = try decode(file)
-            if verify, let problem = problems(in: contents, file: file).first { throw problem.error }
+            if verify, let problem = contents.problems().first { throw problem.error }
             return contents
         } catch {
             throw error.inFile(file.path)
         }
     }
 
-    /// Reads the file and verifies every tensor's checksum and decoding.
+    /// Reads the mapped file and verifies every tensor's checksum and decoding.
     /// Throws for a damaged structure; returns the tensors that fail (empty when intact).
-    public static func check(path: String) throws(ModelError) -> (file: SWMFile, problems: [TensorProblem]) {
-        let mapped = try MappedFile(path: path)
-        let contents = try read(file: mapped)
-        return (contents, problems(in: contents, file: mapped))
-    }
-
-    private static func problems(in contents: SWMFile, file: MappedFile) -> [TensorProblem] {
-        contents.tensors.compactMap { entry -> TensorProblem? in
-            do throws(ModelError) {
-                try StoredTensorBytes(file: file, entry: entry).prepare()
-                return nil
-            } catch {
-                return TensorProblem(tensor: entry, error: error.inFile(file.path))
-            }
-        }
+    public static func check(file: MappedFile) throws(ModelError) -> (file: SWMFile, problems: [TensorProblem]) {
+        let contents = try read(file: file)
+        return (contents, contents.problems())
     }
 
     private static func decode(_ file: MappedFile) throws(ModelError) -> SWMFile {
@@ -106,10 +109,10 @@ public enum SWMReader {
         }
 
         let entries = try tensorTable(known[.tensors]!, data: known[.data]!, bytes)
-        let tensors = try entries.map { entry throws(ModelError) in
-            let owner = StoredTensorBytes(file: file, entry: entry)
-            return try Tensor(name: entry.name, dtype: entry.dtype, dims: entry.dims,
-                              storage: .bytes(ByteRegion(owner: owner)), docString: entry.docString)
+        let owners = entries.map { StoredTensorBytes(file: file, entry: $0) }
+        let tensors = try zip(entries, owners).map { entry, owner throws(ModelError) in
+            try Tensor(name: entry.name, dtype: entry.dtype, dims: entry.dims,
+                       storage: .bytes(ByteRegion(owner: owner)), docString: entry.docString)
         }
         let modelSection = known[.model]!
         var model = try ModelDecoder.decode(reader(for: modelSection, bytes), tensors: tensors)
@@ -121,7 +124,7 @@ public enum SWMReader {
             provenance = try Provenance.decode(&r)
         }
         return SWMFile(model: model, formatVersion: "\(header.major).\(header.minor)", tensors: entries,
-                       provenance: provenance, skippedSections: skipped)
+                       provenance: provenance, skippedSections: skipped, owners: owners)
     }
 
     /// The section table, each range checked to lie inside the file and apart from the others.

@@ -21,7 +21,7 @@ struct CheckCommand: ParsableCommand {
             print("\(file): ONNX, structure valid (ONNX files carry no checksums)")
             return
         }
-        let (contents, problems) = try SWMReader.check(path: file)
+        let (contents, problems) = try SWMReader.check(file: mapped)
         for problem in problems { printError("modelinfo: \(problem.error)") }
         let bytes = contents.tensors.reduce(0) { $0 + $1.storedLength }
         if problems.isEmpty {

@@ -187,7 +187,7 @@ import TestSupport
                 var bytes = good
                 bytes[offset] ^= 0x5A
                 try Data(bytes).write(to: URL(fileURLWithPath: path))
-                let (_, problems) = try SWMReader.check(path: path)
+                let (_, problems) = try SWMReader.check(file: MappedFile(path: path))
                 #expect(problems.map(\.tensor.name) == [entry.name], "flip at byte \(offset)")
                 flips += 1
             }
@@ -250,7 +250,7 @@ import TestSupport
             do {
                 let file = try Self.open(bytes, in: folder)
                 for tensor in file.model.graph.initializers { try? tensor.bytes?.prepare() }
-                _ = try SWMReader.check(path: folder.appendingPathComponent("damaged.swm").path)
+                _ = try SWMReader.check(file: MappedFile(path: folder.appendingPathComponent("damaged.swm").path))
                 opened += 1
             } catch let error as ModelError {
                 #expect(!error.description.contains("\n"))
