@@ -51,6 +51,20 @@ import TestSupport
         #expect(differing.isEmpty, "\(differing.count) models differ after ONNX → SWM → ONNX: \(differing.prefix(10))")
     }
 
+    /// A write that cannot happen is an error naming the file, and leaves nothing behind.
+    @Test func unwritableTargetIsAnError() throws {
+        let folder = try Fixtures.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let model = try ONNXReader.read(path: Fixtures.path("valid/tiny-cnn.onnx"))
+        let target = folder.appendingPathComponent("missing/out.swm").path
+        #expect {
+            try SWMWriter().write(model, to: target, provenance: { Self.provenance })
+        } throws: { error in
+            (error as? ModelError)?.description.hasPrefix("\(target): cannot create a file in its folder") == true
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
+    }
+
     /// Raw tensors are 64-byte aligned views into the mapped file, never copies.
     @Test func rawTensorsAreAlignedViewsOfTheFile() throws {
         let folder = try Fixtures.temporaryFolder()
