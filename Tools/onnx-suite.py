@@ -16,8 +16,10 @@ The test definitions run when their modules are imported, so the modules are
 spread over worker processes (one per core). Each definition seeds numpy's
 global generator itself, which makes the output deterministic.
 
-A marker file OUTDIR/.complete naming the onnx version is written last; when it
-is present and matches, the script does nothing. Cases that fail to generate
+A marker file OUTDIR/.complete naming every installed package and its version
+is written last (the expected outputs depend on onnx's helpers such as
+ml_dtypes, not only on onnx); when it is present and matches, the script does
+nothing. Cases that fail to generate
 are listed on stderr and the exit status is 1, the other cases are still written.
 """
 
@@ -111,7 +113,8 @@ def main():
     if len(sys.argv) > 2 or (len(sys.argv) == 2 and sys.argv[1].startswith("-")):
         sys.exit(__doc__)
     outdir = Path(sys.argv[1]) if len(sys.argv) == 2 else ROOT / ".generated" / "onnx-node"
-    stamp = f"onnx {importlib.metadata.version('onnx')}\n"
+    packages = sorted(f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions())
+    stamp = " ".join(packages) + "\n"
     marker = outdir / MARKER
     if marker.is_file() and marker.read_text().startswith(stamp):
         summary = marker.read_text().splitlines()
