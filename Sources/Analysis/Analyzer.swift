@@ -39,13 +39,13 @@ public enum Analyzer {
         let runtimeInputs = graph.runtimeInputs
         let inputNames = Set(runtimeInputs.map(\.name))
         for name in options.inputShapes.keys where !inputNames.contains(name) {
-            throw ModelError("--input-shape names '\(name)', but the model's inputs are \(runtimeInputs.map(\.name).joined(separator: ", "))")
+            throw ModelError(.usage, "--input-shape names '\(name)', but the model's inputs are \(runtimeInputs.map(\.name).joined(separator: ", "))")
         }
         for info in runtimeInputs {
             var fact = ValueFact(declared: info.type) ?? .unknown
             if let dims = options.inputShapes[info.name] {
                 if let rank = fact.shape?.rank, rank != dims.count {
-                    throw ModelError("--input-shape gives '\(info.name)' \(dims.count) dimensions, the model declares \(rank)")
+                    throw ModelError(.usage, "--input-shape gives '\(info.name)' \(dims.count) dimensions, the model declares \(rank)")
                 }
                 fact.shape = Shape(dims)
             } else if let batch = options.batch, var dims = fact.shape?.dims, let first = dims.first, first.value == nil {

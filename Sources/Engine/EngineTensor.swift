@@ -111,7 +111,7 @@ public struct EngineTensor: @unchecked Sendable {
     /// A new tensor with uninitialised storage.
     public init(dtype: DType, shape: [Int]) throws(ModelError) {
         guard let count = Shape.product(shape), let bytes = dtype.byteCount(elements: count) else {
-            throw ModelError("cannot allocate a \(dtype) tensor of shape \(shape)")
+            throw ModelError(.limit, "cannot allocate a \(dtype) tensor of shape \(shape)")
         }
         self.dtype = dtype
         self.shape = shape

@@ -65,7 +65,7 @@ public final class ExecutionPlan: Sendable {
                 let key = OpRegistry.key(domain: node.domain, opType: node.opType)
                 guard let schema = try OpRegistry.schema(for: node, opset: opset),
                       let factory = KernelRegistry.factory(for: key) else {
-                    throw ModelError("the engine has no kernel for operator \(key)")
+                    throw ModelError(.unsupported(op: key, dtype: nil), "the engine has no kernel for operator \(key)")
                 }
                 var subgraphs: [String: ExecutionPlan] = [:]
                 for attribute in node.attributes {
@@ -168,7 +168,7 @@ public final class ExecutionPlan: Sendable {
         for (slot, tensor) in constants { values[slot] = tensor }
         for (name, slot) in captured { values[slot] = outer[name] }
         for (name, slot) in inputs {
-            guard let tensor = feeds[name] else { throw ModelError("no value given for input '\(name)'") }
+            guard let tensor = feeds[name] else { throw ModelError(.usage, "no value given for input '\(name)'") }
             values[slot] = tensor
         }
         for step in steps {
@@ -192,7 +192,11 @@ public final class ExecutionPlan: Sendable {
         }
         var result: [String: EngineTensor] = [:]
         for (name, slot) in outputs {
-            guard let value = values[slot] else { throw ModelError("output '\(name)' was not computed") }
+            // A kernel leaves an optional output it does not compute (BatchNormalization's
+            // training statistics, MaxPool's indices) unset.
+            guard let value = values[slot] else {
+                throw ModelError(.unsupported(op: nil, dtype: nil), "output '\(name)' was not computed: the engine does not produce this optional output")
+            }
             result[name] = value
         }
         return result

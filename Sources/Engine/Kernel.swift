@@ -26,7 +26,7 @@ public struct KernelSetup: Sendable {
 
     /// The schema as its concrete type, or an error naming the node.
     public func schema<S: OpSchema>(as type: S.Type) throws(ModelError) -> S {
-        guard let typed = schema as? S else { throw ModelError("internal: \(node.opType) has an unexpected schema") }
+        guard let typed = schema as? S else { throw ModelError(.internal, "internal: \(node.opType) has an unexpected schema") }
         return typed
     }
 }

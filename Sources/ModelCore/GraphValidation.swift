@@ -37,11 +37,11 @@ extension Graph {
         for (index, node) in nodes.enumerated() {
             for output in node.outputs where !output.isEmpty {
                 if let earlier = producerOf[output] {
-                    throw ModelError("value '\(output)' is produced twice, also by \(nodes[earlier].label(index: earlier))",
+                    throw ModelError(.invalidGraph, "value '\(output)' is produced twice, also by \(nodes[earlier].label(index: earlier))",
                                      location: node.label(index: index))
                 }
                 if defined.contains(output) && !outerScope.contains(output) {
-                    throw ModelError("value '\(output)' is produced by a node but is also a graph input or initializer",
+                    throw ModelError(.invalidGraph, "value '\(output)' is produced by a node but is also a graph input or initializer",
                                      location: node.label(index: index))
                 }
                 producerOf[output] = index
@@ -54,7 +54,7 @@ extension Graph {
         for (index, node) in nodes.enumerated() {
             let needed = node.inputs.filter { !$0.isEmpty } + node.capturedNames()
             for name in needed where !defined.contains(name) && producerOf[name] == nil {
-                throw ModelError("consumes '\(name)', which no node, graph input or initializer provides",
+                throw ModelError(.invalidGraph, "consumes '\(name)', which no node, graph input or initializer provides",
                                  location: node.label(index: index))
             }
             dependencies.append(needed)
@@ -133,7 +133,7 @@ extension Graph {
         }
         let cycle = path[seen[current]!...] + [current]
         let names = cycle.reversed().map { nodes[$0].label(index: $0) }.joined(separator: " → ")
-        return ModelError("the graph has a cycle: \(names)", location: nodes[current].label(index: current))
+        return ModelError(.invalidGraph, "the graph has a cycle: \(names)", location: nodes[current].label(index: current))
     }
 }
 

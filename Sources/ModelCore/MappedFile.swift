@@ -18,13 +18,13 @@ public final class MappedFile: ByteOwner, @unchecked Sendable {
     public init(path: String) throws(ModelError) {
         self.path = path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { throw ModelError(MappedFile.describeErrno(errno), file: path) }
+        if fd < 0 { throw ModelError(.io, MappedFile.describeErrno(errno), file: path) }
         defer { close(fd) }
 
         var info = stat()
-        if fstat(fd, &info) != 0 { throw ModelError(MappedFile.describeErrno(errno), file: path) }
-        if (info.st_mode & S_IFMT) == S_IFDIR { throw ModelError("is a directory, not a model file", file: path) }
-        if (info.st_mode & S_IFMT) != S_IFREG { throw ModelError("is not a regular file", file: path) }
+        if fstat(fd, &info) != 0 { throw ModelError(.io, MappedFile.describeErrno(errno), file: path) }
+        if (info.st_mode & S_IFMT) == S_IFDIR { throw ModelError(.io, "is a directory, not a model file", file: path) }
+        if (info.st_mode & S_IFMT) != S_IFREG { throw ModelError(.io, "is not a regular file", file: path) }
 
         let size = Int(info.st_size)
         if size == 0 {
@@ -32,7 +32,7 @@ public final class MappedFile: ByteOwner, @unchecked Sendable {
             return
         }
         guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
-            throw ModelError("cannot map file: " + MappedFile.describeErrno(errno), file: path)
+            throw ModelError(.io, "cannot map file: " + MappedFile.describeErrno(errno), file: path)
         }
         bytes = UnsafeRawBufferPointer(start: base, count: size)
     }

@@ -1,7 +1,30 @@
 /// A problem with a model file or graph, located as precisely as we know.
 ///
 /// Rendered as one line: `resnet.onnx: truncated at byte 1234 inside ModelProto.graph.node[12]`.
+/// Code that must tell problems apart decides by `kind`, never by the message.
 public struct ModelError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What sort of problem this is.
+    public enum Kind: Sendable, Equatable {
+        /// The bytes break the file format: truncated, a bad length, tag or checksum.
+        case malformed
+        /// A well-formed model whose graph, attributes, shapes or values break a rule of ONNX or of an operator.
+        case invalidGraph
+        /// Valid, but beyond what this project implements. `op` names an operator that has
+        /// no implementation at all, `dtype` an element type that is the reason; both are
+        /// nil for a missing feature (a training mode, a rank, a file-format option).
+        case unsupported(op: String?, dtype: DType?)
+        /// A size beyond a limit: one this project sets, a format's own (protobuf's 2 GB), or the machine's memory.
+        case limit
+        /// The operating system refused: a file could not be opened, mapped or written.
+        case io
+        /// A request that does not fit the model: an option naming an input it lacks, a wrong input file.
+        case usage
+        /// A broken invariant of this project, that is, a bug here.
+        case `internal`
+    }
+
+    /// What sort of problem this is.
+    public var kind: Kind
     /// What went wrong, without the location.
     public var message: String
     /// The file the problem is in, as the user named it.
@@ -11,7 +34,8 @@ public struct ModelError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Where in the model: a protobuf path (`ModelProto.graph.node[12]`) or a node (`node 'conv1' (Conv)`).
     public var location: String?
 
-    public init(_ message: String, file: String? = nil, byteOffset: Int? = nil, location: String? = nil) {
+    public init(_ kind: Kind, _ message: String, file: String? = nil, byteOffset: Int? = nil, location: String? = nil) {
+        self.kind = kind
         self.message = message
         self.file = file
         self.byteOffset = byteOffset

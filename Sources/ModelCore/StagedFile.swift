@@ -40,7 +40,7 @@ public final class StagedFile {
             let code = errno
             attempt += 1
             if code != EEXIST || attempt == 8 {
-                throw ModelError("cannot create a file in its folder: " + Self.describe(code), file: target)
+                throw ModelError(.io, "cannot create a file in its folder: " + Self.describe(code), file: target)
             }
         }
     }
@@ -64,10 +64,10 @@ public final class StagedFile {
             let written = systemWrite(descriptor, next, min(remaining, Self.maximumWrite))
             if written < 0 {
                 if errno == EINTR { continue }
-                return .failure(ModelError("cannot write: " + Self.describe(errno), file: target))
+                return .failure(ModelError(.io, "cannot write: " + Self.describe(errno), file: target))
             }
             // A regular file accepts nothing only when it cannot take more bytes.
-            if written == 0 { return .failure(ModelError("cannot write: " + Self.describe(ENOSPC), file: target)) }
+            if written == 0 { return .failure(ModelError(.io, "cannot write: " + Self.describe(ENOSPC), file: target)) }
             next += written
             remaining -= written
         }
@@ -84,7 +84,7 @@ public final class StagedFile {
     public func overwrite(_ bytes: [UInt8], at offset: Int) throws(ModelError) {
         let written = bytes.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, off_t(offset)) }
         guard written == bytes.count else {
-            throw ModelError("cannot write: " + Self.describe(written < 0 ? errno : ENOSPC), file: target)
+            throw ModelError(.io, "cannot write: " + Self.describe(written < 0 ? errno : ENOSPC), file: target)
         }
     }
 
@@ -94,14 +94,14 @@ public final class StagedFile {
         let fd = descriptor
         descriptor = -1
         if close(fd) != 0 {
-            throw ModelError("cannot write: " + Self.describe(errno), file: target)
+            throw ModelError(.io, "cannot write: " + Self.describe(errno), file: target)
         }
     }
 
     /// Renames the complete file over the target.
     public func commit() throws(ModelError) {
         if rename(temporary, target) != 0 {
-            throw ModelError("cannot replace the file: " + Self.describe(errno), file: target)
+            throw ModelError(.io, "cannot replace the file: " + Self.describe(errno), file: target)
         }
         committed = true
     }

@@ -22,26 +22,26 @@ public struct Tensor: Sendable, Equatable {
     /// their product fits, and that the data holds exactly that many elements.
     public init(name: String, dtype: DType, dims: [Int], storage: Storage, docString: String = "") throws(ModelError) {
         guard let count = Shape.product(dims) else {
-            throw ModelError("tensor '\(name)' has invalid dims \(dims): negative or their product overflows")
+            throw ModelError(.malformed, "tensor '\(name)' has invalid dims \(dims): negative or their product overflows")
         }
         switch storage {
         case .strings(let values):
             guard dtype == .string else {
-                throw ModelError("tensor '\(name)' holds strings but is declared \(dtype)")
+                throw ModelError(.malformed, "tensor '\(name)' holds strings but is declared \(dtype)")
             }
             guard values.count == count else {
-                throw ModelError("tensor '\(name)' has \(values.count) strings for dims \(dims) (\(count) elements)")
+                throw ModelError(.malformed, "tensor '\(name)' has \(values.count) strings for dims \(dims) (\(count) elements)")
             }
         case .bytes(let region):
             guard dtype != .string else {
-                throw ModelError("string tensor '\(name)' cannot hold raw bytes")
+                throw ModelError(.malformed, "string tensor '\(name)' cannot hold raw bytes")
             }
             if let expected = dtype.byteCount(elements: count) {
                 guard region.count == expected else {
-                    throw ModelError("tensor '\(name)' (\(dtype), dims \(dims)) needs \(expected) bytes of data but has \(region.count)")
+                    throw ModelError(.malformed, "tensor '\(name)' (\(dtype), dims \(dims)) needs \(expected) bytes of data but has \(region.count)")
                 }
             } else if dtype.isKnown {
-                throw ModelError("tensor '\(name)' has \(dtype) elements and dims \(dims) whose size overflows")
+                throw ModelError(.malformed, "tensor '\(name)' has \(dtype) elements and dims \(dims) whose size overflows")
             }
         }
         self.name = name

@@ -6,10 +6,10 @@ extension Tensor {
     /// throw; use `complexValues()` and `stringValues()`.
     public func doubleValues() throws(ModelError) -> [Double] {
         guard let region = bytes, let kind = dtype.kind, let bits = dtype.bitsPerElement else {
-            throw ModelError("tensor '\(name)' has \(dtype) elements, which are not numbers")
+            throw ModelError(.malformed, "tensor '\(name)' has \(dtype) elements, which are not numbers")
         }
         if kind == .complex {
-            throw ModelError("tensor '\(name)' is complex; read it with complexValues()")
+            throw ModelError(.malformed, "tensor '\(name)' is complex; read it with complexValues()")
         }
         let decode = try ElementDecoder.decoder(for: dtype, tensor: name)
         let count = elementCount
@@ -21,7 +21,7 @@ extension Tensor {
     /// Complex elements as (real, imaginary) pairs.
     public func complexValues() throws(ModelError) -> [(re: Double, im: Double)] {
         guard let region = bytes, dtype == .complex64 || dtype == .complex128 else {
-            throw ModelError("tensor '\(name)' is \(dtype), not complex")
+            throw ModelError(.malformed, "tensor '\(name)' is \(dtype), not complex")
         }
         let count = elementCount
         return region.withUnsafeBytes { raw in
@@ -41,7 +41,7 @@ extension Tensor {
     /// The elements of a string tensor, as raw bytes (ONNX strings need not be UTF-8).
     public func stringValues() throws(ModelError) -> [[UInt8]] {
         guard case .strings(let values) = storage else {
-            throw ModelError("tensor '\(name)' is \(dtype), not string")
+            throw ModelError(.malformed, "tensor '\(name)' is \(dtype), not string")
         }
         return values
     }
@@ -100,7 +100,7 @@ enum ElementDecoder {
         case .int64: return { Double(Int64(bitPattern: $0)) }
         case .int4: return { signExtend($0, width: 4) }
         case .int2: return { signExtend($0, width: 2) }
-        default: throw ModelError("tensor '\(tensor)' has element type \(dtype), which this version cannot decode")
+        default: throw ModelError(.unsupported(op: nil, dtype: dtype), "tensor '\(tensor)' has element type \(dtype), which this version cannot decode")
         }
     }
 

@@ -10,7 +10,7 @@ public enum ModelInputs {
                 continue
             }
             guard case .tensor(_, let shape?)? = info.type else {
-                throw ModelError("input '\(info.name)' has no declared tensor shape; give one with --input-shape")
+                throw ModelError(.usage, "input '\(info.name)' has no declared tensor shape; give one with --input-shape")
             }
             result[info.name] = shape.dims.enumerated().map { i, dim in
                 if let v = dim.value { return v }
@@ -46,7 +46,7 @@ public enum ModelInputs {
                 let values = tensor.elements(UInt8.self)
                 for i in values.indices { values[i] = UInt8(generator.next() % (dtype == .bool ? 2 : 10)) }
             default:
-                throw ModelError("cannot make random data of type \(dtype) for input '\(info.name)'; give it with --input")
+                throw ModelError(.unsupported(op: nil, dtype: dtype), "cannot make random data of type \(dtype) for input '\(info.name)'; give it with --input")
             }
             feeds[info.name] = tensor
         }

@@ -15,7 +15,7 @@ struct Converter {
     func model(_ m: Onnx__ModelProto) throws(ModelError) -> Model {
         let path = "ModelProto"
         guard let graphProto = m.graph else {
-            throw ModelError("the file has no graph (ModelProto.graph is missing)")
+            throw ModelError(.malformed, "the file has no graph (ModelProto.graph is missing)")
         }
         var opsets: [OpsetID] = []
         for o in list(m.n_opset_import, m.opset_import) {
@@ -106,17 +106,17 @@ struct Converter {
         case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT: value = .int(a.i)
         case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING: value = .string(bytes(a.s))
         case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR:
-            guard let t = a.t else { throw ModelError("attribute '\(name)' is a tensor but has none", location: path) }
+            guard let t = a.t else { throw ModelError(.malformed, "attribute '\(name)' is a tensor but has none", location: path) }
             value = .tensor(try tensor(t.pointee, path: path + ".t"))
         case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH:
-            guard let g = a.g else { throw ModelError("attribute '\(name)' is a graph but has none", location: path) }
+            guard let g = a.g else { throw ModelError(.malformed, "attribute '\(name)' is a graph but has none", location: path) }
             value = .graph(try graph(g.pointee, path: path + ".g"))
         case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__SPARSE_TENSOR:
-            guard let s = a.sparse_tensor else { throw ModelError("attribute '\(name)' is a sparse tensor but has none", location: path) }
+            guard let s = a.sparse_tensor else { throw ModelError(.malformed, "attribute '\(name)' is a sparse tensor but has none", location: path) }
             value = .sparseTensor(try sparseTensor(s.pointee, path: path + ".sparse_tensor"))
         case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TYPE_PROTO:
             guard let tp = a.tp, let t = try valueType(tp.pointee, path: path + ".tp") else {
-                throw ModelError("attribute '\(name)' is a type but has none", location: path)
+                throw ModelError(.malformed, "attribute '\(name)' is a type but has none", location: path)
             }
             value = .type(t)
         case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS: value = .floats(Array(buffer(a.n_floats, a.floats)))
@@ -140,18 +140,18 @@ struct Converter {
             var values: [ValueType] = []
             for (i, tp) in list(a.n_type_protos, a.type_protos).enumerated() {
                 guard let t = try valueType(tp, path: "\(path).type_protos[\(i)]") else {
-                    throw ModelError("attribute '\(name)' holds an empty type", location: "\(path).type_protos[\(i)]")
+                    throw ModelError(.malformed, "attribute '\(name)' holds an empty type", location: "\(path).type_protos[\(i)]")
                 }
                 values.append(t)
             }
             value = .types(values)
         case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__UNDEFINED:
             guard a.ref_attr_name != nil else {
-                throw ModelError("attribute '\(name)' has no type and no value", location: path)
+                throw ModelError(.malformed, "attribute '\(name)' has no type and no value", location: path)
             }
             value = .undefined
         default:
-            throw ModelError("attribute '\(name)' has unknown type \(a.type.rawValue)", location: path)
+            throw ModelError(.malformed, "attribute '\(name)' has unknown type \(a.type.rawValue)", location: path)
         }
         return Attribute(name: name, value: value, docString: string(a.doc_string), refAttrName: string(a.ref_attr_name))
     }
@@ -259,7 +259,7 @@ struct Converter {
 
     func sparseTensor(_ s: Onnx__SparseTensorProto, path: String) throws(ModelError) -> SparseTensor {
         guard let values = s.values, let indices = s.indices else {
-            throw ModelError("sparse tensor lacks its values or indices", location: path)
+            throw ModelError(.malformed, "sparse tensor lacks its values or indices", location: path)
         }
         return SparseTensor(values: try tensor(values.pointee, path: path + ".values"),
                             indices: try tensor(indices.pointee, path: path + ".indices"),
@@ -279,17 +279,17 @@ struct Converter {
 
     private func makeTensor(_ t: Onnx__TensorProto, name: String) throws(ModelError) -> Tensor {
         let dtype = DType(rawValue: t.data_type)
-        if dtype == .undefined { throw ModelError("tensor '\(name)' has no data type") }
+        if dtype == .undefined { throw ModelError(.malformed, "tensor '\(name)' has no data type") }
         var dims: [Int] = []
         for d in buffer(t.n_dims, t.dims) {
-            guard d >= 0, d <= Int64(Int.max) else { throw ModelError("tensor '\(name)' has a negative dimension \(d)") }
+            guard d >= 0, d <= Int64(Int.max) else { throw ModelError(.malformed, "tensor '\(name)' has a negative dimension \(d)") }
             dims.append(Int(d))
         }
         guard let count = Shape.product(dims) else {
-            throw ModelError("tensor '\(name)' has dims \(dims) whose product overflows")
+            throw ModelError(.malformed, "tensor '\(name)' has dims \(dims) whose product overflows")
         }
         if t.segment != nil {
-            throw ModelError("tensor '\(name)' is a segment of a larger tensor, which is not supported")
+            throw ModelError(.unsupported(op: nil, dtype: nil), "tensor '\(name)' is a segment of a larger tensor, which is not supported")
         }
         let storage: Tensor.Storage
         if t.has_data_location != 0 && t.data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL {
@@ -313,10 +313,10 @@ struct Converter {
             index = value   // protobuf semantics: the last occurrence wins
         }
         guard let index else { return nil }
-        guard index < UInt64(spans.count) else { throw ModelError("internal error: lifted payload index out of range") }
+        guard index < UInt64(spans.count) else { throw ModelError(.internal, "internal error: lifted payload index out of range") }
         let span = spans[Int(index)]
         guard let region = file.region(offset: Int(span.offset), length: Int(span.length)) else {
-            throw ModelError("internal error: lifted payload outside the file")
+            throw ModelError(.internal, "internal error: lifted payload outside the file")
         }
         return region
     }

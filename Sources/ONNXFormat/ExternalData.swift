@@ -42,20 +42,20 @@ final class ExternalData {
             }
         }
         guard let location, !location.isEmpty else {
-            throw ModelError("tensor '\(tensor)' has external data without a location")
+            throw ModelError(.malformed, "tensor '\(tensor)' has external data without a location")
         }
         let file = try mappedFile(location: location, tensor: tensor)
         let available = file.count >= offset ? file.count - offset : -1
         let size = length ?? available
         guard let region = file.region(offset: offset, length: size) else {
-            throw ModelError("external data of tensor '\(tensor)' (offset \(offset), length \(size)) lies past the end of '\(location)' (\(file.count) bytes)")
+            throw ModelError(.malformed, "external data of tensor '\(tensor)' (offset \(offset), length \(size)) lies past the end of '\(location)' (\(file.count) bytes)")
         }
         return region
     }
 
     private static func number(_ text: String, key: String, tensor: String) throws(ModelError) -> Int {
         guard let value = Int(text), value >= 0 else {
-            throw ModelError("tensor '\(tensor)' has an invalid external data \(key) '\(text)'")
+            throw ModelError(.malformed, "tensor '\(tensor)' has an invalid external data \(key) '\(text)'")
         }
         return value
     }
@@ -63,7 +63,7 @@ final class ExternalData {
     private func mappedFile(location: String, tensor: String) throws(ModelError) -> MappedFile {
         if let file = files[location] { return file }
         let refuse = { (why: String) in
-            ModelError("external data location '\(location)' of tensor '\(tensor)' \(why)")
+            ModelError(.malformed, "external data location '\(location)' of tensor '\(tensor)' \(why)")
         }
         if location.hasPrefix("/") || location.hasPrefix("\\") { throw refuse("is absolute; it must be relative to the model's folder") }
         if location.utf8.contains(0) { throw refuse("contains a NUL byte") }

@@ -41,14 +41,14 @@ public enum ONNXReader {
         let file = try MappedFile(path: path)
         do throws(ModelError) {
             let bytes = file.bytes
-            if bytes.isEmpty { throw ModelError("empty file, not a TensorProto") }
+            if bytes.isEmpty { throw ModelError(.malformed, "empty file, not a TensorProto") }
             var prepass = OnnxPrepassResult()
             let status = onnx_prepass(bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), bytes.count,
                                       ONNX_PREPASS_ROOT_TENSOR, metadataBudget, &prepass)
             defer { onnx_prepass_free(&prepass) }
             if status != ONNX_PREPASS_OK { throw prepassError(prepass) }
             guard let message = onnx__tensor_proto__unpack(nil, prepass.skeleton_length, prepass.skeleton) else {
-                throw ModelError("could not unpack the tensor (out of memory?)")
+                throw ModelError(.limit, "could not unpack the tensor (out of memory?)")
             }
             defer { onnx__tensor_proto__free_unpacked(message, nil) }
             let spans = UnsafeBufferPointer(start: prepass.spans, count: prepass.span_count)
@@ -81,10 +81,10 @@ public enum ONNXReader {
 
     private static func decode(file: MappedFile, externalDataFolder: String) throws(ModelError) -> Model {
         let bytes = file.bytes
-        if bytes.isEmpty { throw ModelError("empty file, not an ONNX model") }
+        if bytes.isEmpty { throw ModelError(.malformed, "empty file, not an ONNX model") }
         if !looksLikeONNX(bytes) {
             let kind = FileKind.describe(bytes) ?? "starts with bytes " + bytes.prefix(8).map { hex($0) }.joined(separator: " ")
-            throw ModelError("not an ONNX model: the file looks like \(kind)")
+            throw ModelError(.malformed, "not an ONNX model: the file looks like \(kind)")
         }
 
         var prepass = OnnxPrepassResult()
@@ -95,7 +95,7 @@ public enum ONNXReader {
 
         guard let message = onnx__model_proto__unpack(nil, prepass.skeleton_length, prepass.skeleton) else {
             // The pre-pass accepted the skeleton, so this is allocation failure.
-            throw ModelError("could not unpack the model's metadata (out of memory?)")
+            throw ModelError(.limit, "could not unpack the model's metadata (out of memory?)")
         }
         defer { onnx__model_proto__free_unpacked(message, nil) }
 
@@ -122,7 +122,7 @@ public enum ONNXReader {
         }
         let detail = cString(result.error_detail)
         let path = cString(result.error_path)
-        return ModelError(detail.isEmpty ? what : "\(what) (\(detail))",
+        return ModelError(.malformed, detail.isEmpty ? what : "\(what) (\(detail))",
                           byteOffset: Int(result.error_offset),
                           location: path.isEmpty ? nil : path)
     }

@@ -112,12 +112,12 @@ public struct ONNXWriter: Sendable {
         guard size > protobufLimit else { return size }
         let gigabytes = (Double(size) / 1e7).rounded() / 100
         if let policy {
-            throw ModelError("the model is \(gigabytes) GB even with tensors of \(policy.threshold) bytes or more in "
+            throw ModelError(.limit, "the model is \(gigabytes) GB even with tensors of \(policy.threshold) bytes or more in "
                              + "'\(policy.location)', over protobuf's 2 GB limit; lower the external-data threshold",
                              file: file)
         }
         let sideFile = file.map { StagedFile.split($0).name + ".data" } ?? "model.onnx.data"
-        throw ModelError("the model would be \(gigabytes) GB, over protobuf's 2 GB limit for one file; write it with "
+        throw ModelError(.limit, "the model would be \(gigabytes) GB, over protobuf's 2 GB limit for one file; write it with "
                          + "external data, e.g. ONNXWriter(externalData: ExternalDataPolicy(location: \"\(sideFile)\"))"
                          + (file == nil ? ".write(_:to:)" : ""),
                          file: file)
@@ -140,16 +140,16 @@ final class ExternalLayout {
     init(policy: ExternalDataPolicy, modelPath: String) throws(ModelError) {
         let name = policy.location
         guard !name.isEmpty, name != ".", name != "..", !name.contains("/") else {
-            throw ModelError("external-data location '\(name)' must be a plain file name, to be placed next to the model",
+            throw ModelError(.usage, "external-data location '\(name)' must be a plain file name, to be placed next to the model",
                              file: modelPath)
         }
         guard policy.threshold >= 0, (1...Self.maximumAlignment).contains(policy.alignment) else {
-            throw ModelError("external-data threshold must be at least 0 and alignment between 1 and "
+            throw ModelError(.usage, "external-data threshold must be at least 0 and alignment between 1 and "
                              + "\(Self.maximumAlignment) (got \(policy.threshold) and \(policy.alignment))", file: modelPath)
         }
         let (folder, modelName) = StagedFile.split(modelPath)
         guard name != modelName else {
-            throw ModelError("external-data location '\(name)' is the model file itself", file: modelPath)
+            throw ModelError(.usage, "external-data location '\(name)' is the model file itself", file: modelPath)
         }
         self.policy = policy
         self.path = folder + name
@@ -192,7 +192,7 @@ extension StagedFile {
         var reason = [CChar](repeating: 0, count: 128)
         guard onnx_pack_to_fd(message, descriptor, &reason, reason.count) == 0 else {
             let text = String(decoding: reason.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            throw ModelError("cannot write: " + text, file: target)
+            throw ModelError(.io, "cannot write: " + text, file: target)
         }
     }
 }
@@ -626,7 +626,7 @@ final class ProtoBuilder {
     private func requiredString(_ text: String, _ field: @autoclosure () -> String) throws(ModelError)
         -> UnsafeMutablePointer<CChar> {
         guard let copy = arena.cString(text) else {
-            throw ModelError("the text contains a NUL byte, which this writer cannot store", location: field())
+            throw ModelError(.unsupported(op: nil, dtype: nil), "the text contains a NUL byte, which this writer cannot store", location: field())
         }
         return copy
     }

@@ -53,13 +53,13 @@ struct TypedFields {
         case .float6e2m3, .float6e3m2:
             return .bytes(try packedSixBit())
         default:
-            throw ModelError("tensor '\(name)' has element type \(dtype) and no raw_data; its typed fields cannot be read")
+            throw ModelError(.malformed, "tensor '\(name)' has element type \(dtype) and no raw_data; its typed fields cannot be read")
         }
     }
 
     private func expect(_ actual: Int, _ expected: Int, field: String) throws(ModelError) {
         guard actual == expected else {
-            throw ModelError("tensor '\(name)' (\(dtype)) has \(actual) values in \(field) but needs \(expected)")
+            throw ModelError(.malformed, "tensor '\(name)' (\(dtype)) has \(actual) values in \(field) but needs \(expected)")
         }
     }
 

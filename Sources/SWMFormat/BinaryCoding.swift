@@ -70,7 +70,7 @@ struct ByteReader {
     var isAtEnd: Bool { position == bytes.count }
 
     func error(_ message: String, at offset: Int? = nil) -> ModelError {
-        ModelError(message, byteOffset: base + (offset ?? position), location: context)
+        ModelError(.malformed, message, byteOffset: base + (offset ?? position), location: context)
     }
 
     mutating func byte() throws(ModelError) -> UInt8 {

@@ -47,19 +47,19 @@ struct Header: Equatable {
     /// then the checksum and sizes.
     static func decode(_ bytes: UnsafeRawBufferPointer) throws(ModelError) -> Header {
         guard bytes.count >= 12, bytes.prefix(8).elementsEqual(Layout.magic) else {
-            throw ModelError("not a .swm file (no SWM signature)", byteOffset: 0)
+            throw ModelError(.malformed, "not a .swm file (no SWM signature)", byteOffset: 0)
         }
         let major = UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt16.self))
         let minor = UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 10, as: UInt16.self))
         guard major <= Layout.majorVersion else {
-            throw ModelError("written in .swm format version \(major).\(minor), newer than this reader's "
+            throw ModelError(.unsupported(op: nil, dtype: nil), "written in .swm format version \(major).\(minor), newer than this reader's "
                              + "\(Layout.majorVersion).x; update modelinfo to read it", byteOffset: 8)
         }
         guard major == Layout.majorVersion else {
-            throw ModelError("unsupported .swm format version \(major).\(minor)", byteOffset: 8)
+            throw ModelError(.unsupported(op: nil, dtype: nil), "unsupported .swm format version \(major).\(minor)", byteOffset: 8)
         }
         guard bytes.count >= Layout.headerSize else {
-            throw ModelError("truncated: the file has \(bytes.count) bytes, less than the \(Layout.headerSize)-byte header")
+            throw ModelError(.malformed, "truncated: the file has \(bytes.count) bytes, less than the \(Layout.headerSize)-byte header")
         }
         var r = ByteReader(UnsafeRawBufferPointer(rebasing: bytes[0..<Layout.headerSize]), fileOffset: 0, context: "header")
         _ = try r.uint64()
@@ -72,18 +72,18 @@ struct Header: Equatable {
         let stored = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 60, as: UInt32.self))
         let actual = CRC32.of(UnsafeRawBufferPointer(rebasing: bytes[0..<60]))
         guard stored == actual else {
-            throw ModelError("header checksum mismatch (stored \(hex32(stored)), computed \(hex32(actual))): the file is damaged",
+            throw ModelError(.malformed, "header checksum mismatch (stored \(hex32(stored)), computed \(hex32(actual))): the file is damaged",
                              byteOffset: 60)
         }
         // A later minor version may lengthen the header; its sections are found through the table either way.
         guard headerSize >= UInt32(Layout.headerSize) else {
-            throw ModelError("header size \(headerSize) is below \(Layout.headerSize)", byteOffset: 12)
+            throw ModelError(.malformed, "header size \(headerSize) is below \(Layout.headerSize)", byteOffset: 12)
         }
         guard fileSize == UInt64(bytes.count) else {
             if fileSize > UInt64(bytes.count) {
-                throw ModelError("truncated: the header says \(fileSize) bytes, the file has \(bytes.count)")
+                throw ModelError(.malformed, "truncated: the header says \(fileSize) bytes, the file has \(bytes.count)")
             }
-            throw ModelError("the header says \(fileSize) bytes but the file has \(bytes.count): trailing bytes")
+            throw ModelError(.malformed, "the header says \(fileSize) bytes but the file has \(bytes.count): trailing bytes")
         }
         return Header(major: major, minor: minor, fileSize: fileSize, tableOffset: tableOffset,
                       sectionCount: sectionCount, tableCRC: tableCRC)

@@ -77,7 +77,7 @@ public enum SWMReader {
     private static func decode(_ file: MappedFile) throws(ModelError) -> SWMFile {
         let bytes = file.bytes
         if !looksLikeSWM(bytes) {
-            throw ModelError("not a .swm file: it does not start with the SWM signature", byteOffset: 0)
+            throw ModelError(.malformed, "not a .swm file: it does not start with the SWM signature", byteOffset: 0)
         }
         let header = try Header.decode(bytes)
         let sections = try sectionTable(header, bytes)
@@ -87,23 +87,23 @@ public enum SWMReader {
         for entry in sections {
             switch entry.kind {
             case .model, .tensors, .data, .provenance:
-                guard known[entry.kind] == nil else { throw ModelError("the file has two \(entry.kind) sections", byteOffset: Int(entry.offset)) }
+                guard known[entry.kind] == nil else { throw ModelError(.malformed, "the file has two \(entry.kind) sections", byteOffset: Int(entry.offset)) }
                 known[entry.kind] = entry
             default:
                 if entry.isRequired {
-                    throw ModelError("the file needs a newer reader: it has a required section '\(entry.kind)' that this version does not know",
+                    throw ModelError(.unsupported(op: nil, dtype: nil), "the file needs a newer reader: it has a required section '\(entry.kind)' that this version does not know",
                                      byteOffset: Int(entry.offset))
                 }
                 skipped.append(entry.kind.description)
             }
         }
         for kind in [SectionKind.model, .tensors, .data] where known[kind] == nil {
-            throw ModelError("the file has no \(kind) section")
+            throw ModelError(.malformed, "the file has no \(kind) section")
         }
         for entry in known.values where entry.kind != .data {
             let actual = CRC32.of(body(of: entry, bytes))
             guard actual == entry.crc else {
-                throw ModelError("checksum mismatch in the \(entry.kind) section (stored \(hex32(entry.crc)), computed \(hex32(actual))): "
+                throw ModelError(.malformed, "checksum mismatch in the \(entry.kind) section (stored \(hex32(entry.crc)), computed \(hex32(actual))): "
                                  + "the file is damaged", byteOffset: Int(entry.offset))
             }
         }
@@ -133,14 +133,14 @@ public enum SWMReader {
         let count = UInt64(header.sectionCount)
         guard header.tableOffset >= UInt64(Layout.headerSize), header.tableOffset <= size,
               count <= (size - header.tableOffset) / UInt64(Layout.sectionEntrySize) else {
-            throw ModelError("the section table (\(count) entries at byte \(header.tableOffset)) lies outside the file", byteOffset: 24)
+            throw ModelError(.malformed, "the section table (\(count) entries at byte \(header.tableOffset)) lies outside the file", byteOffset: 24)
         }
         let tableStart = Int(header.tableOffset)
         let tableLength = Int(count) * Layout.sectionEntrySize
         let tableBytes = UnsafeRawBufferPointer(rebasing: bytes[tableStart..<(tableStart + tableLength)])
         let actual = CRC32.of(tableBytes)
         guard actual == header.tableCRC else {
-            throw ModelError("checksum mismatch in the section table (stored \(hex32(header.tableCRC)), computed \(hex32(actual))): "
+            throw ModelError(.malformed, "checksum mismatch in the section table (stored \(hex32(header.tableCRC)), computed \(hex32(actual))): "
                              + "the file is damaged", byteOffset: tableStart)
         }
         var r = ByteReader(tableBytes, fileOffset: tableStart, context: "section table")
@@ -151,7 +151,7 @@ public enum SWMReader {
             let entry = try SectionEntry.decode(&r)
             let (end, overflow) = entry.offset.addingReportingOverflow(entry.length)
             guard !overflow, end <= size else {
-                throw ModelError("section \(index) (\(entry.kind)) at byte \(entry.offset) with \(entry.length) bytes runs past the end of the file",
+                throw ModelError(.malformed, "section \(index) (\(entry.kind)) at byte \(entry.offset) with \(entry.length) bytes runs past the end of the file",
                                  byteOffset: tableStart + index * Layout.sectionEntrySize)
             }
             sections.append(entry)
@@ -165,7 +165,7 @@ public enum SWMReader {
     private static func checkApart(_ ranges: [(range: Range<UInt64>, what: String)]) throws(ModelError) {
         let sorted = ranges.filter { !$0.range.isEmpty }.sorted { $0.range.lowerBound < $1.range.lowerBound }
         for (a, b) in zip(sorted, sorted.dropFirst()) where b.range.lowerBound < a.range.upperBound {
-            throw ModelError("\(b.what) overlaps \(a.what)", byteOffset: Int(b.range.lowerBound))
+            throw ModelError(.malformed, "\(b.what) overlaps \(a.what)", byteOffset: Int(b.range.lowerBound))
         }
     }
 

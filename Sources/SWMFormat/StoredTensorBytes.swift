@@ -55,7 +55,7 @@ final class StoredTensorBytes: ByteOwner, @unchecked Sendable {
     private func verifyLocked() -> Result<Void, ModelError> {
         let actual = CRC32.of(stored)
         guard actual == entry.crc else {
-            return .failure(ModelError("checksum mismatch (stored \(hex32(entry.crc)), computed \(hex32(actual))): the file is damaged",
+            return .failure(ModelError(.malformed, "checksum mismatch (stored \(hex32(entry.crc)), computed \(hex32(actual))): the file is damaged",
                                        file: file.path, byteOffset: entry.offset, location: "tensor '\(entry.name)'"))
         }
         if isDirect { return .success(()) }

@@ -154,7 +154,7 @@ enum TensorCodec {
     static func inflate(_ stored: UnsafeRawBufferPointer, expected: Int) throws(ModelError) -> [UInt8] {
         var stream = z_stream()
         guard inflateInit_(&stream, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-            throw ModelError("cannot start decompressing (out of memory?)")
+            throw ModelError(.limit, "cannot start decompressing (out of memory?)")
         }
         defer { inflateEnd(&stream) }
         var output = [UInt8](repeating: 0, count: expected)
@@ -171,7 +171,7 @@ enum TensorCodec {
                 return "the compressed data is corrupt" + (stream.msg.map { " (\(String(cString: $0)))" } ?? "")
             }
         }
-        if let outcome { throw ModelError(outcome) }
+        if let outcome { throw ModelError(.malformed, outcome) }
         return output
     }
 

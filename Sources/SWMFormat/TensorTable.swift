@@ -64,36 +64,36 @@ public struct TensorEntry: Sendable, Equatable {
     init(name: String, dtype: DType, dims: [Int], docString: String, encoding: StoredEncoding,
          compression: StoredCompression, axis: Int, offset: Int, storedLength: Int, crc: UInt32) throws(ModelError) {
         guard dtype.isKnown, dtype != .string, dtype != .undefined else {
-            throw ModelError("tensor '\(name)' has element type \(dtype), which a tensor table entry cannot hold")
+            throw ModelError(.malformed, "tensor '\(name)' has element type \(dtype), which a tensor table entry cannot hold")
         }
         guard let elements = Shape.product(dims), let decoded = dtype.byteCount(elements: elements) else {
-            throw ModelError("tensor '\(name)' has invalid dims \(dims): negative or their product overflows")
+            throw ModelError(.malformed, "tensor '\(name)' has invalid dims \(dims): negative or their product overflows")
         }
         let encoded: Int
         switch encoding {
         case .raw:
-            guard axis == 0 else { throw ModelError("tensor '\(name)' is stored raw but names axis \(axis)") }
+            guard axis == 0 else { throw ModelError(.malformed, "tensor '\(name)' is stored raw but names axis \(axis)") }
             encoded = decoded
         case .float16, .bfloat16:
-            guard dtype == .float else { throw ModelError("tensor '\(name)' is \(dtype) but stored as \(encoding), which needs float32") }
-            guard axis == 0 else { throw ModelError("tensor '\(name)' is stored as \(encoding) but names axis \(axis)") }
+            guard dtype == .float else { throw ModelError(.malformed, "tensor '\(name)' is \(dtype) but stored as \(encoding), which needs float32") }
+            guard axis == 0 else { throw ModelError(.malformed, "tensor '\(name)' is stored as \(encoding) but names axis \(axis)") }
             encoded = elements * 2
         case .int8:
-            guard dtype == .float else { throw ModelError("tensor '\(name)' is \(dtype) but stored as int8, which needs float32") }
+            guard dtype == .float else { throw ModelError(.malformed, "tensor '\(name)' is \(dtype) but stored as int8, which needs float32") }
             guard axis >= 0, axis < dims.count else {
-                throw ModelError("tensor '\(name)' has int8 scales along axis \(axis), outside its rank \(dims.count)")
+                throw ModelError(.malformed, "tensor '\(name)' has int8 scales along axis \(axis), outside its rank \(dims.count)")
             }
             encoded = dims[axis] * 4 + elements
         }
         switch compression {
         case .none:
             guard storedLength == encoded else {
-                throw ModelError("tensor '\(name)' (\(dtype) \(dims), \(encoding)) needs \(encoded) bytes but the table gives \(storedLength)")
+                throw ModelError(.malformed, "tensor '\(name)' (\(dtype) \(dims), \(encoding)) needs \(encoded) bytes but the table gives \(storedLength)")
             }
         case .shuffleDeflate:
             let (bound, overflow) = storedLength.multipliedReportingOverflow(by: Self.maximumInflateRatio)
             guard storedLength > 0, overflow || encoded <= bound else {
-                throw ModelError("tensor '\(name)' claims \(encoded) bytes from \(storedLength) compressed bytes, more than deflate can expand")
+                throw ModelError(.malformed, "tensor '\(name)' claims \(encoded) bytes from \(storedLength) compressed bytes, more than deflate can expand")
             }
         }
         self.name = name

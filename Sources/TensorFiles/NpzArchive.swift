@@ -16,7 +16,7 @@ enum NpzArchive {
         var names = Set<String>()
         for member in members {
             func refuse(_ message: String, at offset: Int) -> ModelError {
-                ModelError(message, byteOffset: offset, location: "member '\(member.name)'")
+                ModelError(.malformed, message, byteOffset: offset, location: "member '\(member.name)'")
             }
             guard member.name.hasSuffix(".npy") else {
                 throw refuse("not a .npy array (every member of an .npz is NAME.npy)", at: member.headerOffset)
@@ -35,11 +35,11 @@ enum NpzArchive {
         var names = Set<String>()
         for tensor in tensors {
             guard names.insert(tensor.name).inserted else {
-                throw ModelError("two tensors are named '\(tensor.name)', but .npz members need distinct names")
+                throw ModelError(.malformed, "two tensors are named '\(tensor.name)', but .npz members need distinct names")
             }
             // Python's zipfile cuts a member name at NUL, so numpy would see another name.
             guard !tensor.name.utf8.contains(0) else {
-                throw ModelError("tensor name '\(tensor.name)' contains NUL, which .npz member names cannot hold")
+                throw ModelError(.malformed, "tensor name '\(tensor.name)' contains NUL, which .npz member names cannot hold")
             }
             let (header, data) = try NumpyArray.encode(tensor)
             try zip.add(name: tensor.name + ".npy", pieces: [ByteRegion(copying: header), data])

@@ -12,12 +12,12 @@ enum NumpyArray {
         let header = try region.withBytes { (bytes) throws(ModelError) in try NumpyHeader.parse(bytes) }
         let available = region.count - header.dataOffset
         guard available >= header.dataByteCount else {
-            throw ModelError("truncated: the array needs \(header.dataByteCount) bytes of data but \(available) remain",
+            throw ModelError(.malformed, "truncated: the array needs \(header.dataByteCount) bytes of data but \(available) remain",
                              byteOffset: region.count)
         }
         // numpy ignores what follows the data, but no writer puts anything there: it is a sign of a damaged file.
         guard available == header.dataByteCount else {
-            throw ModelError("\(available - header.dataByteCount) unexpected bytes after the array data",
+            throw ModelError(.malformed, "\(available - header.dataByteCount) unexpected bytes after the array data",
                              byteOffset: header.dataOffset + header.dataByteCount)
         }
         let start = region.range.lowerBound + header.dataOffset
@@ -42,7 +42,7 @@ enum NumpyArray {
         switch tensor.storage {
         case .bytes(let region):
             guard let descr = NumpyDescr.text(for: tensor.dtype) else {
-                throw ModelError("tensor '\(tensor.name)' is \(tensor.dtype), for which numpy has no type; "
+                throw ModelError(.unsupported(op: nil, dtype: tensor.dtype), "tensor '\(tensor.name)' is \(tensor.dtype), for which numpy has no type; "
                                  + "write it as a TensorProto (.pb) instead")
             }
             return (try NumpyHeader.encode(descr: descr, dims: tensor.dims), region)
@@ -100,7 +100,7 @@ enum NumpyArray {
         var text: [UInt8] = []
         for index in 0..<units {
             guard let scalar = Unicode.Scalar(unit(index)) else {
-                throw ModelError("a string holds 0x\(String(unit(index), radix: 16)), which is not a Unicode code point",
+                throw ModelError(.malformed, "a string holds 0x\(String(unit(index), radix: 16)), which is not a Unicode code point",
                                  byteOffset: offset + index * 4)
             }
             UTF8.encode(scalar) { text.append($0) }
@@ -120,12 +120,12 @@ enum NumpyArray {
         texts.reserveCapacity(values.count)
         for (index, value) in values.enumerated() {
             guard let text = String(validating: value, as: UTF8.self) else {
-                throw ModelError("string element \(index) of tensor '\(tensor)' is not UTF-8, and numpy stores text as "
+                throw ModelError(.malformed, "string element \(index) of tensor '\(tensor)' is not UTF-8, and numpy stores text as "
                                  + "UTF-32; write it as a TensorProto (.pb) instead")
             }
             let scalars = Array(text.unicodeScalars)
             guard scalars.last != "\0" else {
-                throw ModelError("string element \(index) of tensor '\(tensor)' ends with NUL, which numpy's "
+                throw ModelError(.malformed, "string element \(index) of tensor '\(tensor)' ends with NUL, which numpy's "
                                  + "fixed-width strings cannot hold; write it as a TensorProto (.pb) instead")
             }
             texts.append(scalars)
@@ -133,7 +133,7 @@ enum NumpyArray {
         // numpy gives an array of empty strings the width 1, too.
         let width = max(1, texts.map(\.count).max() ?? 0)
         guard let itemSize = Checked.multiply(width, 4), let byteCount = Checked.multiply(itemSize, texts.count) else {
-            throw ModelError("tensor '\(tensor)' is too large for .npy")
+            throw ModelError(.limit, "tensor '\(tensor)' is too large for .npy")
         }
         let owned = OwnedBytes(count: byteCount) { target in
             target.initializeMemory(as: UInt8.self, repeating: 0)

@@ -35,7 +35,7 @@ struct NumpyDescr: Equatable {
     /// Parses a `descr` string; `offset` is where its literal starts in the file.
     init(parsing text: String, offset: Int) throws(ModelError) {
         func refuse(_ reason: String) -> ModelError {
-            ModelError("unsupported .npy dtype '\(text.prefix(40))': " + reason, byteOffset: offset)
+            ModelError(.unsupported(op: nil, dtype: nil), "unsupported .npy dtype '\(text.prefix(40))': " + reason, byteOffset: offset)
         }
         var code = Substring(text)
         var bigEndian = false
@@ -116,18 +116,18 @@ struct NumpyHeader {
         let reader = ByteReader(bytes: bytes)
         let magicCount = min(bytes.count, magic.count)
         guard bytes.prefix(magicCount).elementsEqual(magic.prefix(magicCount)) else {
-            throw ModelError("not a .npy array: it does not start with \\x93NUMPY", byteOffset: 0)
+            throw ModelError(.malformed, "not a .npy array: it does not start with \\x93NUMPY", byteOffset: 0)
         }
-        guard bytes.count >= 8 else { throw ModelError("truncated inside the .npy magic and version", byteOffset: bytes.count) }
+        guard bytes.count >= 8 else { throw ModelError(.malformed, "truncated inside the .npy magic and version", byteOffset: bytes.count) }
         let major = bytes[6], minor = bytes[7]
         guard (1...3).contains(major), minor == 0 else {
-            throw ModelError("unsupported .npy format version \(major).\(minor) (1.0, 2.0 and 3.0 are read)", byteOffset: 6)
+            throw ModelError(.unsupported(op: nil, dtype: nil), "unsupported .npy format version \(major).\(minor) (1.0, 2.0 and 3.0 are read)", byteOffset: 6)
         }
         // Version 1.0 has a 2-byte header length; 2.0 and 3.0 have 4 bytes.
         let length = major == 1 ? reader.u16(8).map(Int.init) : reader.u32(8).map(Int.init)
-        guard let length else { throw ModelError("truncated inside the .npy header length", byteOffset: bytes.count) }
+        guard let length else { throw ModelError(.malformed, "truncated inside the .npy header length", byteOffset: bytes.count) }
         guard length <= maximumHeaderLength else {
-            throw ModelError("the .npy header claims \(length) bytes, more than the \(maximumHeaderLength) this reader accepts",
+            throw ModelError(.limit, "the .npy header claims \(length) bytes, more than the \(maximumHeaderLength) this reader accepts",
                              byteOffset: 8)
         }
         return (major == 1 ? 10 : 12) + length
@@ -138,7 +138,7 @@ struct NumpyHeader {
         let dataOffset = try dataOffset(bytes)
         let textStart = bytes[6] == 1 ? 10 : 12
         guard dataOffset <= bytes.count else {
-            throw ModelError("truncated: the .npy header is \(dataOffset - textStart) bytes long but only \(bytes.count - textStart) follow",
+            throw ModelError(.malformed, "truncated: the .npy header is \(dataOffset - textStart) bytes long but only \(bytes.count - textStart) follow",
                              byteOffset: textStart)
         }
         let text = UnsafeRawBufferPointer(rebasing: bytes[textStart..<dataOffset])
@@ -149,7 +149,7 @@ struct NumpyHeader {
     /// Checks the dictionary's keys and values the way numpy does, and sizes the array.
     private static func interpret(_ literal: PythonLiteral, dataOffset: Int) throws(ModelError) -> NumpyHeader {
         func bad(_ message: String, _ at: PythonLiteral) -> ModelError {
-            ModelError("bad .npy header: " + message, byteOffset: at.offset)
+            ModelError(.malformed, "bad .npy header: " + message, byteOffset: at.offset)
         }
         guard case .dictionary(let entries) = literal.value else {
             throw bad("expected a dictionary but found \(literal.kindName)", literal)
@@ -218,6 +218,6 @@ struct NumpyHeader {
             bytes.append(0x0A)
             return bytes
         }
-        throw ModelError("the .npy header for \(dims.count) dimensions would exceed \(maximumHeaderLength) bytes")
+        throw ModelError(.limit, "the .npy header for \(dims.count) dimensions would exceed \(maximumHeaderLength) bytes")
     }
 }

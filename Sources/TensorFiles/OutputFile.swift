@@ -37,7 +37,7 @@ final class OutputFile {
             attempts += 1
             // A name collision is retried; anything else (no folder, no permission) is final.
             if code != EEXIST || attempts == 8 {
-                throw ModelError("cannot create a file in its folder: " + String(cString: strerror(code)), file: target)
+                throw ModelError(.io, "cannot create a file in its folder: " + String(cString: strerror(code)), file: target)
             }
         }
     }
@@ -67,7 +67,7 @@ final class OutputFile {
         var reason = [CChar](repeating: 0, count: 128)
         guard onnx_pack_to_fd(message, descriptor, &reason, reason.count) == 0 else {
             let text = String(decoding: reason.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            throw ModelError("cannot write: " + text, file: target)
+            throw ModelError(.io, "cannot write: " + text, file: target)
         }
     }
 
@@ -78,7 +78,7 @@ final class OutputFile {
         // A failed close can be the first sign of a failed write (NFS, quotas).
         if close(fd) != 0 { throw failure(errno) }
         if rename(temporary, target) != 0 {
-            throw ModelError("cannot replace the file: " + String(cString: strerror(errno)), file: target)
+            throw ModelError(.io, "cannot replace the file: " + String(cString: strerror(errno)), file: target)
         }
         committed = true
     }
@@ -99,6 +99,6 @@ final class OutputFile {
     }
 
     private func failure(_ code: Int32) -> ModelError {
-        ModelError("cannot write: " + String(cString: strerror(code)), file: target)
+        ModelError(.io, "cannot write: " + String(cString: strerror(code)), file: target)
     }
 }

@@ -65,7 +65,7 @@ private struct LiteralParser {
     }
 
     func error(_ message: String, at offset: Int? = nil) -> ModelError {
-        ModelError("bad .npy header: " + message, byteOffset: base + (offset ?? position))
+        ModelError(.malformed, "bad .npy header: " + message, byteOffset: base + (offset ?? position))
     }
 
     var next: UInt8? { position < text.count ? text[position] : nil }

@@ -84,7 +84,7 @@ public enum TensorFile {
     static func write(_ tensors: [Tensor], to path: String, format: Format, zip64Threshold: Int) throws(ModelError) {
         do throws(ModelError) {
             if tensors.count != 1, format == .npy || format == .tensorProto {
-                throw ModelError("\(format == .npy ? "an .npy" : "a TensorProto") file holds one tensor, not "
+                throw ModelError(.malformed, "\(format == .npy ? "an .npy" : "a TensorProto") file holds one tensor, not "
                                  + "\(tensors.count); write several to an .npz")
             }
             let output = try OutputFile(target: path)
@@ -110,7 +110,7 @@ public enum TensorFile {
             return try ONNXReader.readTensor(path: path)
         } catch {
             guard !bytes.isEmpty, let kind = FileKind.describe(bytes) else { throw error }
-            throw ModelError("not a tensor file (.npy, .npz or TensorProto): the file looks like \(kind)", file: path)
+            throw ModelError(.malformed, "not a tensor file (.npy, .npz or TensorProto): the file looks like \(kind)", file: path)
         }
     }
 

@@ -40,7 +40,7 @@ enum TensorProtoEncoding {
         let message = UnsafeRawPointer(proto).assumingMemoryBound(to: ProtobufCMessage.self)
         let size = protobuf_c_message_get_packed_size(message)
         guard size <= protobufLimit else {
-            throw ModelError("tensor '\(tensor.name)' would be \(size) bytes as a TensorProto, over protobuf's 2 GB limit")
+            throw ModelError(.limit, "tensor '\(tensor.name)' would be \(size) bytes as a TensorProto, over protobuf's 2 GB limit")
         }
         // The arena and the tensor's storage must outlive every use of the message.
         defer { withExtendedLifetime((arena, tensor)) {} }
@@ -78,7 +78,7 @@ private final class Arena {
         guard !text.isEmpty else { return nil }
         let bytes = Array(text.utf8)
         guard !bytes.contains(0) else {
-            throw ModelError("the tensor's \(field) contains a NUL byte, which a TensorProto string cannot hold")
+            throw ModelError(.malformed, "the tensor's \(field) contains a NUL byte, which a TensorProto string cannot hold")
         }
         let target = allocate(CChar.self, count: bytes.count + 1)
         for (index, byte) in bytes.enumerated() { target[index] = CChar(bitPattern: byte) }

@@ -45,11 +45,11 @@ enum ZipReader {
         let reader = ByteReader(bytes: bytes)
         let directory = try findDirectory(reader)
         guard let directoryEnd = Checked.add(directory.offset, directory.size), directoryEnd <= directory.limit else {
-            throw ModelError("the central directory (\(directory.size) bytes at \(directory.offset)) runs past its end record",
+            throw ModelError(.malformed, "the central directory (\(directory.size) bytes at \(directory.offset)) runs past its end record",
                              byteOffset: directory.limit)
         }
         guard directory.entryCount <= directory.size / centralEntrySize else {
-            throw ModelError("the archive declares \(directory.entryCount) members, more than its \(directory.size)-byte "
+            throw ModelError(.malformed, "the archive declares \(directory.entryCount) members, more than its \(directory.size)-byte "
                              + "central directory can describe", byteOffset: directory.limit)
         }
         var members: [ZipMember] = []
@@ -58,13 +58,13 @@ enum ZipReader {
             members.append(try centralEntry(reader, at: &position, end: directoryEnd, index: index, directory: directory))
         }
         guard position == directoryEnd else {
-            throw ModelError("\(directoryEnd - position) unexpected bytes after the last central directory entry", byteOffset: position)
+            throw ModelError(.malformed, "\(directoryEnd - position) unexpected bytes after the last central directory entry", byteOffset: position)
         }
         // Overlapping members would let a small file inflate to many copies of the same data.
         var previousEnd = 0
         for member in members.sorted(by: { $0.headerOffset < $1.headerOffset }) {
             guard member.headerOffset >= previousEnd else {
-                throw ModelError("overlaps the member before it", byteOffset: member.headerOffset,
+                throw ModelError(.malformed, "overlaps the member before it", byteOffset: member.headerOffset,
                                  location: "member '\(member.name)'")
             }
             previousEnd = member.dataOffset + member.compressedSize
@@ -76,7 +76,7 @@ enum ZipReader {
     /// its fields are saturated, the ZIP64 end record it stands for.
     private static func findDirectory(_ reader: ByteReader) throws(ModelError) -> Directory {
         guard reader.count >= endRecordSize else {
-            throw ModelError("truncated: \(reader.count) bytes are too few for a ZIP archive", byteOffset: reader.count)
+            throw ModelError(.malformed, "truncated: \(reader.count) bytes are too few for a ZIP archive", byteOffset: reader.count)
         }
         var candidate = reader.count - endRecordSize
         let lowest = max(0, candidate - Int(UInt16.max))
@@ -93,13 +93,13 @@ enum ZipReader {
         guard let end = found, let disk = reader.u16(end + 4), let directoryDisk = reader.u16(end + 6),
               let entriesHere = reader.u16(end + 8), let entries = reader.u16(end + 10),
               let size = reader.u32(end + 12), let offset = reader.u32(end + 16) else {
-            throw ModelError("truncated or not a ZIP archive: no end-of-central-directory record", byteOffset: reader.count)
+            throw ModelError(.malformed, "truncated or not a ZIP archive: no end-of-central-directory record", byteOffset: reader.count)
         }
         let saturated = disk == 0xFFFF || directoryDisk == 0xFFFF || entriesHere == 0xFFFF || entries == 0xFFFF
             || size == 0xFFFF_FFFF || offset == 0xFFFF_FFFF
         if saturated { return try zip64Directory(reader, endRecord: end) }
         guard disk == 0, directoryDisk == 0, entriesHere == entries else {
-            throw ModelError("multi-part ZIP archives are not supported", byteOffset: end)
+            throw ModelError(.unsupported(op: nil, dtype: nil), "multi-part ZIP archives are not supported", byteOffset: end)
         }
         return Directory(offset: Int(offset), size: Int(size), entryCount: Int(entries), limit: end)
     }
@@ -109,24 +109,24 @@ enum ZipReader {
         guard locator >= 0, reader.u32(locator) == zip64LocatorSignature,
               let recordDisk = reader.u32(locator + 4), let recordOffset64 = reader.u64(locator + 8),
               let disks = reader.u32(locator + 16) else {
-            throw ModelError("the end record defers to ZIP64, but there is no ZIP64 locator before it", byteOffset: endRecord)
+            throw ModelError(.malformed, "the end record defers to ZIP64, but there is no ZIP64 locator before it", byteOffset: endRecord)
         }
         guard recordDisk == 0, disks <= 1 else {
-            throw ModelError("multi-part ZIP archives are not supported", byteOffset: locator)
+            throw ModelError(.unsupported(op: nil, dtype: nil), "multi-part ZIP archives are not supported", byteOffset: locator)
         }
         guard let record = Int(exactly: recordOffset64), record <= locator - zip64EndRecordSize,
               reader.u32(record) == zip64EndRecordSignature,
               let disk = reader.u32(record + 16), let directoryDisk = reader.u32(record + 20),
               let entriesHere = reader.u64(record + 24), let entries = reader.u64(record + 32),
               let size = reader.u64(record + 40), let offset = reader.u64(record + 48) else {
-            throw ModelError("the ZIP64 locator points at \(recordOffset64), where there is no ZIP64 end record",
+            throw ModelError(.malformed, "the ZIP64 locator points at \(recordOffset64), where there is no ZIP64 end record",
                              byteOffset: locator + 8)
         }
         guard disk == 0, directoryDisk == 0, entriesHere == entries else {
-            throw ModelError("multi-part ZIP archives are not supported", byteOffset: record)
+            throw ModelError(.unsupported(op: nil, dtype: nil), "multi-part ZIP archives are not supported", byteOffset: record)
         }
         guard let count = Int(exactly: entries), let size = Int(exactly: size), let offset = Int(exactly: offset) else {
-            throw ModelError("the ZIP64 end record holds sizes beyond 2^63", byteOffset: record)
+            throw ModelError(.malformed, "the ZIP64 end record holds sizes beyond 2^63", byteOffset: record)
         }
         return Directory(offset: offset, size: size, entryCount: count, limit: record)
     }
@@ -141,19 +141,19 @@ enum ZipReader {
               let nameLength = reader.u16(start + 28), let extraLength = reader.u16(start + 30),
               let commentLength = reader.u16(start + 32), let disk16 = reader.u16(start + 34),
               let offset32 = reader.u32(start + 42) else {
-            throw ModelError("central directory entry \(index) is missing or damaged", byteOffset: start)
+            throw ModelError(.malformed, "central directory entry \(index) is missing or damaged", byteOffset: start)
         }
         let nameStart = start + centralEntrySize
         let extraStart = nameStart + Int(nameLength)
         let entryEnd = extraStart + Int(extraLength) + Int(commentLength)
         guard entryEnd <= end, let nameBytes = reader.slice(nameStart, Int(nameLength)),
               let extra = reader.slice(extraStart, Int(extraLength)) else {
-            throw ModelError("central directory entry \(index) runs past the directory's end", byteOffset: start)
+            throw ModelError(.malformed, "central directory entry \(index) runs past the directory's end", byteOffset: start)
         }
         position = entryEnd
         let name = try decodeName(nameBytes, utf8: flags & 0x0800 != 0, offset: nameStart)
         func refuse(_ message: String, at offset: Int = start) -> ModelError {
-            ModelError(message, byteOffset: offset, location: "member '\(name)'")
+            ModelError(.malformed, message, byteOffset: offset, location: "member '\(name)'")
         }
 
         // Fields saturated in the entry are in its ZIP64 extra field, in this order.
@@ -232,12 +232,12 @@ enum ZipReader {
     private static func decodeName(_ bytes: UnsafeRawBufferPointer, utf8: Bool, offset: Int) throws(ModelError) -> String {
         if utf8 {
             guard let name = String(validating: bytes, as: UTF8.self) else {
-                throw ModelError("a member name flagged UTF-8 is not valid UTF-8", byteOffset: offset)
+                throw ModelError(.malformed, "a member name flagged UTF-8 is not valid UTF-8", byteOffset: offset)
             }
             return name
         }
         guard bytes.allSatisfy({ $0 < 0x80 }) else {
-            throw ModelError("a member name uses code page 437 beyond ASCII, which is not supported", byteOffset: offset)
+            throw ModelError(.unsupported(op: nil, dtype: nil), "a member name uses code page 437 beyond ASCII, which is not supported", byteOffset: offset)
         }
         return String(decoding: bytes, as: UTF8.self)
     }

@@ -41,12 +41,12 @@ final class ZipWriter {
     func add(name: String, pieces: [ByteRegion]) throws(ModelError) {
         let nameBytes = Array(name.utf8)
         guard nameBytes.count <= Int(UInt16.max) else {
-            throw ModelError("the member name '\(name.prefix(40))…' is longer than ZIP's 65535 bytes", file: file.target)
+            throw ModelError(.limit, "the member name '\(name.prefix(40))…' is longer than ZIP's 65535 bytes", file: file.target)
         }
         var uncompressed = 0
         for piece in pieces {
             guard let sum = Checked.add(uncompressed, piece.count) else {
-                throw ModelError("member '\(name)' is too large", file: file.target)
+                throw ModelError(.limit, "member '\(name)' is too large", file: file.target)
             }
             uncompressed = sum
         }
@@ -107,7 +107,7 @@ final class ZipWriter {
             }
         }
         guard zip64 || compressedSize < zip64Threshold else {
-            throw ModelError("member '\(name)' compressed to more than zlib's bound", file: file.target)
+            throw ModelError(.internal, "member '\(name)' compressed to more than zlib's bound", file: file.target)
         }
 
         header.storeLittleEndian(crc, at: 14)

@@ -104,7 +104,7 @@ final class Deflater {
                                    ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
         guard status == Z_OK else {
             stream.deallocate()
-            throw ModelError("zlib could not start compressing (out of memory?)")
+            throw ModelError(.limit, "zlib could not start compressing (out of memory?)")
         }
         buffer = .allocate(byteCount: 1 << 18, alignment: 16)
     }
@@ -138,7 +138,7 @@ final class Deflater {
                 stream.pointee.avail_out = uInt(buffer.count)
                 status = deflate(stream, last && finish ? Z_FINISH : Z_NO_FLUSH)
                 guard status == Z_OK || status == Z_STREAM_END || status == Z_BUF_ERROR else {
-                    throw ModelError("zlib failed while compressing (status \(status))")
+                    throw ModelError(.malformed, "zlib failed while compressing (status \(status))")
                 }
                 let ready = buffer.count - Int(stream.pointee.avail_out)
                 if ready > 0 { try sink(UnsafeRawBufferPointer(rebasing: buffer[..<ready])) }

@@ -145,7 +145,7 @@ final class GraphBuilder {
     func adaptiveAveragePool(_ x: Activation, _ scope: Scope, size: Int) throws(ModelError) -> Activation {
         if x.height == size && x.width == size { return x }
         guard x.height % size == 0, x.width % size == 0 else {
-            throw ModelError("the feature map before '\(scope.nodeName("AveragePool"))' is \(x.height)×\(x.width), "
+            throw ModelError(.usage, "the feature map before '\(scope.nodeName("AveragePool"))' is \(x.height)×\(x.width), "
                              + "not a multiple of \(size)×\(size); choose an image size that makes it one")
         }
         let (kh, kw) = (x.height / size, x.width / size)
@@ -197,7 +197,7 @@ final class GraphBuilder {
                                       at scope: Scope) throws(ModelError) -> Int {
         let span = length + 2 * padding - kernel
         guard span >= 0 else {
-            throw ModelError("the input is too small: at '/\(scope.nodePath.joined(separator: "/"))' the feature map is "
+            throw ModelError(.usage, "the input is too small: at '/\(scope.nodePath.joined(separator: "/"))' the feature map is "
                              + "\(length) px across, too few for its \(kernel)×\(kernel) window with padding \(padding)")
         }
         return span / stride + 1

@@ -80,10 +80,10 @@ public enum Zoo {
     public static func build(_ name: String, batch: Int = 1, imageSize: Int = 224,
                              seed: UInt64 = 0) throws(ModelError) -> Model {
         guard let architecture = architectures.first(where: { $0.name == name }) else {
-            throw ModelError("unknown zoo model '\(name)'; known models: \(names.joined(separator: ", "))")
+            throw ModelError(.usage, "unknown zoo model '\(name)'; known models: \(names.joined(separator: ", "))")
         }
         guard (1...sizeLimit).contains(batch), (1...sizeLimit).contains(imageSize) else {
-            throw ModelError("zoo model '\(name)': batch \(batch) and image size \(imageSize) must lie in 1...\(sizeLimit)")
+            throw ModelError(.usage, "zoo model '\(name)': batch \(batch) and image size \(imageSize) must lie in 1...\(sizeLimit)")
         }
         let builder = GraphBuilder(seed: seed)
         let input = Activation(name: GraphBuilder.inputName, dims: [batch, 3, imageSize, imageSize])

@@ -51,11 +51,11 @@ enum Feeds {
             guard let equals = text.firstIndex(of: "=") else { throw ValidationError("--input wants NAME=FILE, got '\(text)'") }
             let name = String(text[..<equals]), path = String(text[text.index(after: equals)...])
             guard names.contains(name) else {
-                throw ModelError("--input names '\(name)', but the model's inputs are \(names.sorted().joined(separator: ", "))")
+                throw ModelError(.usage, "--input names '\(name)', but the model's inputs are \(names.sorted().joined(separator: ", "))")
             }
             let tensors = try TensorFile.read(path: path)
             guard let tensor = tensors.count == 1 ? tensors.first : tensors.first(where: { $0.name == name }) else {
-                throw ModelError("\(path) holds \(tensors.count) tensors and none is named '\(name)'")
+                throw ModelError(.usage, "\(path) holds \(tensors.count) tensors and none is named '\(name)'")
             }
             feeds[name] = try EngineTensor(tensor)
         }

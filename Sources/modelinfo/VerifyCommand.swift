@@ -43,7 +43,7 @@ struct VerifyCommand: ParsableCommand {
         for set in sets {
             let feeds = try Self.tensors(in: set, prefix: "input", names: plan.inputNames)
             let expected = try Self.tensors(in: set, prefix: "output", names: plan.outputNames)
-            guard !expected.isEmpty else { throw ModelError("\(set.path) holds no output_K reference tensors") }
+            guard !expected.isEmpty else { throw ModelError(.usage, "\(set.path) holds no output_K reference tensors") }
             let outputs = try plan.run(feeds.mapValues { t throws(ModelError) in try EngineTensor(t) }, context: ExecutionContext(threads: threads))
             var comparisons: [String: OutputComparison] = [:]
             for name in plan.outputNames {
@@ -58,7 +58,7 @@ struct VerifyCommand: ParsableCommand {
         if format == .json { print(try JSONText.encode(report)) }
         if failed {
             let names = report.flatMap { $0.values.filter { !$0.passed }.map(\.name) }
-            throw ModelError("outputs outside tolerance: \(Set(names).sorted().joined(separator: ", "))")
+            throw ModelError(.invalidGraph, "outputs outside tolerance: \(Set(names).sorted().joined(separator: ", "))")
         }
     }
 

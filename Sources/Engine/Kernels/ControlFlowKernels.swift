@@ -13,7 +13,7 @@ enum ControlFlowKernels {
 
     /// The plan of graph attribute `name`.
     static func subgraph(_ setup: KernelSetup, _ name: String) throws(ModelError) -> ExecutionPlan {
-        guard let plan = setup.subgraphs[name] else { throw ModelError("\(setup.node.opType) needs a '\(name)' graph") }
+        guard let plan = setup.subgraphs[name] else { throw ModelError(.invalidGraph, "\(setup.node.opType) needs a '\(name)' graph") }
         return plan
     }
 
@@ -33,21 +33,21 @@ enum ControlFlowKernels {
     /// Whether a condition tensor holding one element is true.
     static func condition(_ tensor: EngineTensor, _ what: String) throws(ModelError) -> Bool {
         let values = try ElementNumbers.doubles(tensor)
-        guard values.count == 1 else { throw ModelError("\(what) must hold one element, it holds \(values.count)") }
+        guard values.count == 1 else { throw ModelError(.invalidGraph, "\(what) must hold one element, it holds \(values.count)") }
         return values[0] != 0
     }
 
     /// A subgraph result by name.
     static func result(_ results: [String: EngineTensor], _ name: String) throws(ModelError) -> EngineTensor {
-        guard let value = results[name] else { throw ModelError("the subgraph did not produce '\(name)'") }
+        guard let value = results[name] else { throw ModelError(.invalidGraph, "the subgraph did not produce '\(name)'") }
         return value
     }
 
     /// Tensors of one shape and type stacked along a new axis `axis`.
     static func stack(_ parts: [EngineTensor], axis: Int) throws(ModelError) -> EngineTensor {
-        guard let first = parts.first else { throw ModelError("internal: nothing to stack") }
+        guard let first = parts.first else { throw ModelError(.internal, "internal: nothing to stack") }
         for part in parts where part.shape != first.shape || part.dtype != first.dtype {
-            throw ModelError("per-iteration outputs differ: \(first.dtype) \(first.shape) and \(part.dtype) \(part.shape)")
+            throw ModelError(.invalidGraph, "per-iteration outputs differ: \(first.dtype) \(first.shape) and \(part.dtype) \(part.shape)")
         }
         let a = try ShapeKernels.axis(axis, rank: first.shape.count + 1)
         var shape = first.shape
@@ -127,7 +127,7 @@ struct LoopKernel: Kernel {
         captured = setup.capturedNames
         carried = max(0, setup.node.inputs.count - 2)
         guard body.inputNames.count == carried + 2, body.outputNames.count >= carried + 1 else {
-            throw ModelError("the body takes \(body.inputNames.count) inputs and gives \(body.outputNames.count) outputs "
+            throw ModelError(.invalidGraph, "the body takes \(body.inputNames.count) inputs and gives \(body.outputNames.count) outputs "
                 + "for \(carried) loop-carried values")
         }
         declaredOutputs = (try AttributeReader(setup.node).graph("body"))?.outputs ?? []
@@ -137,7 +137,7 @@ struct LoopKernel: Kernel {
         let tripCount = try ShapeKernels.optionalInput(inputs, 0).map { t throws(ModelError) in try ShapeKernels.scalarInteger(t, "M") }
         let conditionInput = try ShapeKernels.optionalInput(inputs, 1).map { t throws(ModelError) in try ControlFlowKernels.condition(t, "cond") }
         // Without either input the loop would never end: ONNX allows it, but no side effect could ever stop it.
-        guard tripCount != nil || conditionInput != nil else { throw ModelError("Loop has neither a trip count nor a condition") }
+        guard tripCount != nil || conditionInput != nil else { throw ModelError(.invalidGraph, "Loop has neither a trip count nor a condition") }
         var values: [EngineTensor] = []
         for i in 0..<carried { values.append(try ShapeKernels.input(inputs, 2 + i, "loop-carried value \(i)")) }
         let outer = ControlFlowKernels.outerValues(inputs, names: inputNames, captured: captured)
@@ -201,7 +201,7 @@ struct ScanKernel: Kernel {
         reverseInputs = (try reader.ints(batched ? "directions" : "scan_input_directions") ?? Array(repeating: 0, count: scanInputCount)).map { $0 != 0 }
         reverseOutputs = (try reader.ints("scan_output_directions") ?? Array(repeating: 0, count: outputAxes.count)).map { $0 != 0 }
         guard body.inputNames.count == stateCount + scanInputCount, body.outputNames.count == stateCount + outputAxes.count else {
-            throw ModelError("the body's \(body.inputNames.count) inputs and \(body.outputNames.count) outputs do not match "
+            throw ModelError(.invalidGraph, "the body's \(body.inputNames.count) inputs and \(body.outputNames.count) outputs do not match "
                 + "\(stateCount) states, \(scanInputCount) scan inputs and \(outputAxes.count) scan outputs")
         }
     }
@@ -216,10 +216,10 @@ struct ScanKernel: Kernel {
 
         guard let batch = (states + scanned).first?.shape.first,
               (states + scanned).allSatisfy({ $0.shape.first == batch && $0.shape.count >= 1 }) else {
-            throw ModelError("batched states and scan inputs must share their first axis")
+            throw ModelError(.invalidGraph, "batched states and scan inputs must share their first axis")
         }
         let lengths = try ShapeKernels.optionalInput(inputs, 0).map { t throws(ModelError) in try ShapeKernels.integers(t, "sequence_lens") }
-        guard lengths.map({ $0.count == batch }) ?? true else { throw ModelError("sequence_lens must hold \(batch) lengths") }
+        guard lengths.map({ $0.count == batch }) ?? true else { throw ModelError(.invalidGraph, "sequence_lens must hold \(batch) lengths") }
         var perEntry: [[EngineTensor?]] = []
         for b in 0..<batch {
             let entryStates = try states.map { s throws(ModelError) in try ControlFlowKernels.slice(s, axis: 0, index: b, context: context) }
@@ -245,12 +245,12 @@ struct ScanKernel: Kernel {
         var full: Int?
         for (j, tensor) in scanned.enumerated() {
             let axis = try ShapeKernels.axis(inputAxes[j], rank: tensor.shape.count)
-            guard full == nil || full == tensor.shape[axis] else { throw ModelError("scan inputs differ in sequence length") }
+            guard full == nil || full == tensor.shape[axis] else { throw ModelError(.invalidGraph, "scan inputs differ in sequence length") }
             full = tensor.shape[axis]
             axes.append(axis)
         }
         let steps = length ?? full ?? 0
-        guard steps >= 0 && steps <= (full ?? 0) else { throw ModelError("sequence length \(steps) exceeds the scan inputs' \(full ?? 0)") }
+        guard steps >= 0 && steps <= (full ?? 0) else { throw ModelError(.invalidGraph, "sequence length \(steps) exceeds the scan inputs' \(full ?? 0)") }
         var states = initial
         var slices = Array(repeating: [EngineTensor](), count: outputAxes.count)
         for t in 0..<steps {
@@ -269,7 +269,7 @@ struct ScanKernel: Kernel {
         }
         var outputs: [EngineTensor?] = states
         for k in 0..<outputAxes.count {
-            guard !slices[k].isEmpty else { throw ModelError("Scan ran no iteration, so scan output \(k) has no shape") }
+            guard !slices[k].isEmpty else { throw ModelError(.invalidGraph, "Scan ran no iteration, so scan output \(k) has no shape") }
             let parts = reverseOutputs[k] ? Array(slices[k].reversed()) : slices[k]
             outputs.append(try ControlFlowKernels.stack(parts, axis: outputAxes[k]))
         }

@@ -32,7 +32,7 @@ func realValues(_ tensor: EngineTensor) throws(ModelError) -> [Double] {
 /// The elements of an integer tensor as Int (indices, class labels).
 func integerValues(_ tensor: EngineTensor, _ what: String) throws(ModelError) -> [Int] {
     guard tensor.dtype.kind == .signedInteger || tensor.dtype.kind == .unsignedInteger else {
-        throw ModelError("\(what) must be an integer tensor, got \(tensor.dtype)")
+        throw ModelError(.invalidGraph, "\(what) must be an integer tensor, got \(tensor.dtype)")
     }
     let read = try castReader(tensor)
     var values = [Int](repeating: 0, count: tensor.count)
@@ -49,7 +49,7 @@ func integerValues(_ tensor: EngineTensor, _ what: String) throws(ModelError) ->
 /// A new tensor of `dtype` holding `values`, converted as Cast converts float64.
 func tensorFromReals(_ values: [Double], dtype: DType, shape: [Int], saturate: Bool = true) throws(ModelError) -> EngineTensor {
     let output = try EngineTensor(dtype: dtype, shape: shape)
-    guard output.count == values.count else { throw ModelError("internal: \(values.count) values for shape \(shape)") }
+    guard output.count == values.count else { throw ModelError(.internal, "internal: \(values.count) values for shape \(shape)") }
     if dtype == .float {
         let p = output.floats
         for i in 0..<values.count { p[i] = Float(values[i]) }
@@ -80,7 +80,7 @@ struct QuantizeKernel: Kernel {
         let reader = AttributeReader(setup.node)
         blockSize = try reader.int("block_size", default: 0)
         saturate = try reader.int("saturate", default: 1) != 0
-        guard blockSize >= 0 else { throw ModelError("block_size must not be negative") }
+        guard blockSize >= 0 else { throw ModelError(.invalidGraph, "block_size must not be negative") }
     }
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
@@ -88,24 +88,24 @@ struct QuantizeKernel: Kernel {
         let scale = try requiredInput(inputs, 1, schema.dequantize ? "x_scale" : "y_scale")
         let zeroPoint = optionalInput(inputs, 2)
         guard [.float, .signedInteger, .unsignedInteger].contains(x.dtype.kind) else {
-            throw ModelError("input x must be numeric, got \(x.dtype)")
+            throw ModelError(.invalidGraph, "input x must be numeric, got \(x.dtype)")
         }
-        guard scale.dtype.kind == .float else { throw ModelError("scale must be a floating-point tensor, got \(scale.dtype)") }
+        guard scale.dtype.kind == .float else { throw ModelError(.invalidGraph, "scale must be a floating-point tensor, got \(scale.dtype)") }
         if let zeroPoint, zeroPoint.shape != scale.shape, !(zeroPoint.count == 1 && scale.count == 1) {
-            throw ModelError("zero point shape \(zeroPoint.shape) differs from scale shape \(scale.shape)")
+            throw ModelError(.invalidGraph, "zero point shape \(zeroPoint.shape) differs from scale shape \(scale.shape)")
         }
         let index = try scaleIndex(x.shape, scale.shape)
         let scales = try realValues(scale)
         let zeros = try zeroPoint.map { z throws(ModelError) in try realValues(z) } ?? [Double](repeating: 0, count: scales.count)
-        guard zeros.count == scales.count else { throw ModelError("zero point has \(zeros.count) values for \(scales.count) scales") }
+        guard zeros.count == scales.count else { throw ModelError(.invalidGraph, "zero point has \(zeros.count) values for \(scales.count) scales") }
         let read = try castReader(x)
         let count = x.count
         if schema.dequantize {
             if let zeroPoint, zeroPoint.dtype != x.dtype {
-                throw ModelError("x_zero_point is \(zeroPoint.dtype) but x is \(x.dtype)")
+                throw ModelError(.invalidGraph, "x_zero_point is \(zeroPoint.dtype) but x is \(x.dtype)")
             }
             let dtype = schema.outputType ?? scale.dtype
-            guard dtype.kind == .float else { throw ModelError("DequantizeLinear cannot produce \(dtype)") }
+            guard dtype.kind == .float else { throw ModelError(.invalidGraph, "DequantizeLinear cannot produce \(dtype)") }
             var values = [Double](repeating: 0, count: count)
             let singleScale = scale.dtype == .float
             for i in 0..<count {
@@ -115,17 +115,17 @@ struct QuantizeKernel: Kernel {
             }
             return [try tensorFromReals(values, dtype: dtype, shape: x.shape)]
         }
-        guard x.dtype.kind == .float else { throw ModelError("QuantizeLinear input must be floating-point, got \(x.dtype)") }
+        guard x.dtype.kind == .float else { throw ModelError(.invalidGraph, "QuantizeLinear input must be floating-point, got \(x.dtype)") }
         let dtype = schema.outputType ?? zeroPoint?.dtype ?? .uint8
         if let zeroPoint, zeroPoint.dtype != dtype {
-            throw ModelError("y_zero_point is \(zeroPoint.dtype) but the output is \(dtype)")
+            throw ModelError(.invalidGraph, "y_zero_point is \(zeroPoint.dtype) but the output is \(dtype)")
         }
         let output = try EngineTensor(dtype: dtype, shape: x.shape)
         // The division runs in the scale's precision.
         let singlePrecision = scale.dtype != .double
         switch dtype.kind {
         case .signedInteger, .unsignedInteger:
-            guard let bits = dtype.bitsPerElement, bits <= 32 else { throw ModelError("QuantizeLinear cannot produce \(dtype)") }
+            guard let bits = dtype.bitsPerElement, bits <= 32 else { throw ModelError(.invalidGraph, "QuantizeLinear cannot produce \(dtype)") }
             let signed = dtype.kind == .signedInteger
             let low = signed ? -Double(1 << (bits - 1)) : 0
             let high = signed ? Double((1 << (bits - 1)) - 1) : Double((1 << bits) - 1)
@@ -148,7 +148,7 @@ struct QuantizeKernel: Kernel {
             }
             try castWriter(output, saturate: saturate, roundMode: .up)({ .real(values[$0]) }, count)
         default:
-            throw ModelError("QuantizeLinear cannot produce \(dtype)")
+            throw ModelError(.invalidGraph, "QuantizeLinear cannot produce \(dtype)")
         }
         return [output]
     }
@@ -157,25 +157,25 @@ struct QuantizeKernel: Kernel {
     func scaleIndex(_ shape: [Int], _ scaleShape: [Int]) throws(ModelError) -> (Int) -> Int {
         let scaleCount = scaleShape.reduce(1, *)
         if scaleShape.isEmpty || (scaleShape.count == 1 && scaleCount == 1 && blockSize == 0) {
-            guard scaleCount == 1 else { throw ModelError("scale has no values") }
+            guard scaleCount == 1 else { throw ModelError(.invalidGraph, "scale has no values") }
             return { _ in 0 }
         }
         let rank = shape.count
-        guard rank > 0 else { throw ModelError("a scalar input needs a scalar scale") }
+        guard rank > 0 else { throw ModelError(.invalidGraph, "a scalar input needs a scalar scale") }
         let axis = schema.axis < 0 ? schema.axis + rank : schema.axis
-        guard axis >= 0, axis < rank else { throw ModelError("axis \(schema.axis) is out of range for rank \(rank)") }
+        guard axis >= 0, axis < rank else { throw ModelError(.invalidGraph, "axis \(schema.axis) is out of range for rank \(rank)") }
         let d = shape[axis]
         let inner = shape[(axis + 1)...].reduce(1, *)
         if blockSize == 0 {
             guard scaleShape.count == 1, scaleShape[0] == d else {
-                throw ModelError("per-axis scale must have shape [\(d)], got \(scaleShape)")
+                throw ModelError(.invalidGraph, "per-axis scale must have shape [\(d)], got \(scaleShape)")
             }
             return { i in (i / max(inner, 1)) % max(d, 1) }
         }
         let blocks = (d + blockSize - 1) / blockSize
         var expected = shape
         expected[axis] = blocks
-        guard scaleShape == expected else { throw ModelError("blocked scale must have shape \(expected), got \(scaleShape)") }
+        guard scaleShape == expected else { throw ModelError(.invalidGraph, "blocked scale must have shape \(expected), got \(scaleShape)") }
         let b = blockSize
         return { i in
             let r = i % max(inner, 1), a = (i / max(inner, 1)) % max(d, 1), o = i / max(inner * d, 1)
@@ -231,18 +231,18 @@ struct LossKernel: Kernel {
         let scores = try requiredInput(inputs, 0, "scores")
         let labels = try requiredInput(inputs, 1, "labels")
         let weight = optionalInput(inputs, 2)
-        guard scores.dtype.kind == .float else { throw ModelError("scores must be floating-point, got \(scores.dtype)") }
-        guard scores.shape.count >= 2 else { throw ModelError("scores must have rank 2 or more, got \(scores.shape)") }
+        guard scores.dtype.kind == .float else { throw ModelError(.invalidGraph, "scores must be floating-point, got \(scores.dtype)") }
+        guard scores.shape.count >= 2 else { throw ModelError(.invalidGraph, "scores must have rank 2 or more, got \(scores.shape)") }
         let n = scores.shape[0], c = scores.shape[1]
         let spatial = Array(scores.shape.dropFirst(2))
         let d = spatial.reduce(1, *)
         guard labels.shape == [n] + spatial else {
-            throw ModelError("labels have shape \(labels.shape); scores \(scores.shape) need \([n] + spatial)")
+            throw ModelError(.invalidGraph, "labels have shape \(labels.shape); scores \(scores.shape) need \([n] + spatial)")
         }
         let targets = try integerValues(labels, "labels")
         var weights: [Double]?
         if let weight {
-            guard weight.shape == [c] else { throw ModelError("weights must have shape [\(c)], got \(weight.shape)") }
+            guard weight.shape == [c] else { throw ModelError(.invalidGraph, "weights must have shape [\(c)], got \(weight.shape)") }
             weights = try realValues(weight)
         }
         var x = try realValues(scores)
@@ -265,7 +265,7 @@ struct LossKernel: Kernel {
             for p in 0..<d {
                 let t = targets[image * d + p]
                 if let ignoreIndex, t == ignoreIndex { continue }
-                guard t >= 0, t < c else { throw ModelError("class label \(t) is outside 0..<\(c)") }
+                guard t >= 0, t < c else { throw ModelError(.invalidGraph, "class label \(t) is outside 0..<\(c)") }
                 let w = weights?[t] ?? 1
                 let loss = -x[(image * c + t) * d + p] * w
                 losses[image * d + p] = loss
@@ -311,9 +311,9 @@ struct ConvTransposeKernel: Kernel {
         outputPadding = try reader.ints("output_padding")
         outputShape = try reader.ints("output_shape")
         autoPad = try reader.string("auto_pad", default: "NOTSET")
-        guard group > 0 else { throw ModelError("group must be positive") }
+        guard group > 0 else { throw ModelError(.invalidGraph, "group must be positive") }
         guard ["NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"].contains(autoPad) else {
-            throw ModelError("unknown auto_pad '\(autoPad)'")
+            throw ModelError(.invalidGraph, "unknown auto_pad '\(autoPad)'")
         }
     }
 
@@ -321,7 +321,7 @@ struct ConvTransposeKernel: Kernel {
     private func list(_ values: [Int]?, _ name: String, count: Int, fallback: Int, _ valid: (Int) -> Bool) throws(ModelError) -> [Int] {
         guard let values else { return Array(repeating: fallback, count: count) }
         guard values.count == count, values.allSatisfy({ valid($0) && abs($0) < 1 << 30 }) else {
-            throw ModelError("\(name) \(values) does not fit \(count) values")
+            throw ModelError(.invalidGraph, "\(name) \(values) does not fit \(count) values")
         }
         return values
     }
@@ -330,20 +330,20 @@ struct ConvTransposeKernel: Kernel {
         let x = try floatInput(inputs, 0, "input X"), w = try floatInput(inputs, 1, "weight W")
         let rank = x.shape.count - 2
         guard rank >= 1, w.shape.count == x.shape.count else {
-            throw ModelError("ConvTranspose needs input and weight of equal rank ≥ 3, got \(x.shape) and \(w.shape)")
+            throw ModelError(.invalidGraph, "ConvTranspose needs input and weight of equal rank ≥ 3, got \(x.shape) and \(w.shape)")
         }
         let n = x.shape[0], c = x.shape[1]
         guard w.shape[0] == c, c % group == 0 else {
-            throw ModelError("weight \(w.shape) does not fit \(c) input channels in \(group) groups")
+            throw ModelError(.invalidGraph, "weight \(w.shape) does not fit \(c) input channels in \(group) groups")
         }
         let mg = w.shape[1], m = mg * group, cg = c / group
         let kernel = Array(w.shape.dropFirst(2))
         if let kernelShape, kernelShape != kernel {
-            throw ModelError("kernel_shape \(kernelShape) differs from the weight's \(kernel)")
+            throw ModelError(.invalidGraph, "kernel_shape \(kernelShape) differs from the weight's \(kernel)")
         }
         let inSize = Array(x.shape.dropFirst(2))
         guard inSize.allSatisfy({ $0 < 1 << 30 }), kernel.allSatisfy({ $0 < 1 << 30 }) else {
-            throw ModelError("ConvTranspose sizes are too large")
+            throw ModelError(.invalidGraph, "ConvTranspose sizes are too large")
         }
         let stride = try list(strides, "strides", count: rank, fallback: 1) { $0 > 0 }
         let dilation = try list(dilations, "dilations", count: rank, fallback: 1) { $0 > 0 }
@@ -370,13 +370,13 @@ struct ConvTransposeKernel: Kernel {
                 begin[i] = explicitPads[i]
                 outSize[i] = full - explicitPads[i] - explicitPads[i + rank]
             }
-            guard outSize[i] > 0, outSize[i] < 1 << 30 else { throw ModelError("ConvTranspose output would be empty or too large") }
+            guard outSize[i] > 0, outSize[i] < 1 << 30 else { throw ModelError(.invalidGraph, "ConvTranspose output would be empty or too large") }
         }
         let output = try EngineTensor(dtype: .float, shape: [n, m] + outSize)
         let plane = outSize.reduce(1, *), pixels = inSize.reduce(1, *), kk = kernel.reduce(1, *)
         let y = output.floats
         if let bias = optionalInput(inputs, 2) {
-            guard bias.dtype == .float, bias.count == m else { throw ModelError("bias must be \(m) float32 values") }
+            guard bias.dtype == .float, bias.count == m else { throw ModelError(.invalidGraph, "bias must be \(m) float32 values") }
             let b = bias.floats
             for image in 0..<n { for ch in 0..<m { (y.baseAddress! + (image * m + ch) * plane).update(repeating: b[ch], count: plane) } }
         } else {
@@ -457,7 +457,7 @@ struct EinsumKernel: Kernel {
     init(_ setup: KernelSetup) throws(ModelError) {
         let equation = try AttributeReader(setup.node).string("equation", default: "").filter { !$0.isWhitespace }
         let sides = equation.components(separatedBy: "->")
-        guard !equation.isEmpty, sides.count <= 2 else { throw ModelError("invalid einsum equation '\(equation)'") }
+        guard !equation.isEmpty, sides.count <= 2 else { throw ModelError(.invalidGraph, "invalid einsum equation '\(equation)'") }
         var parsed: [[Character?]] = []
         for term in sides[0].components(separatedBy: ",") { parsed.append(try Self.parse(term)) }
         terms = parsed
@@ -467,26 +467,26 @@ struct EinsumKernel: Kernel {
     static func parse(_ term: String) throws(ModelError) -> [Character?] {
         let text = term.replacing("...", with: ".")
         guard text.allSatisfy({ ($0.isASCII && $0.isLetter) || $0 == "." }), text.filter({ $0 == "." }).count <= 1 else {
-            throw ModelError("invalid einsum term '\(term)'")
+            throw ModelError(.invalidGraph, "invalid einsum term '\(term)'")
         }
         return text.map { $0 == "." ? nil : $0 }
     }
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
-        guard inputs.count == terms.count else { throw ModelError("the equation names \(terms.count) operands, the node has \(inputs.count)") }
+        guard inputs.count == terms.count else { throw ModelError(.invalidGraph, "the equation names \(terms.count) operands, the node has \(inputs.count)") }
         var operands: [EngineTensor] = []
         for i in 0..<inputs.count { operands.append(try requiredInput(inputs, i, "operand \(i)")) }
         let dtype = operands[0].dtype
         guard [.float, .signedInteger, .unsignedInteger].contains(dtype.kind) else {
-            throw ModelError("Einsum runs numeric tensors, got \(dtype)")
+            throw ModelError(.invalidGraph, "Einsum runs numeric tensors, got \(dtype)")
         }
-        guard operands.allSatisfy({ $0.dtype == dtype }) else { throw ModelError("Einsum operands must share one type") }
+        guard operands.allSatisfy({ $0.dtype == dtype }) else { throw ModelError(.invalidGraph, "Einsum operands must share one type") }
         // Labels: letters by their scalar value, ellipsis dims as −1 − (position from the right).
         var ellipsisRank = 0
         for (term, tensor) in zip(terms, operands) {
             let named = term.filter { $0 != nil }.count
             guard term.contains(where: { $0 == nil }) ? tensor.shape.count >= named : tensor.shape.count == named else {
-                throw ModelError("operand of shape \(tensor.shape) does not match its einsum term")
+                throw ModelError(.invalidGraph, "operand of shape \(tensor.shape) does not match its einsum term")
             }
             ellipsisRank = max(ellipsisRank, tensor.shape.count - named)
         }
@@ -505,7 +505,7 @@ struct EinsumKernel: Kernel {
             }
             for (label, size) in zip(labels, tensor.shape) {
                 if let known = sizes[label], known != size {
-                    guard known == 1 || size == 1 else { throw ModelError("einsum index has sizes \(known) and \(size)") }
+                    guard known == 1 || size == 1 else { throw ModelError(.invalidGraph, "einsum index has sizes \(known) and \(size)") }
                     sizes[label] = max(known, size)
                 } else if sizes[label] == nil {
                     sizes[label] = size
@@ -520,7 +520,7 @@ struct EinsumKernel: Kernel {
             for entry in output {
                 if let letter = entry {
                     let label = Int(letter.unicodeScalars.first!.value)
-                    guard sizes[label] != nil, !outLabels.contains(label) else { throw ModelError("invalid einsum output index '\(letter)'") }
+                    guard sizes[label] != nil, !outLabels.contains(label) else { throw ModelError(.invalidGraph, "invalid einsum output index '\(letter)'") }
                     outLabels.append(label)
                 } else {
                     outLabels += (0..<ellipsisRank).map { -1 - (ellipsisRank - 1 - $0) }
@@ -545,7 +545,7 @@ struct EinsumKernel: Kernel {
         }
         guard let outCount = product(outShape), let sumCount = product(summed.map { sizes[$0]! }),
               let _ = product([outCount, sumCount]) else {
-            throw ModelError("Einsum is too large for the direct kernel")
+            throw ModelError(.unsupported(op: nil, dtype: nil), "Einsum is too large for the direct kernel")
         }
         // Stride of each label in each operand (repeated labels add: a diagonal; size-1 dims broadcast).
         var strides: [[Int]] = []

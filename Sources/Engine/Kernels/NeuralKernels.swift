@@ -18,8 +18,8 @@ enum NeuralKernels {
 
 /// Checks that an input is present and float32.
 func floatInput(_ inputs: [EngineTensor?], _ index: Int, _ what: String) throws(ModelError) -> EngineTensor {
-    guard index < inputs.count, let tensor = inputs[index] else { throw ModelError("\(what) is missing") }
-    guard tensor.dtype == .float else { throw ModelError("\(what) is \(tensor.dtype); this kernel runs float32") }
+    guard index < inputs.count, let tensor = inputs[index] else { throw ModelError(.invalidGraph, "\(what) is missing") }
+    guard tensor.dtype == .float else { throw ModelError(.unsupported(op: nil, dtype: tensor.dtype), "\(what) is \(tensor.dtype); this kernel runs float32") }
     return tensor
 }
 
@@ -57,12 +57,12 @@ struct ConvKernel: Kernel {
             return
         }
         guard let weight = setup.constants[1], weight.dtype == .float, weight.shape.count >= 2 else {
-            throw ModelError("internal: a fused Conv needs stored float32 weights")
+            throw ModelError(.internal, "internal: a fused Conv needs stored float32 weights")
         }
         let channels = weight.shape[0], perChannel = weight.count / max(channels, 1)
         let parameters = try [bn.scale, bn.bias, bn.mean, bn.variance].map { t throws(ModelError) -> [Double] in
             let values = try t.doubleValues()
-            guard values.count == channels else { throw ModelError("BatchNormalization has \(values.count) values for \(channels) channels") }
+            guard values.count == channels else { throw ModelError(.invalidGraph, "BatchNormalization has \(values.count) values for \(channels) channels") }
             return values
         }
         var oldBias: [Double]?
@@ -88,24 +88,24 @@ struct ConvKernel: Kernel {
             bias = inputs.count > 2 ? inputs[2] : nil
         }
         guard x.shape.count == 4, w.shape.count == 4 else {
-            throw ModelError("the engine runs 2-D convolutions (rank-4 input and weight), got ranks \(x.shape.count) and \(w.shape.count)")
+            throw ModelError(.unsupported(op: nil, dtype: nil), "the engine runs 2-D convolutions (rank-4 input and weight), got ranks \(x.shape.count) and \(w.shape.count)")
         }
-        guard let window = try schema.window(weight: Shape(w.shape)) else { throw ModelError("Conv kernel shape unknown") }
+        guard let window = try schema.window(weight: Shape(w.shape)) else { throw ModelError(.invalidGraph, "Conv kernel shape unknown") }
         let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let m = w.shape[0], group = schema.group
         guard c == w.shape[1] * group, m % group == 0 else {
-            throw ModelError("input has \(c) channels but the weight expects \(w.shape[1]) × \(group) groups")
+            throw ModelError(.invalidGraph, "input has \(c) channels but the weight expects \(w.shape[1]) × \(group) groups")
         }
         let spatial = window.outputSpatial([.known(h), .known(wd)])
         guard let oh = spatial[0].value, let ow = spatial[1].value, oh > 0, ow > 0 else {
-            throw ModelError("convolution output would be empty")
+            throw ModelError(.invalidGraph, "convolution output would be empty")
         }
         let pads = Self.pads(window, input: [h, wd], output: [oh, ow])
         let output = try EngineTensor(dtype: .float, shape: [n, m, oh, ow])
         let cg = c / group, mg = m / group
         var biasPointer: UnsafePointer<Float>?
         if let bias {
-            guard bias.dtype == .float, bias.count == m else { throw ModelError("bias must be \(m) float32 values") }
+            guard bias.dtype == .float, bias.count == m else { throw ModelError(.invalidGraph, "bias must be \(m) float32 values") }
             biasPointer = UnsafePointer(bias.floats.baseAddress!)
         }
         // A residual of the output's shape is added in the GEMM's epilogue;
@@ -305,14 +305,14 @@ struct GemmKernel: Kernel {
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
         let a = try floatInput(inputs, 0, "input A"), b = try floatInput(inputs, 1, "input B")
-        guard a.shape.count == 2, b.shape.count == 2 else { throw ModelError("Gemm needs 2-D inputs") }
+        guard a.shape.count == 2, b.shape.count == 2 else { throw ModelError(.invalidGraph, "Gemm needs 2-D inputs") }
         let m = schema.transA ? a.shape[1] : a.shape[0], k = schema.transA ? a.shape[0] : a.shape[1]
         let n = schema.transB ? b.shape[0] : b.shape[1]
-        guard k == (schema.transB ? b.shape[1] : b.shape[0]) else { throw ModelError("Gemm inner dimensions differ") }
+        guard k == (schema.transB ? b.shape[1] : b.shape[0]) else { throw ModelError(.invalidGraph, "Gemm inner dimensions differ") }
         let output = try EngineTensor(dtype: .float, shape: [m, n])
         var beta: Float = 0
         if inputs.count > 2, let c = inputs[2] {
-            guard c.dtype == .float else { throw ModelError("C must be float32") }
+            guard c.dtype == .float else { throw ModelError(.invalidGraph, "C must be float32") }
             try broadcastInto(output, from: c)
             beta = schema.beta
         }
@@ -341,11 +341,11 @@ struct GemmKernel: Kernel {
 struct MatMulKernel: Kernel {
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
         let a = try floatInput(inputs, 0, "input A"), b = try floatInput(inputs, 1, "input B")
-        guard !a.shape.isEmpty, !b.shape.isEmpty else { throw ModelError("MatMul inputs must have rank 1 or more") }
+        guard !a.shape.isEmpty, !b.shape.isEmpty else { throw ModelError(.invalidGraph, "MatMul inputs must have rank 1 or more") }
         let left = a.shape.count == 1 ? [1] + a.shape : a.shape
         let right = b.shape.count == 1 ? b.shape + [1] : b.shape
         let m = left[left.count - 2], k = left[left.count - 1], n = right[right.count - 1]
-        guard k == right[right.count - 2] else { throw ModelError("MatMul inner dimensions \(k) and \(right[right.count - 2]) differ") }
+        guard k == right[right.count - 2] else { throw ModelError(.invalidGraph, "MatMul inner dimensions \(k) and \(right[right.count - 2]) differ") }
         let batchA = Array(left.dropLast(2)), batchB = Array(right.dropLast(2))
         let batch = try broadcastShape(batchA, batchB)
         var shape = batch
@@ -377,12 +377,12 @@ struct BatchNormKernel: Kernel {
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
         let x = try floatInput(inputs, 0, "input X")
-        guard x.shape.count >= 2 else { throw ModelError("BatchNormalization needs rank ≥ 2") }
+        guard x.shape.count >= 2 else { throw ModelError(.invalidGraph, "BatchNormalization needs rank ≥ 2") }
         let c = x.shape[1]
         var parameters: [UnsafeMutableBufferPointer<Float>] = []
         for (i, name) in ["scale", "bias", "mean", "var"].enumerated() {
             let p = try floatInput(inputs, i + 1, name)
-            guard p.count == c else { throw ModelError("\(name) has \(p.count) values for \(c) channels") }
+            guard p.count == c else { throw ModelError(.invalidGraph, "\(name) has \(p.count) values for \(c) channels") }
             parameters.append(p.floats)
         }
         var a = [Float](repeating: 0, count: c), b = [Float](repeating: 0, count: c)
@@ -421,10 +421,10 @@ struct PoolKernel: Kernel {
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
         let x = try floatInput(inputs, 0, "input X")
         let window = schema.window
-        guard x.shape.count == 4, window.kernel.count == 2 else { throw ModelError("the engine pools 2-D images (rank-4 input)") }
+        guard x.shape.count == 4, window.kernel.count == 2 else { throw ModelError(.unsupported(op: nil, dtype: nil), "the engine pools 2-D images (rank-4 input)") }
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let spatial = window.outputSpatial([.known(h), .known(w)])
-        guard let oh = spatial[0].value, let ow = spatial[1].value else { throw ModelError("pooling output size unknown") }
+        guard let oh = spatial[0].value, let ow = spatial[1].value else { throw ModelError(.invalidGraph, "pooling output size unknown") }
         let pads = ConvKernel.pads(window, input: [h, w], output: [oh, ow])
         let output = try EngineTensor(dtype: .float, shape: [n, c, oh, ow])
         let (source, target) = (x.floats.baseAddress!, output.floats.baseAddress!)
@@ -552,7 +552,7 @@ struct GlobalPoolKernel: Kernel {
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
         let x = try floatInput(inputs, 0, "input X")
-        guard x.shape.count >= 3 else { throw ModelError("global pooling needs rank ≥ 3") }
+        guard x.shape.count >= 3 else { throw ModelError(.invalidGraph, "global pooling needs rank ≥ 3") }
         let planes = x.shape[0] * x.shape[1], inner = x.count / max(planes, 1)
         let output = try EngineTensor(dtype: .float, shape: Array(x.shape.prefix(2)) + Array(repeating: 1, count: x.shape.count - 2))
         let (source, target) = (x.floats.baseAddress!, output.floats.baseAddress!)
@@ -578,7 +578,7 @@ func broadcastShape(_ a: [Int], _ b: [Int]) throws(ModelError) -> [Int] {
     let x = Array(repeating: 1, count: rank - a.count) + a, y = Array(repeating: 1, count: rank - b.count) + b
     var result: [Int] = []
     for (p, q) in zip(x, y) {
-        guard p == q || p == 1 || q == 1 else { throw ModelError("cannot broadcast shapes \(a) and \(b)") }
+        guard p == q || p == 1 || q == 1 else { throw ModelError(.invalidGraph, "cannot broadcast shapes \(a) and \(b)") }
         result.append(p == 1 ? q : p)
     }
     return result
@@ -587,7 +587,7 @@ func broadcastShape(_ a: [Int], _ b: [Int]) throws(ModelError) -> [Int] {
 /// Fills `target` (float32) with `source` broadcast to its shape.
 func broadcastInto(_ target: EngineTensor, from source: EngineTensor) throws(ModelError) {
     guard try broadcastShape(source.shape, target.shape) == target.shape else {
-        throw ModelError("shape \(source.shape) does not broadcast to \(target.shape)")
+        throw ModelError(.invalidGraph, "shape \(source.shape) does not broadcast to \(target.shape)")
     }
     let index = BroadcastIndex(from: source.shape, to: target.shape)
     let (from, to) = (source.floats, target.floats)

@@ -41,7 +41,7 @@ struct CellActivation: Sendable {
         var betas = (try reader.floats("activation_beta") ?? [])[...]
         var result: [CellActivation] = []
         for name in names.map({ $0.lowercased() }) {
-            guard known.contains(name) else { throw ModelError("unknown activation '\(name)'") }
+            guard known.contains(name) else { throw ModelError(.invalidGraph, "unknown activation '\(name)'") }
             var alpha: Float = 0, beta: Float = 0
             if let fallback = alphaDefaults[name] { alpha = alphas.popFirst() ?? fallback }
             if let fallback = betaDefaults[name] { beta = betas.popFirst() ?? fallback }
@@ -100,7 +100,7 @@ struct RecurrentKernel: Kernel {
         }
         let list = try CellActivation.list(setup.node, defaults: defaults, directions: directions)
         guard list.count == defaults.count * directions else {
-            throw ModelError("activations lists \(list.count) functions for \(directions) direction(s)")
+            throw ModelError(.invalidGraph, "activations lists \(list.count) functions for \(directions) direction(s)")
         }
         var perDirection: [[CellActivation]] = []
         for d in 0..<directions { perDirection.append(Array(list[(d * defaults.count)..<((d + 1) * defaults.count)])) }
@@ -119,19 +119,19 @@ struct RecurrentKernel: Kernel {
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
         var x = try floatInput(inputs, 0, "X")
         let w = try floatInput(inputs, 1, "W"), r = try floatInput(inputs, 2, "R")
-        guard x.shape.count == 3, w.shape.count == 3, r.shape.count == 3 else { throw ModelError("X, W and R must be 3-D") }
+        guard x.shape.count == 3, w.shape.count == 3, r.shape.count == 3 else { throw ModelError(.invalidGraph, "X, W and R must be 3-D") }
         if batchFirst { x = try ShapeKernels.permuted(x, dims: x.shape, perm: [1, 0, 2], context: context) }
         let hidden = r.shape[2], gates = cell == .lstm ? 4 : cell == .gru ? 3 : 1
         let g = Geometry(steps: x.shape[0], batch: x.shape[1], input: x.shape[2], hidden: hidden, gates: gates)
         guard hiddenSize.map({ $0 == hidden }) ?? true, w.shape == [directions, g.gateWidth, g.input],
               r.shape == [directions, g.gateWidth, hidden] else {
-            throw ModelError("W \(w.shape) and R \(r.shape) do not fit \(directions) direction(s), input size \(g.input) and hidden size \(hidden)")
+            throw ModelError(.invalidGraph, "W \(w.shape) and R \(r.shape) do not fit \(directions) direction(s), input size \(g.input) and hidden size \(hidden)")
         }
         let bias = try optionalFloat(inputs, 3, "B", [directions, 2 * g.gateWidth])
         let lengths = try ShapeKernels.optionalInput(inputs, 4).map { t throws(ModelError) in try ShapeKernels.integers(t, "sequence_lens") }
             ?? Array(repeating: g.steps, count: g.batch)
         guard lengths.count == g.batch, lengths.allSatisfy({ $0 >= 0 && $0 <= g.steps }) else {
-            throw ModelError("sequence_lens must give a length of at most \(g.steps) for each of the \(g.batch) batch entries")
+            throw ModelError(.invalidGraph, "sequence_lens must give a length of at most \(g.steps) for each of the \(g.batch) batch entries")
         }
         let stateShape = batchFirst ? [g.batch, directions, hidden] : [directions, g.batch, hidden]
         let initialH = try optionalState(inputs, 5, "initial_h", stateShape, context)
@@ -163,7 +163,7 @@ struct RecurrentKernel: Kernel {
     func optionalFloat(_ inputs: [EngineTensor?], _ index: Int, _ what: String, _ shape: [Int]) throws(ModelError) -> EngineTensor? {
         guard ShapeKernels.optionalInput(inputs, index) != nil else { return nil }
         let tensor = try floatInput(inputs, index, what)
-        guard tensor.shape == shape else { throw ModelError("\(what) has shape \(tensor.shape), expected \(shape)") }
+        guard tensor.shape == shape else { throw ModelError(.invalidGraph, "\(what) has shape \(tensor.shape), expected \(shape)") }
         return tensor
     }
 

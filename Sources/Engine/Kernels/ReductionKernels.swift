@@ -38,7 +38,7 @@ enum ReductionKernels {
 /// `axis` counted from the end when negative, checked against `rank`.
 func normalizedAxis(_ axis: Int, rank: Int) throws(ModelError) -> Int {
     let a = axis < 0 ? axis + rank : axis
-    guard a >= 0, a < rank else { throw ModelError("axis \(axis) is out of range for rank \(rank)") }
+    guard a >= 0, a < rank else { throw ModelError(.invalidGraph, "axis \(axis) is out of range for rank \(rank)") }
     return a
 }
 
@@ -276,7 +276,7 @@ struct ArgExtremeKernel: Kernel {
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
         let x = try requiredInput(inputs, 0, "input data")
         let a = try normalizedAxis(axis, rank: x.shape.count)
-        guard x.shape[a] > 0 else { throw ModelError("cannot take the extreme of an empty axis \(a) of shape \(x.shape)") }
+        guard x.shape[a] > 0 else { throw ModelError(.invalidGraph, "cannot take the extreme of an empty axis \(a) of shape \(x.shape)") }
         var shape = x.shape
         if keepDims { shape[a] = 1 } else { shape.remove(at: a) }
         let output = try EngineTensor(dtype: .int64, shape: shape)
@@ -331,7 +331,7 @@ struct CumulativeKernel: Kernel {
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
         let x = try requiredInput(inputs, 0, "input x")
         let axes = try integerValues(try requiredInput(inputs, 1, "axis"), "axis")
-        guard axes.count == 1 else { throw ModelError("\(op) axis must be one value, got \(axes.count)") }
+        guard axes.count == 1 else { throw ModelError(.invalidGraph, "\(op) axis must be one value, got \(axes.count)") }
         let a = try normalizedAxis(axes[0], rank: x.shape.count)
         let apply = Apply(x: x, split: AxisSplit(x.shape, axis: a), product: product, exclusive: exclusive, reverse: reverse)
         return [try ElementTypes.visit(x.dtype, apply, op)]
@@ -394,10 +394,10 @@ struct TopKKernel: Kernel {
         var k = kAttribute ?? 0
         if kAttribute == nil {
             let given = try integerValues(try requiredInput(inputs, 1, "K"), "K")
-            guard given.count == 1 else { throw ModelError("TopK K must be one value, got \(given.count)") }
+            guard given.count == 1 else { throw ModelError(.invalidGraph, "TopK K must be one value, got \(given.count)") }
             k = given[0]
         }
-        guard k >= 0, k <= x.shape[a] else { throw ModelError("TopK k \(k) is outside 0...\(x.shape[a]) for axis \(a)") }
+        guard k >= 0, k <= x.shape[a] else { throw ModelError(.invalidGraph, "TopK k \(k) is outside 0...\(x.shape[a]) for axis \(a)") }
         var shape = x.shape
         shape[a] = k
         let values = try EngineTensor(dtype: x.dtype, shape: shape), indices = try EngineTensor(dtype: .int64, shape: shape)
@@ -442,10 +442,10 @@ func normalize<T: RealElement>(_ x: EngineTensor, _ type: T.Type, _ layout: Redu
     for (operand, name) in [(scale, "scale"), (bias, "bias")] {
         guard let operand else { continue }
         guard operand.tensor.dtype == x.dtype else {
-            throw ModelError("\(name) must be \(x.dtype) like the input, got \(operand.tensor.dtype)")
+            throw ModelError(.invalidGraph, "\(name) must be \(x.dtype) like the input, got \(operand.tensor.dtype)")
         }
         guard (try? broadcastShape(operand.shape, x.shape)) == x.shape, elementCount(operand.shape) == operand.tensor.count else {
-            throw ModelError("\(name) of shape \(operand.tensor.shape) does not broadcast to the input shape \(x.shape)")
+            throw ModelError(.invalidGraph, "\(name) of shape \(operand.tensor.shape) does not broadcast to the input shape \(x.shape)")
         }
     }
     let output = try EngineTensor(dtype: x.dtype, shape: x.shape)
@@ -545,7 +545,7 @@ struct InstanceNormKernel: Kernel {
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
         let x = try requiredInput(inputs, 0, "input")
         let scale = try requiredInput(inputs, 1, "scale"), bias = try requiredInput(inputs, 2, "B")
-        guard x.shape.count >= 2 else { throw ModelError("InstanceNormalization needs an input of rank 2 or more, got \(x.shape)") }
+        guard x.shape.count >= 2 else { throw ModelError(.invalidGraph, "InstanceNormalization needs an input of rank 2 or more, got \(x.shape)") }
         let apply = Apply(x: x, scale: scale, bias: bias, epsilon: Double(epsilon), context: context)
         return [try ElementTypes.visit(x.dtype, apply, "InstanceNormalization")]
     }
@@ -562,7 +562,7 @@ struct GroupNormKernel: Kernel {
         let reader = AttributeReader(setup.node)
         epsilon = try reader.float("epsilon", default: 1e-5)
         guard let groups = try reader.int("num_groups"), groups > 0 else {
-            throw ModelError("GroupNormalization needs a positive num_groups")
+            throw ModelError(.invalidGraph, "GroupNormalization needs a positive num_groups")
         }
         self.groups = groups
     }
@@ -583,7 +583,7 @@ struct GroupNormKernel: Kernel {
             let (mean, inverse) = moments(grouped, T.self, layout, epsilon: epsilon, centered: true, context)
             let perChannel = scale.count == c
             guard perChannel || scale.count == groups, bias.count == scale.count else {
-                throw ModelError("GroupNormalization scale and bias must hold \(c) (or \(groups)) values, got \(scale.count) and \(bias.count)")
+                throw ModelError(.invalidGraph, "GroupNormalization scale and bias must hold \(c) (or \(groups)) values, got \(scale.count) and \(bias.count)")
             }
             let operand = perChannel ? [groups, c / groups, 1] : [groups, 1, 1]
             let y = try normalize(grouped, T.self, layout, mean: mean, inverseDeviation: inverse,
@@ -596,7 +596,7 @@ struct GroupNormKernel: Kernel {
         let x = try requiredInput(inputs, 0, "input X")
         let scale = try requiredInput(inputs, 1, "scale"), bias = try requiredInput(inputs, 2, "bias")
         guard x.shape.count >= 2, x.shape[1] % groups == 0 else {
-            throw ModelError("GroupNormalization needs rank ≥ 2 and channels divisible by \(groups) groups, got \(x.shape)")
+            throw ModelError(.invalidGraph, "GroupNormalization needs rank ≥ 2 and channels divisible by \(groups) groups, got \(x.shape)")
         }
         let apply = Apply(x: x, scale: scale, bias: bias, groups: groups, epsilon: Double(epsilon), context: context)
         return [try ElementTypes.visit(x.dtype, apply, "GroupNormalization")]
@@ -611,7 +611,7 @@ struct LpNormKernel: Kernel {
     init(_ setup: KernelSetup) throws(ModelError) {
         axis = try setup.schema(as: StatisticsNormalization.self).axis
         p = try AttributeReader(setup.node).int("p", default: 2)
-        guard p == 1 || p == 2 else { throw ModelError("LpNormalization p must be 1 or 2, not \(p)") }
+        guard p == 1 || p == 2 else { throw ModelError(.invalidGraph, "LpNormalization p must be 1 or 2, not \(p)") }
     }
 
     /// The normalisation over one element type.
@@ -737,7 +737,7 @@ struct LRNKernel: Kernel {
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
         let x = try requiredInput(inputs, 0, "input X")
-        guard x.shape.count >= 2 else { throw ModelError("LRN needs an input of rank 2 or more, got \(x.shape)") }
+        guard x.shape.count >= 2 else { throw ModelError(.invalidGraph, "LRN needs an input of rank 2 or more, got \(x.shape)") }
         return [try ElementTypes.visit(x.dtype, Apply(x: x, size: size, alpha: alpha, beta: beta, bias: bias), "LRN")]
     }
 }

@@ -52,7 +52,7 @@ enum ShapeKernels {
 extension ShapeKernels {
     /// Input `index`, which must be present.
     static func input(_ inputs: [EngineTensor?], _ index: Int, _ what: String) throws(ModelError) -> EngineTensor {
-        guard index < inputs.count, let tensor = inputs[index] else { throw ModelError("\(what) is missing") }
+        guard index < inputs.count, let tensor = inputs[index] else { throw ModelError(.invalidGraph, "\(what) is missing") }
         return tensor
     }
 
@@ -64,7 +64,7 @@ extension ShapeKernels {
     /// The elements of an integer tensor (shapes, axes and indices are int64 or int32).
     static func integers(_ tensor: EngineTensor, _ what: String) throws(ModelError) -> [Int] {
         guard tensor.dtype.kind == .signedInteger || tensor.dtype.kind == .unsignedInteger else {
-            throw ModelError("\(what) must hold integers, it is \(tensor.dtype)")
+            throw ModelError(.invalidGraph, "\(what) must hold integers, it is \(tensor.dtype)")
         }
         return try ElementNumbers.integers(tensor)
     }
@@ -72,14 +72,14 @@ extension ShapeKernels {
     /// The single integer of a scalar or one-element tensor.
     static func scalarInteger(_ tensor: EngineTensor, _ what: String) throws(ModelError) -> Int {
         let values = try integers(tensor, what)
-        guard values.count == 1 else { throw ModelError("\(what) must hold one element, it holds \(values.count)") }
+        guard values.count == 1 else { throw ModelError(.invalidGraph, "\(what) must hold one element, it holds \(values.count)") }
         return values[0]
     }
 
     /// `axis` counted from the front (negative axes count from the end).
     static func axis(_ axis: Int, rank: Int) throws(ModelError) -> Int {
         let normalised = axis < 0 ? axis + rank : axis
-        guard normalised >= 0 && normalised < rank else { throw ModelError("axis \(axis) is out of range for rank \(rank)") }
+        guard normalised >= 0 && normalised < rank else { throw ModelError(.invalidGraph, "axis \(axis) is out of range for rank \(rank)") }
         return normalised
     }
 
@@ -88,7 +88,7 @@ extension ShapeKernels {
         var result: [Int] = []
         for a in axes {
             let normalised = try axis(a, rank: rank)
-            guard !result.contains(normalised) else { throw ModelError("axis \(a) is repeated") }
+            guard !result.contains(normalised) else { throw ModelError(.invalidGraph, "axis \(a) is repeated") }
             result.append(normalised)
         }
         return result
@@ -107,20 +107,20 @@ extension ShapeKernels {
 
     /// The element count of `dims`, or an error when it overflows or a dimension is negative.
     static func count(_ dims: [Int]) throws(ModelError) -> Int {
-        guard let count = Shape.product(dims) else { throw ModelError("the shape \(dims) is invalid or too large") }
+        guard let count = Shape.product(dims) else { throw ModelError(.invalidGraph, "the shape \(dims) is invalid or too large") }
         return count
     }
 
     /// `index` within `0..<size`, with negative indices counting from the end; throws when outside `-size..<size`.
     static func index(_ index: Int, size: Int) throws(ModelError) -> Int {
-        guard index >= -size && index < size else { throw ModelError("index \(index) is out of range for an axis of size \(size)") }
+        guard index >= -size && index < size else { throw ModelError(.invalidGraph, "index \(index) is out of range for an axis of size \(size)") }
         return index < 0 ? index + size : index
     }
 
     /// A view of `tensor` under `dims`, which must hold as many elements.
     static func view(_ tensor: EngineTensor, _ dims: [Int]) throws(ModelError) -> EngineTensor {
         guard Shape.product(dims) == tensor.count else {
-            throw ModelError("cannot view \(tensor.count) elements as shape \(dims)")
+            throw ModelError(.invalidGraph, "cannot view \(tensor.count) elements as shape \(dims)")
         }
         return tensor.reshaped(dims)
     }
@@ -141,7 +141,7 @@ extension ShapeKernels {
     /// Bytes per element of a whole-byte element type.
     static func width(of dtype: DType) throws(ModelError) -> Int {
         guard let bits = dtype.bitsPerElement, bits % 8 == 0 else {
-            throw ModelError("the engine runs this operator on strings and whole-byte element types, not \(dtype)")
+            throw ModelError(.unsupported(op: nil, dtype: dtype), "the engine runs this operator on strings and whole-byte element types, not \(dtype)")
         }
         return bits / 8
     }
@@ -150,7 +150,7 @@ extension ShapeKernels {
     static func sameType(_ tensors: [EngineTensor], _ what: String) throws(ModelError) {
         guard let first = tensors.first else { return }
         for t in tensors where t.dtype != first.dtype {
-            throw ModelError("\(what) mixes \(first.dtype) and \(t.dtype)")
+            throw ModelError(.invalidGraph, "\(what) mixes \(first.dtype) and \(t.dtype)")
         }
     }
 
@@ -192,7 +192,7 @@ enum FillElement: Sendable {
 
     /// Element `index` of `tensor`.
     init(_ tensor: EngineTensor, at index: Int) throws(ModelError) {
-        guard index < tensor.count else { throw ModelError("the fill value is empty") }
+        guard index < tensor.count else { throw ModelError(.invalidGraph, "the fill value is empty") }
         if tensor.dtype == .string {
             self = .string(ShapeKernels.strings(of: tensor)[index])
             return
@@ -230,7 +230,7 @@ struct ElementOutput {
         } else {
             width = try ShapeKernels.width(of: dtype)
             let (bytes, overflow) = count.multipliedReportingOverflow(by: width)
-            guard !overflow else { throw ModelError("a \(dtype) tensor of shape \(shape) is too large") }
+            guard !overflow else { throw ModelError(.limit, "a \(dtype) tensor of shape \(shape) is too large") }
             buffer = TensorBuffer(byteCount: bytes)
             strings = []
         }
@@ -288,13 +288,13 @@ extension ShapeKernels {
                           table: (Int) throws(ModelError) -> [Int]) throws(ModelError) -> EngineTensor {
         let output = try ElementOutput(dtype: source.dtype, shape: shape ?? dims)
         guard Shape.product(dims) == output.count else {
-            throw ModelError("internal: index tables \(dims) do not match the output shape \(output.shape)")
+            throw ModelError(.internal, "internal: index tables \(dims) do not match the output shape \(output.shape)")
         }
         if output.count == 0 { return output.tensor }
         var tables: [[Int]] = []
         for k in dims.indices {
             let entries = try table(k)
-            guard entries.count == dims[k] else { throw ModelError("internal: index table \(k) has \(entries.count) entries for \(dims[k])") }
+            guard entries.count == dims[k] else { throw ModelError(.internal, "internal: index table \(k) has \(entries.count) entries for \(dims[k])") }
             tables.append(entries)
         }
         // A scalar is one row of one element.
@@ -309,7 +309,7 @@ extension ShapeKernels {
             let strings = Self.strings(of: source)
             var values: [[UInt8]] = []
             values.reserveCapacity(output.count)
-            guard case .string(let fillString) = filler else { throw ModelError("internal: a string tensor needs a string fill") }
+            guard case .string(let fillString) = filler else { throw ModelError(.internal, "internal: a string tensor needs a string fill") }
             var index = Array(repeating: 0, count: outer.count)
             for _ in 0..<rows {
                 var base = 0, outside = false
@@ -324,7 +324,7 @@ extension ShapeKernels {
             return EngineTensor(strings: values, shape: output.shape)
         }
 
-        guard case .bytes(let fillBytes) = filler else { throw ModelError("internal: a numeric tensor needs a numeric fill") }
+        guard case .bytes(let fillBytes) = filler else { throw ModelError(.internal, "internal: a numeric tensor needs a numeric fill") }
         let width = output.width
         let run = inner[0] >= 0 && inner.indices.allSatisfy { inner[$0] == inner[0] + $0 }
         let source = UnsafeRawPointer(source.buffer.base), target = output.buffer.base
@@ -410,7 +410,7 @@ enum ElementNumbers {
         case .uint32: return read(UInt32.self) { Double($0) }
         case .uint64: return read(UInt64.self) { Double($0) }
         case .bool: return read(UInt8.self) { $0 != 0 ? 1 : 0 }
-        default: throw ModelError("the engine runs this operator on real numbers, not \(dtype)")
+        default: throw ModelError(.unsupported(op: nil, dtype: dtype), "the engine runs this operator on real numbers, not \(dtype)")
         }
     }
 
@@ -434,7 +434,7 @@ enum ElementNumbers {
         case .uint32: return write(UInt32.self) { saturated($0) }
         case .uint64: return write(UInt64.self) { saturated($0) }
         case .bool: return write(UInt8.self) { $0 != 0 ? 1 : 0 }
-        default: throw ModelError("the engine runs this operator on real numbers, not \(dtype)")
+        default: throw ModelError(.unsupported(op: nil, dtype: dtype), "the engine runs this operator on real numbers, not \(dtype)")
         }
     }
 
@@ -465,7 +465,7 @@ enum ElementNumbers {
         case .uint16: return read(UInt16.self)
         case .uint32: return read(UInt32.self)
         case .uint64: return read(UInt64.self)
-        default: throw ModelError("the engine runs this operator on integers, not \(tensor.dtype)")
+        default: throw ModelError(.unsupported(op: nil, dtype: tensor.dtype), "the engine runs this operator on integers, not \(tensor.dtype)")
         }
     }
 
@@ -493,7 +493,7 @@ enum ElementNumbers {
         case .uint16: write(UInt16.self)
         case .uint32: write(UInt32.self)
         case .uint64: write(UInt64.self)
-        default: throw ModelError("the engine runs this operator on integers, not \(dtype)")
+        default: throw ModelError(.unsupported(op: nil, dtype: dtype), "the engine runs this operator on integers, not \(dtype)")
         }
         return tensor
     }
@@ -535,14 +535,14 @@ struct ReshapeKernel: Kernel {
         for (i, d) in target.enumerated() {
             switch d {
             case -1:
-                guard inferred == nil else { throw ModelError("the target shape \(target) has more than one -1") }
+                guard inferred == nil else { throw ModelError(.invalidGraph, "the target shape \(target) has more than one -1") }
                 inferred = i
                 dims.append(1)
             case 0 where !allowZero:
-                guard i < data.shape.count else { throw ModelError("target dimension \(i) copies from a rank-\(data.shape.count) input") }
+                guard i < data.shape.count else { throw ModelError(.invalidGraph, "target dimension \(i) copies from a rank-\(data.shape.count) input") }
                 dims.append(data.shape[i])
             case ..<0:
-                throw ModelError("the target shape \(target) has the invalid dimension \(d)")
+                throw ModelError(.invalidGraph, "the target shape \(target) has the invalid dimension \(d)")
             default:
                 dims.append(d)
             }
@@ -550,7 +550,7 @@ struct ReshapeKernel: Kernel {
         if let inferred {
             let rest = try ShapeKernels.count(dims)
             guard rest != 0 ? data.count % rest == 0 : data.count == 0 else {
-                throw ModelError("cannot reshape \(data.count) elements into \(target)")
+                throw ModelError(.invalidGraph, "cannot reshape \(data.count) elements into \(target)")
             }
             dims[inferred] = rest == 0 ? 0 : data.count / rest
         }
@@ -565,7 +565,7 @@ struct FlattenKernel: Kernel {
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
         let x = try ShapeKernels.input(inputs, 0, "input")
         let a = axis < 0 ? axis + x.shape.count : axis
-        guard a >= 0, a <= x.shape.count else { throw ModelError("axis \(axis) is out of range for rank \(x.shape.count)") }
+        guard a >= 0, a <= x.shape.count else { throw ModelError(.invalidGraph, "axis \(axis) is out of range for rank \(x.shape.count)") }
         return [x.reshaped([x.shape.prefix(a).reduce(1, *), x.shape.dropFirst(a).reduce(1, *)])]
     }
 }
@@ -583,7 +583,7 @@ struct SqueezeKernel: Kernel {
         if let given, !given.isEmpty {
             removed = try ShapeKernels.axes(given, rank: rank)
             for a in removed where data.shape[a] != 1 {
-                throw ModelError("cannot squeeze axis \(a) of size \(data.shape[a])")
+                throw ModelError(.invalidGraph, "cannot squeeze axis \(a) of size \(data.shape[a])")
             }
         } else {
             removed = data.shape.indices.filter { data.shape[$0] == 1 }
@@ -618,7 +618,7 @@ struct TransposeKernel: Kernel {
         let data = try ShapeKernels.input(inputs, 0, "data")
         let rank = data.shape.count
         let order = perm ?? Array((0..<rank).reversed())
-        guard order.count == rank else { throw ModelError("perm has \(order.count) axes, the input \(rank)") }
+        guard order.count == rank else { throw ModelError(.invalidGraph, "perm has \(order.count) axes, the input \(rank)") }
         return [try ShapeKernels.permuted(data, dims: data.shape, perm: order, context: context)]
     }
 }
@@ -630,7 +630,7 @@ struct ConcatKernel: Kernel {
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
         var parts: [EngineTensor] = []
         for i in inputs.indices { parts.append(try ShapeKernels.input(inputs, i, "input \(i)")) }
-        guard let first = parts.first else { throw ModelError("Concat has no inputs") }
+        guard let first = parts.first else { throw ModelError(.invalidGraph, "Concat has no inputs") }
         try ShapeKernels.sameType(parts, "Concat")
         let rank = first.shape.count
         let a = try ShapeKernels.axis(axis, rank: rank)
@@ -639,7 +639,7 @@ struct ConcatKernel: Kernel {
         for part in parts {
             guard part.shape.count == rank,
                   part.shape.indices.allSatisfy({ $0 == a || part.shape[$0] == first.shape[$0] }) else {
-                throw ModelError("cannot join shapes \(first.shape) and \(part.shape) along axis \(a)")
+                throw ModelError(.invalidGraph, "cannot join shapes \(first.shape) and \(part.shape) along axis \(a)")
             }
             dims[a] += part.shape[a]
         }
@@ -684,11 +684,11 @@ struct SplitKernel: Kernel {
             let chunk = (size + n - 1) / n
             sizes = (0..<n).map { max(0, min(chunk, size - $0 * chunk)) }
         } else {
-            guard size % n == 0 else { throw ModelError("cannot split \(size) into \(n) equal parts") }
+            guard size % n == 0 else { throw ModelError(.invalidGraph, "cannot split \(size) into \(n) equal parts") }
             sizes = Array(repeating: size / n, count: n)
         }
         guard sizes.count == n, sizes.allSatisfy({ $0 >= 0 }), sizes.reduce(0, +) == size else {
-            throw ModelError("split sizes \(sizes) do not cut \(size) into \(n) parts")
+            throw ModelError(.invalidGraph, "split sizes \(sizes) do not cut \(size) into \(n) parts")
         }
         let outer = data.shape[..<a].reduce(1, *), inner = data.shape[(a + 1)...].reduce(1, *)
         var results: [EngineTensor?] = []
@@ -731,7 +731,7 @@ struct SliceKernel: Kernel {
         let axes = try ShapeKernels.axes(axesGiven ?? Array(0..<starts.count), rank: rank)
         let stepList = steps ?? Array(repeating: 1, count: starts.count)
         guard ends.count == starts.count, axes.count == starts.count, stepList.count == starts.count else {
-            throw ModelError("starts, ends, axes and steps have \(starts.count), \(ends.count), \(axes.count) and \(stepList.count) elements")
+            throw ModelError(.invalidGraph, "starts, ends, axes and steps have \(starts.count), \(ends.count), \(axes.count) and \(stepList.count) elements")
         }
         let strides = ShapeKernels.strides(data.shape)
         var windows = data.shape.map { (first: 0, step: 1, count: $0) }
@@ -746,7 +746,7 @@ struct SliceKernel: Kernel {
 
     /// The first index, step and element count of one sliced axis, clamped as NumPy does.
     static func window(start: Int, end: Int, step: Int, size: Int) throws(ModelError) -> (first: Int, step: Int, count: Int) {
-        guard step != 0 else { throw ModelError("a slice step is zero") }
+        guard step != 0 else { throw ModelError(.invalidGraph, "a slice step is zero") }
         let s = start < 0 ? start &+ size : start, e = end < 0 ? end &+ size : end
         if step > 0 {
             let first = min(max(s, 0), size), last = min(max(e, 0), size)
@@ -768,7 +768,7 @@ struct ExpandKernel: Kernel {
         let wanted = Array(repeating: 1, count: rank - target.count) + target
         var dims: [Int] = []
         for (a, b) in zip(padded, wanted) {
-            guard a == b || a == 1 || b == 1, b >= 0 else { throw ModelError("cannot broadcast \(data.shape) to \(target)") }
+            guard a == b || a == 1 || b == 1, b >= 0 else { throw ModelError(.invalidGraph, "cannot broadcast \(data.shape) to \(target)") }
             dims.append(a == 1 ? b : a)
         }
         let strides = ShapeKernels.strides(padded)
@@ -794,13 +794,13 @@ struct TileKernel: Kernel {
             repeats = try ShapeKernels.integers(try ShapeKernels.input(inputs, 1, "repeats"), "repeats")
         }
         guard repeats.count == rank, repeats.allSatisfy({ $0 >= 0 }) else {
-            throw ModelError("repeats \(repeats) must give a non-negative count for each of the \(rank) axes")
+            throw ModelError(.invalidGraph, "repeats \(repeats) must give a non-negative count for each of the \(rank) axes")
         }
         let strides = ShapeKernels.strides(data.shape)
         var dims: [Int] = []
         for k in 0..<rank {
             let (size, overflow) = data.shape[k].multipliedReportingOverflow(by: repeats[k])
-            guard !overflow else { throw ModelError("tiling \(data.shape) by \(repeats) overflows") }
+            guard !overflow else { throw ModelError(.invalidGraph, "tiling \(data.shape) by \(repeats) overflows") }
             dims.append(size)
         }
         return [try ShapeKernels.tableCopy(data, dims: dims, context: context) { k in
@@ -811,7 +811,7 @@ struct TileKernel: Kernel {
     /// The one whole number a scalar holds (opset 1 gives `tiles` and `axis` in the data's floating-point type).
     static func wholeNumber(_ tensor: EngineTensor, _ what: String) throws(ModelError) -> Int {
         let values = try ElementNumbers.doubles(tensor)
-        guard values.count == 1, let value = Int(exactly: values[0]) else { throw ModelError("\(what) must be one whole number") }
+        guard values.count == 1, let value = Int(exactly: values[0]) else { throw ModelError(.invalidGraph, "\(what) must be one whole number") }
         return value
     }
 }
@@ -840,10 +840,10 @@ struct PadKernel: Kernel {
         let axes = try ShapeKernels.optionalInput(inputs, 3).map { t throws(ModelError) in
             try ShapeKernels.axes(try ShapeKernels.integers(t, "axes"), rank: rank)
         } ?? Array(0..<rank)
-        guard pads.count == 2 * axes.count else { throw ModelError("pads has \(pads.count) elements for \(axes.count) axes") }
+        guard pads.count == 2 * axes.count else { throw ModelError(.invalidGraph, "pads has \(pads.count) elements for \(axes.count) axes") }
         var fill = try FillElement(zeroOf: data.dtype)
         if let value = ShapeKernels.optionalInput(inputs, 2), value.count > 0 {
-            guard value.dtype == data.dtype else { throw ModelError("constant_value is \(value.dtype), the data \(data.dtype)") }
+            guard value.dtype == data.dtype else { throw ModelError(.invalidGraph, "constant_value is \(value.dtype), the data \(data.dtype)") }
             fill = try FillElement(value, at: 0)
         } else if padsAttribute != nil {
             fill = try ElementNumbers.element(Double(valueAttribute), dtype: data.dtype)
@@ -854,17 +854,17 @@ struct PadKernel: Kernel {
             after[a] = pads[k + axes.count]
         }
         // Pads come from data: bounded so that the sizes below cannot overflow.
-        guard pads.allSatisfy({ $0 >= -Int(Int32.max) && $0 <= Int(Int32.max) }) else { throw ModelError("pads \(pads) are out of range") }
+        guard pads.allSatisfy({ $0 >= -Int(Int32.max) && $0 <= Int(Int32.max) }) else { throw ModelError(.invalidGraph, "pads \(pads) are out of range") }
         let strides = ShapeKernels.strides(data.shape)
         var regions: [(low: Int, kept: Int, before: Int)] = [], dims: [Int] = []
         for a in 0..<rank {
             // Negative pads crop first; the kept region is then padded by the mode.
             let low = max(0, -before[a]), high = data.shape[a] - max(0, -after[a])
             let kept = high - low, padBefore = max(0, before[a]), padAfter = max(0, after[a])
-            guard kept >= 0 else { throw ModelError("pads remove more than axis \(a) holds") }
+            guard kept >= 0 else { throw ModelError(.invalidGraph, "pads remove more than axis \(a) holds") }
             let size = kept + padBefore + padAfter
             if kept == 0 && size > 0 && mode != "constant" {
-                throw ModelError("\(mode) padding needs a non-empty axis \(a)")
+                throw ModelError(.invalidGraph, "\(mode) padding needs a non-empty axis \(a)")
             }
             regions.append((low, kept, padBefore))
             dims.append(size)
@@ -916,15 +916,15 @@ struct BlockRearrangeKernel: Kernel {
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
         let x = try ShapeKernels.input(inputs, 0, "input")
-        guard x.shape.count == 4 else { throw ModelError("the input must be 4-D, it has rank \(x.shape.count)") }
+        guard x.shape.count == 4 else { throw ModelError(.invalidGraph, "the input must be 4-D, it has rank \(x.shape.count)") }
         let (n, c, h, w, b) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3], blockSize)
         if toDepth {
-            guard h % b == 0, w % b == 0 else { throw ModelError("\(h)×\(w) does not divide into blocks of \(b)") }
+            guard h % b == 0, w % b == 0 else { throw ModelError(.invalidGraph, "\(h)×\(w) does not divide into blocks of \(b)") }
             let dims = [n, c, h / b, b, w / b, b]
             let perm = columnRowDepth ? [0, 1, 3, 5, 2, 4] : [0, 3, 5, 1, 2, 4]
             return [try ShapeKernels.permuted(x, dims: dims, perm: perm, context: context).reshaped([n, c * b * b, h / b, w / b])]
         }
-        guard c % (b * b) == 0 else { throw ModelError("\(c) channels do not divide into blocks of \(b * b)") }
+        guard c % (b * b) == 0 else { throw ModelError(.invalidGraph, "\(c) channels do not divide into blocks of \(b * b)") }
         let depth = c / (b * b)
         let dims = columnRowDepth ? [n, depth, b, b, h, w] : [n, b, b, depth, h, w]
         let perm = columnRowDepth ? [0, 1, 4, 2, 5, 3] : [0, 3, 4, 1, 5, 2]
@@ -946,10 +946,10 @@ struct ReverseSequenceKernel: Kernel {
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
         let x = try ShapeKernels.input(inputs, 0, "input")
         let lengths = try ShapeKernels.integers(try ShapeKernels.input(inputs, 1, "sequence_lens"), "sequence_lens")
-        guard x.shape.count >= 2 else { throw ModelError("the input must have rank 2 or more") }
+        guard x.shape.count >= 2 else { throw ModelError(.invalidGraph, "the input must have rank 2 or more") }
         let batch = x.shape[batchAxis], time = x.shape[timeAxis]
         guard lengths.count == batch, lengths.allSatisfy({ $0 >= 0 && $0 <= time }) else {
-            throw ModelError("sequence_lens must give a length of at most \(time) for each of the \(batch) batch entries")
+            throw ModelError(.invalidGraph, "sequence_lens must give a length of at most \(time) for each of the \(batch) batch entries")
         }
         let strides = ShapeKernels.strides(x.shape), inner = x.shape.dropFirst(2).reduce(1, *)
         var output = try ElementOutput(dtype: x.dtype, shape: x.shape)
@@ -1011,7 +1011,7 @@ struct ElementIndexing {
 
     init(data: [Int], indices: [Int], axis: Int) throws(ModelError) {
         guard data.count == indices.count, zip(data, indices).enumerated().allSatisfy({ $0.offset == axis || $0.element.1 <= $0.element.0 }) else {
-            throw ModelError("indices of shape \(indices) do not fit data of shape \(data)")
+            throw ModelError(.invalidGraph, "indices of shape \(indices) do not fit data of shape \(data)")
         }
         (self.data, self.indices, self.axis) = (data, indices, axis)
     }
@@ -1045,7 +1045,7 @@ struct SliceIndexing {
     init(data: [Int], indices: [Int], values: [Int], batchDims: Int) throws(ModelError) {
         guard let depth = indices.last, indices.count > batchDims, data.count > batchDims,
               depth >= 1, depth <= data.count - batchDims, Array(indices[..<batchDims]) == Array(data[..<batchDims]) else {
-            throw ModelError("indices of shape \(indices) cannot address data of shape \(data) after \(batchDims) batch axes")
+            throw ModelError(.invalidGraph, "indices of shape \(indices) cannot address data of shape \(data) after \(batchDims) batch axes")
         }
         let strides = ShapeKernels.strides(data)
         let tuples = values.count / depth
@@ -1108,7 +1108,7 @@ struct ScatterWriter {
         case .uint16: combine = Self.integer(UInt16.self, reduction)
         case .uint32: combine = Self.integer(UInt32.self, reduction)
         case .uint64: combine = Self.integer(UInt64.self, reduction)
-        default: throw ModelError("the engine runs scatter reductions on numbers, not \(dtype)")
+        default: throw ModelError(.unsupported(op: nil, dtype: dtype), "the engine runs scatter reductions on numbers, not \(dtype)")
         }
     }
 
@@ -1168,7 +1168,7 @@ struct ScatterElementsKernel: Kernel {
         let data = try ShapeKernels.input(inputs, 0, "data"), indices = try ShapeKernels.input(inputs, 1, "indices")
         let updates = try ShapeKernels.input(inputs, 2, "updates")
         guard updates.shape == indices.shape, updates.dtype == data.dtype else {
-            throw ModelError("updates (\(updates.dtype) \(updates.shape)) must match indices \(indices.shape) and data type \(data.dtype)")
+            throw ModelError(.invalidGraph, "updates (\(updates.dtype) \(updates.shape)) must match indices \(indices.shape) and data type \(data.dtype)")
         }
         let a = try ShapeKernels.axis(axis, rank: data.shape.count)
         let offsets = try ElementIndexing(data: data.shape, indices: indices.shape, axis: a)
@@ -1191,7 +1191,7 @@ struct ScatterNDKernel: Kernel {
                                            values: try ShapeKernels.integers(indices, "indices"), batchDims: 0)
         let depth = indices.shape.last ?? 0
         guard updates.dtype == data.dtype, updates.shape == addressing.tupleShape + Array(data.shape[depth...]) else {
-            throw ModelError("updates (\(updates.dtype) \(updates.shape)) do not match the indices and data")
+            throw ModelError(.invalidGraph, "updates (\(updates.dtype) \(updates.shape)) do not match the indices and data")
         }
         let writer = try ScatterWriter(reduction, dtype: data.dtype)
         var output = try ElementOutput(copying: data)
@@ -1210,7 +1210,7 @@ struct CompressKernel: Kernel {
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
         var data = try ShapeKernels.input(inputs, 0, "input")
         let condition = try ShapeKernels.input(inputs, 1, "condition")
-        guard condition.shape.count == 1 else { throw ModelError("condition must be 1-D") }
+        guard condition.shape.count == 1 else { throw ModelError(.invalidGraph, "condition must be 1-D") }
         let flags = try ElementNumbers.integers(condition)
         var a = 0
         if let axis {
@@ -1219,7 +1219,7 @@ struct CompressKernel: Kernel {
             data = data.reshaped([data.count])
         }
         let size = data.shape[a]
-        guard flags.count <= size else { throw ModelError("condition has \(flags.count) entries for an axis of \(size)") }
+        guard flags.count <= size else { throw ModelError(.invalidGraph, "condition has \(flags.count) entries for an axis of \(size)") }
         let kept = flags.indices.filter { flags[$0] != 0 }
         let strides = ShapeKernels.strides(data.shape)
         var dims = data.shape
@@ -1295,7 +1295,7 @@ struct ConstantOfShapeKernel: Kernel {
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
         let dims = try ShapeKernels.integers(try ShapeKernels.input(inputs, 0, "shape"), "shape")
-        guard dims.allSatisfy({ $0 >= 0 }) else { throw ModelError("the shape \(dims) has a negative dimension") }
+        guard dims.allSatisfy({ $0 >= 0 }) else { throw ModelError(.invalidGraph, "the shape \(dims) has a negative dimension") }
         var output = try ElementOutput(dtype: dtype, shape: dims)
         output.fill(fill, at: 0, count: output.count)
         return [output.tensor]
@@ -1311,27 +1311,27 @@ struct RangeKernel: Kernel {
         let operands = [try ShapeKernels.input(inputs, 0, "start"), try ShapeKernels.input(inputs, 1, "limit"),
                         try ShapeKernels.input(inputs, 2, "delta")]
         try ShapeKernels.sameType(operands, "Range")
-        guard operands.allSatisfy({ $0.count == 1 }) else { throw ModelError("start, limit and delta must be scalars") }
+        guard operands.allSatisfy({ $0.count == 1 }) else { throw ModelError(.invalidGraph, "start, limit and delta must be scalars") }
         let dtype = operands[0].dtype
         if dtype.kind == .signedInteger || dtype.kind == .unsignedInteger {
             let v = try operands.map { t throws(ModelError) in try ElementNumbers.integers(t)[0] }
             let (start, limit, delta) = (v[0], v[1], v[2])
-            guard delta != 0 else { throw ModelError("delta is zero") }
+            guard delta != 0 else { throw ModelError(.invalidGraph, "delta is zero") }
             let (span, overflow) = limit.subtractingReportingOverflow(start)
             let (quotient, overflowDividing) = span.dividedReportingOverflow(by: delta)
-            guard !overflow, !overflowDividing else { throw ModelError("the range from \(start) to \(limit) is too large") }
+            guard !overflow, !overflowDividing else { throw ModelError(.limit, "the range from \(start) to \(limit) is too large") }
             var count = quotient
             if count * delta != span && (span > 0) == (delta > 0) { count += 1 }
             count = max(count, 0)
-            guard count <= Self.maxElements else { throw ModelError("the range has \(count) elements, more than the engine allows") }
+            guard count <= Self.maxElements else { throw ModelError(.limit, "the range has \(count) elements, more than the engine allows") }
             return [try ElementNumbers.tensor(integers: (0..<count).map { start &+ $0 &* delta }, dtype: dtype, shape: [count])]
         }
         let v = try operands.map { t throws(ModelError) in try ElementNumbers.doubles(t)[0] }
         let (start, limit, delta) = (v[0], v[1], v[2])
-        guard delta != 0 else { throw ModelError("delta is zero") }
+        guard delta != 0 else { throw ModelError(.invalidGraph, "delta is zero") }
         let steps = ((limit - start) / delta).rounded(.up)
         guard steps.isFinite || steps < 0, steps <= Double(Self.maxElements) else {
-            throw ModelError("the range from \(start) to \(limit) by \(delta) is too large")
+            throw ModelError(.limit, "the range from \(start) to \(limit) by \(delta) is too large")
         }
         let count = steps > 0 ? Int(steps) : 0
         return [try ElementNumbers.tensor((0..<count).map { start + Double($0) * delta }, dtype: dtype, shape: [count])]
@@ -1362,7 +1362,7 @@ struct ConstantKernel: Kernel {
         } else if case .strings(let strings)? = setup.node.attribute("value_strings")?.value {
             value = EngineTensor(strings: strings, shape: [strings.count])
         } else {
-            throw ModelError("Constant has no value attribute")
+            throw ModelError(.invalidGraph, "Constant has no value attribute")
         }
     }
 
@@ -1377,13 +1377,13 @@ struct ConstantKernel: Kernel {
         let strides = ShapeKernels.strides(dims)
         let coordinates = indices.count == values.count ? 1 : dims.count
         guard indices.count == values.count * coordinates else {
-            throw ModelError("a sparse tensor has \(values.count) values and \(indices.count) indices")
+            throw ModelError(.invalidGraph, "a sparse tensor has \(values.count) values and \(indices.count) indices")
         }
         for i in 0..<values.count {
             var offset = 0
             if coordinates == 1 {
                 offset = indices[i]
-                guard offset >= 0 && offset < output.count else { throw ModelError("sparse index \(offset) is out of range") }
+                guard offset >= 0 && offset < output.count else { throw ModelError(.invalidGraph, "sparse index \(offset) is out of range") }
             } else {
                 for k in 0..<coordinates { offset += try ShapeKernels.index(indices[i * coordinates + k], size: dims[k]) * strides[k] }
             }
@@ -1404,10 +1404,10 @@ struct OneHotKernel: Kernel {
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
         let indices = try ShapeKernels.input(inputs, 0, "indices"), depthInput = try ShapeKernels.input(inputs, 1, "depth")
         let values = try ShapeKernels.input(inputs, 2, "values")
-        guard values.count == 2 else { throw ModelError("values must hold [off, on], it holds \(values.count) elements") }
+        guard values.count == 2 else { throw ModelError(.invalidGraph, "values must hold [off, on], it holds \(values.count) elements") }
         let depths = try ElementNumbers.doubles(depthInput)
         guard depths.count == 1, let depth = Int(exactly: depths[0].rounded(.towardZero)), depth >= 0 else {
-            throw ModelError("depth must be one non-negative number")
+            throw ModelError(.invalidGraph, "depth must be one non-negative number")
         }
         let a = try ShapeKernels.axis(axis, rank: indices.shape.count + 1)
         var dims = indices.shape
@@ -1434,7 +1434,7 @@ struct TriluKernel: Kernel {
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
         let x = try ShapeKernels.input(inputs, 0, "input")
-        guard x.shape.count >= 2 else { throw ModelError("the input must have rank 2 or more") }
+        guard x.shape.count >= 2 else { throw ModelError(.invalidGraph, "the input must have rank 2 or more") }
         let k = try ShapeKernels.optionalInput(inputs, 1).map { t throws(ModelError) in try ShapeKernels.scalarInteger(t, "k") } ?? 0
         let rows = x.shape[x.shape.count - 2], columns = x.shape[x.shape.count - 1]
         var output = try ElementOutput(copying: x)
@@ -1469,7 +1469,7 @@ struct EyeLikeKernel: Kernel {
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
         let x = try ShapeKernels.input(inputs, 0, "input")
-        guard x.shape.count == 2 else { throw ModelError("the input must be 2-D, it has rank \(x.shape.count)") }
+        guard x.shape.count == 2 else { throw ModelError(.invalidGraph, "the input must be 2-D, it has rank \(x.shape.count)") }
         let type = dtype ?? x.dtype
         var output = try ElementOutput(dtype: type, shape: x.shape)
         output.fill(try FillElement(zeroOf: type), at: 0, count: output.count)
@@ -1541,9 +1541,9 @@ struct ResizeKernel: Kernel {
 
     private static func check(coordinateMode: String, nearestMode: String) throws(ModelError) {
         let modes = ["half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_crop_and_resize"]
-        guard modes.contains(coordinateMode) else { throw ModelError("unknown coordinate_transformation_mode '\(coordinateMode)'") }
+        guard modes.contains(coordinateMode) else { throw ModelError(.invalidGraph, "unknown coordinate_transformation_mode '\(coordinateMode)'") }
         guard ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"].contains(nearestMode) else {
-            throw ModelError("unknown nearest_mode '\(nearestMode)'")
+            throw ModelError(.invalidGraph, "unknown nearest_mode '\(nearestMode)'")
         }
     }
 
@@ -1572,7 +1572,7 @@ struct ResizeKernel: Kernel {
         // Intermediate results are at most as large as the larger of input and output on every axis.
         let largest = try ShapeKernels.count(plans.map { max($0.input, $0.output) })
         guard largest.multipliedReportingOverflow(by: MemoryLayout<Double>.size).overflow == false else {
-            throw ModelError("resizing \(x.shape) to \(plans.map(\.output)) is too large")
+            throw ModelError(.limit, "resizing \(x.shape) to \(plans.map(\.output)) is too large")
         }
         if try ShapeKernels.count(plans.map(\.output)) == 0 {
             return [try ElementOutput(dtype: x.dtype, shape: plans.map(\.output)).tensor]
@@ -1608,16 +1608,16 @@ struct ResizeKernel: Kernel {
         var roi = Array(repeating: (start: 0.0, end: 1.0), count: rank)
         if coordinateMode == "tf_crop_and_resize", let region = given(roiIndex) {
             let bounds = try ElementNumbers.doubles(region)
-            guard bounds.count == 2 * resized.count else { throw ModelError("roi has \(bounds.count) elements for \(resized.count) axes") }
+            guard bounds.count == 2 * resized.count else { throw ModelError(.invalidGraph, "roi has \(bounds.count) elements for \(resized.count) axes") }
             for (k, a) in resized.enumerated() { roi[a] = (bounds[k], bounds[k + resized.count]) }
         }
         var scales = Array(repeating: 1.0, count: rank), sizes = shape
         if let sizesInput = given(sizesIndex) {
             let wanted = try ShapeKernels.integers(sizesInput, "sizes")
             guard wanted.count == resized.count, wanted.allSatisfy({ $0 >= 0 }) else {
-                throw ModelError("sizes must give a non-negative size for each of the \(resized.count) axes")
+                throw ModelError(.invalidGraph, "sizes must give a non-negative size for each of the \(resized.count) axes")
             }
-            guard resized.allSatisfy({ shape[$0] > 0 }) else { throw ModelError("cannot resize an empty axis to a size") }
+            guard resized.allSatisfy({ shape[$0] > 0 }) else { throw ModelError(.invalidGraph, "cannot resize an empty axis to a size") }
             let ratios = zip(resized, wanted).map { Double($1) / Double(shape[$0]) }
             if keepAspectRatioPolicy == "stretch" {
                 for (k, a) in resized.enumerated() { (scales[a], sizes[a]) = (ratios[k], wanted[k]) }
@@ -1625,7 +1625,7 @@ struct ResizeKernel: Kernel {
                 let scale = (keepAspectRatioPolicy == "not_larger" ? ratios.min() : ratios.max()) ?? 1
                 for a in resized {
                     let size = scale * Double(shape[a]) + 0.5
-                    guard size < Double(Int32.max) else { throw ModelError("sizes make axis \(a) too large") }
+                    guard size < Double(Int32.max) else { throw ModelError(.invalidGraph, "sizes make axis \(a) too large") }
                     (scales[a], sizes[a]) = (scale, Int(size))
                 }
             }
@@ -1636,16 +1636,16 @@ struct ResizeKernel: Kernel {
             } else if let scalesInput = given(scalesIndex) {
                 factors = try ElementNumbers.doubles(scalesInput)
             } else {
-                throw ModelError("Resize needs scales or sizes")
+                throw ModelError(.invalidGraph, "Resize needs scales or sizes")
             }
             // Upsample's scales cover every axis.
             let targets = scalesAttribute != nil || sizesIndex == nil ? Array(0..<rank) : resized
             guard factors.count == targets.count, factors.allSatisfy({ $0 > 0 && $0.isFinite }) else {
-                throw ModelError("scales must give a positive factor for each of the \(targets.count) axes")
+                throw ModelError(.invalidGraph, "scales must give a positive factor for each of the \(targets.count) axes")
             }
             for (k, a) in targets.enumerated() {
                 let size = (factors[k] * Double(shape[a])).rounded(.down)
-                guard size < Double(Int32.max) else { throw ModelError("scale \(factors[k]) makes axis \(a) too large") }
+                guard size < Double(Int32.max) else { throw ModelError(.invalidGraph, "scale \(factors[k]) makes axis \(a) too large") }
                 (scales[a], sizes[a]) = (factors[k], Int(size))
             }
         }

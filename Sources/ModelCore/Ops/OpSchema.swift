@@ -75,7 +75,7 @@ public struct AttributeReader: Sendable {
 
     /// An error about this node; analysis adds which node it is.
     public func error(_ message: String) -> ModelError {
-        ModelError(message)
+        ModelError(.invalidGraph, message)
     }
 
     private func value(_ name: String) -> AttributeValue? { node.attribute(name)?.value }
