@@ -5,7 +5,12 @@ import ModelInfo
 // prints, per operator, how many cases passed, failed or are unsupported,
 // ending with "N passed, M failed" (unsupported counts as failed).
 //
-//   modelinfo-conformance SUITE_DIR [--filter TEXT] [--minimum N] [--verbose]
+//   modelinfo-conformance SUITE_DIR [--filter TEXT] [--baseline FILE [--update-baseline]] [--verbose]
+//
+// With --baseline, FILE names the cases that must pass, one a line: the run
+// fails naming every listed case that does not pass, and lists the cases that
+// pass but are not in FILE yet. --update-baseline rewrites FILE with the cases
+// that pass now. --verbose lists every failure, grouped by its cause.
 //
 // The cases run in a worker process that reads case folders from its
 // standard input; when a case crashes or hangs the worker, that case is
@@ -13,9 +18,27 @@ import ModelInfo
 
 let tolerance = (absolute: 1e-7, relative: 1e-3)   // as ONNX's backend tests
 
-/// One case's outcome.
-enum Outcome: String {
-    case passed, failed, unsupported
+/// One case's outcome: passed, or the cause of its failure.
+enum Outcome: String, CaseIterable {
+    case passed
+    case noKernel = "operator without a kernel"
+    case unsupportedType = "element type not supported"
+    case unsupportedFeature = "feature not supported"
+    case mismatch = "values differ"
+    case error
+
+    /// The cause of a thrown error, decided by its kind.
+    init(_ error: ModelError) {
+        switch error.kind {
+        case .unsupported(op: .some, dtype: _): self = .noKernel
+        case .unsupported(op: nil, dtype: .some): self = .unsupportedType
+        case .unsupported(op: nil, dtype: nil): self = .unsupportedFeature
+        default: self = .error
+        }
+    }
+
+    /// Whether the engine declined the case rather than running it.
+    var isUnsupported: Bool { self == .noKernel || self == .unsupportedType || self == .unsupportedFeature }
 }
 
 /// Runs one case folder: the model and every test_data_set_N in it.
@@ -25,18 +48,18 @@ func runCase(_ folder: URL) -> (op: String, outcome: Outcome, detail: String) {
     do {
         model = try ONNXReader.read(path: modelPath)
     } catch {
-        return ("?", .failed, "cannot read the model: \(error.message)")
+        return ("?", .error, "cannot read the model: \(error.message)")
     }
     let op = model.graph.nodes.first { $0.opType != "Constant" }.map { OpRegistry.key(domain: $0.domain, opType: $0.opType) } ?? "Constant"
     let plan: ExecutionPlan
     do {
         plan = try ExecutionPlan(model: model)
     } catch {
-        return (op, .unsupported, error.description)
+        return (op, Outcome(error), error.description)
     }
     let sets = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
         .filter { $0.hasPrefix("test_data_set_") }.sorted()
-    guard !sets.isEmpty else { return (op, .failed, "no test data") }
+    guard !sets.isEmpty else { return (op, .error, "no test data") }
     let inputs = model.graph.runtimeInputs
     for set in sets {
         let data = folder.appendingPathComponent(set)
@@ -45,24 +68,23 @@ func runCase(_ folder: URL) -> (op: String, outcome: Outcome, detail: String) {
             for (k, input) in inputs.enumerated() {
                 let path = data.appendingPathComponent("input_\(k).pb").path
                 guard FileManager.default.fileExists(atPath: path) else { continue }
-                guard case .tensor? = input.type else { return (op, .unsupported, "input '\(input.name)' is not a tensor") }
+                guard case .tensor? = input.type else { return (op, .unsupportedFeature, "input '\(input.name)' is not a tensor") }
                 feeds[input.name] = try EngineTensor(try ONNXReader.readTensor(path: path))
             }
             let results = try plan.run(feeds, context: ExecutionContext(threads: 1))
             for (k, output) in model.graph.outputs.enumerated() {
-                guard case .tensor? = output.type else { return (op, .unsupported, "output '\(output.name)' is not a tensor") }
+                guard case .tensor? = output.type else { return (op, .unsupportedFeature, "output '\(output.name)' is not a tensor") }
                 let expected = try ONNXReader.readTensor(path: data.appendingPathComponent("output_\(k).pb").path)
-                guard let actual = results[output.name] else { return (op, .failed, "output '\(output.name)' missing") }
+                guard let actual = results[output.name] else { return (op, .error, "output '\(output.name)' missing") }
                 let comparison = OutputComparison(name: output.name, actual: try actual.stored(name: output.name), expected: expected,
                                                   atol: tolerance.absolute, rtol: tolerance.relative)
                 if !comparison.passed {
                     let why = comparison.problem ?? "\(comparison.mismatches) of \(comparison.elements) elements differ (max abs error \(comparison.maxAbsoluteError))"
-                    return (op, .failed, "\(set) \(output.name): \(why)")
+                    return (op, .mismatch, "\(set) \(output.name): \(why)")
                 }
             }
         } catch {
-            let unsupported = error.message.contains("this kernel runs") || error.message.contains("the engine runs")
-            return (op, unsupported ? .unsupported : .failed, "\(set): \(error)")
+            return (op, Outcome(error), "\(set): \(error)")
         }
     }
     return (op, .passed, "")
@@ -82,9 +104,20 @@ func worker() {
     }
 }
 
+/// What the driver learned of one case.
+struct CaseResult {
+    let path: String
+    let op: String
+    let outcome: Outcome
+    let detail: String
+
+    /// The case's name: its folder's name, as the baseline lists it.
+    var name: String { URL(fileURLWithPath: path).lastPathComponent }
+}
+
 /// Drives workers over `cases`, restarting one after a crash or a hang.
-func drive(_ cases: [String], verbose: Bool) -> [(name: String, op: String, outcome: Outcome, detail: String)] {
-    var results: [(name: String, op: String, outcome: Outcome, detail: String)] = []
+func drive(_ cases: [String]) -> [CaseResult] {
+    var results: [CaseResult] = []
     var remaining = cases[...]
     while !remaining.isEmpty {
         let process = Process()
@@ -128,9 +161,7 @@ func drive(_ cases: [String], verbose: Bool) -> [(name: String, op: String, outc
                     current = fields[1]
                     watchdog.reset()
                 } else if fields.first == "RESULT", fields.count >= 5 {
-                    let result = (name: fields[1], op: fields[2], outcome: Outcome(rawValue: fields[3]) ?? .failed, detail: fields[4])
-                    results.append(result)
-                    if verbose { print("\(result.outcome.rawValue)\t\(URL(fileURLWithPath: result.name).lastPathComponent)\t\(result.detail)") }
+                    results.append(CaseResult(path: fields[1], op: fields[2], outcome: Outcome(rawValue: fields[3]) ?? .error, detail: fields[4]))
                     current = nil
                     remaining = remaining.dropFirst()
                 }
@@ -140,12 +171,12 @@ func drive(_ cases: [String], verbose: Bool) -> [(name: String, op: String, outc
         watchdog.stop()
         if let current {
             let why = watchdog.fired ? "hung for more than \(Int(limit)) s" : "crashed the worker (status \(process.terminationStatus))"
-            results.append((current, "?", .failed, why))
-            if verbose { print("failed\t\(URL(fileURLWithPath: current).lastPathComponent)\t\(why)") }
+            results.append(CaseResult(path: current, op: "?", outcome: .error, detail: why))
             remaining = remaining.dropFirst()
         } else if process.terminationStatus != 0 && !remaining.isEmpty {
             // The worker died between cases: count the next one and move on so the run always ends.
-            results.append((remaining.first!, "?", .failed, "worker exited with status \(process.terminationStatus)"))
+            results.append(CaseResult(path: remaining.first!, op: "?", outcome: .error,
+                                      detail: "worker exited with status \(process.terminationStatus)"))
             remaining = remaining.dropFirst()
         }
     }
@@ -195,48 +226,78 @@ final class Watchdog: @unchecked Sendable {
     }
 }
 
+// MARK: - The baseline
+
+/// The names listed in a baseline file: one a line; blank lines and `#` comments are skipped.
+func readBaseline(_ path: String) -> [String] {
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+        fail("cannot read the baseline \(path)")
+    }
+    return text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        .filter { !$0.isEmpty && !$0.hasPrefix("#") }
+}
+
+/// Writes the names of the passing cases as a baseline file.
+func writeBaseline(_ names: [String], to path: String) {
+    let text = """
+        # The ONNX node-suite cases (Tools/onnx-suite) that the engine passes, one a line.
+        # Tools/conformance fails when a listed case does not pass; --update-baseline rewrites this file.
+
+        """ + names.sorted().joined(separator: "\n") + "\n"
+    do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
+        fail("cannot write the baseline \(path): \(error)")
+    }
+}
+
+func fail(_ message: String, status: Int32 = 1) -> Never {
+    FileHandle.standardError.write(Data("conformance: \(message)\n".utf8))
+    exit(status)
+}
+
 // MARK: - Command line
 
+let usage = "usage: modelinfo-conformance SUITE_DIR [--filter TEXT] [--baseline FILE [--update-baseline]] [--verbose]"
 var arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.first == "--worker" {
     worker()
     exit(0)
 }
 var filter: String?
-var minimum: Int?
+var baselinePath: String?
+var updateBaseline = false
 var verbose = false
 var suite: String?
 while !arguments.isEmpty {
     let argument = arguments.removeFirst()
     switch argument {
-    case "--filter": filter = arguments.isEmpty ? nil : arguments.removeFirst()
-    case "--minimum": minimum = arguments.isEmpty ? nil : Int(arguments.removeFirst())
+    case "--filter", "--baseline":
+        guard !arguments.isEmpty else { fail("\(argument) needs a value\n\(usage)", status: 2) }
+        if argument == "--filter" { filter = arguments.removeFirst() } else { baselinePath = arguments.removeFirst() }
+    case "--update-baseline": updateBaseline = true
     case "--verbose": verbose = true
+    case _ where argument.hasPrefix("-"): fail("unknown option \(argument)\n\(usage)", status: 2)
     default: suite = argument
     }
 }
-guard let suite else {
-    FileHandle.standardError.write(Data("usage: modelinfo-conformance SUITE_DIR [--filter TEXT] [--minimum N] [--verbose]\n".utf8))
-    exit(2)
+guard let suite else { fail(usage, status: 2) }
+if updateBaseline && (baselinePath == nil || filter != nil) {
+    fail("--update-baseline rewrites the whole --baseline FILE, so it needs --baseline and no --filter", status: 2)
 }
 let folder = URL(fileURLWithPath: suite)
-let cases = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
-    .filter { !$0.hasPrefix(".") && (filter.map($0.contains) ?? true) }
-    .sorted()
-    .map { folder.appendingPathComponent($0).path }
-guard !cases.isEmpty else {
-    FileHandle.standardError.write(Data("no cases in \(suite): run Tools/onnx-suite\n".utf8))
-    exit(1)
-}
+let available = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { !$0.hasPrefix(".") }
+let cases = available.filter { filter.map($0.contains) ?? true }.sorted().map { folder.appendingPathComponent($0).path }
+guard !cases.isEmpty else { fail("no cases in \(suite): run Tools/onnx-suite") }
 
-let results = drive(cases, verbose: verbose)
+let results = drive(cases)
 var perOp: [String: (passed: Int, failed: Int, unsupported: Int)] = [:]
 for result in results {
     var counts = perOp[result.op] ?? (0, 0, 0)
-    switch result.outcome {
-    case .passed: counts.passed += 1
-    case .failed: counts.failed += 1
-    case .unsupported: counts.unsupported += 1
+    if result.outcome == .passed {
+        counts.passed += 1
+    } else if result.outcome.isUnsupported {
+        counts.unsupported += 1
+    } else {
+        counts.failed += 1
     }
     perOp[result.op] = counts
 }
@@ -246,9 +307,41 @@ for (op, counts) in perOp.sorted(by: { $0.key < $1.key }) {
     print(op.padding(toLength: width, withPad: " ", startingAt: 0)
           + String(format: "  %6d  %6d  %11d", counts.passed, counts.failed, counts.unsupported))
 }
-let passed = results.filter { $0.outcome == .passed }.count
-print("\(passed) passed, \(results.count - passed) failed")
-if let minimum, passed < minimum {
-    FileHandle.standardError.write(Data("conformance: \(passed) passed, below the recorded \(minimum)\n".utf8))
-    exit(1)
+
+if verbose {
+    for cause in Outcome.allCases where cause != .passed {
+        let failures = results.filter { $0.outcome == cause }
+        guard !failures.isEmpty else { continue }
+        print("\n\(cause.rawValue) (\(failures.count))")
+        for failure in failures { print("  \(failure.name)\t\(failure.detail)") }
+    }
+    print()
 }
+
+let passing = Set(results.filter { $0.outcome == .passed }.map(\.name))
+var baselineBroken = false
+if let baselinePath, updateBaseline {
+    writeBaseline(Array(passing), to: baselinePath)
+    print("wrote \(passing.count) passing cases to \(baselinePath)")
+} else if let baselinePath {
+    let listed = readBaseline(baselinePath)
+    let ran = Dictionary(results.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+    let suiteNames = Set(available)
+    for name in listed where filter.map(name.contains) ?? true {
+        if let result = ran[name] {
+            guard result.outcome != .passed else { continue }
+            baselineBroken = true
+            FileHandle.standardError.write(Data("conformance: listed case \(name) does not pass: \(result.outcome.rawValue): \(result.detail)\n".utf8))
+        } else if !suiteNames.contains(name) {
+            baselineBroken = true
+            FileHandle.standardError.write(Data("conformance: listed case \(name) is not in \(suite)\n".utf8))
+        }
+    }
+    let unlisted = passing.subtracting(listed).sorted()
+    if !unlisted.isEmpty {
+        print("\(unlisted.count) cases pass but are not listed in \(baselinePath) yet (add them with --update-baseline):")
+        for name in unlisted { print("  \(name)") }
+    }
+}
+print("\(passing.count) passed, \(results.count - passing.count) failed")
+if baselineBroken { fail("listed cases do not pass (see above); the list is \(baselinePath ?? "")") }
