@@ -92,6 +92,25 @@ import Testing
         #expect(values(parsed, Float.self) == [1000, -.infinity])
     }
 
+    /// Casts to 4- and 2-bit integers round to nearest, ties to even, then keep
+    /// the low bits (docs/CONFORMANCE.md): 2.5 → 2, −0.5 → 0, 7.5 → 8 → −8 in
+    /// int4, −9 → 7, 16.4 → 16 → 0 in uint4.
+    @Test func subByteCastsRoundToEvenThenKeepTheLowBits() throws {
+        let x = try tensor([2.5, -0.5, 1.5, 7.5, -9, 16.4, -8.5, 3.49] as [Float], .float, [8])
+        func unpacked(_ to: Int, width: Int, signed: Bool) throws -> [Int] {
+            let packed = values(try run("Cast", [x], attributes: ["to": .int(to)])[0], UInt8.self)
+            let perByte = 8 / width, mask = (1 << width) - 1
+            return (0..<8).map { i in
+                let bits = Int(packed[i / perByte] >> UInt8((i % perByte) * width)) & mask
+                return signed && bits >= 1 << (width - 1) ? bits - (1 << width) : bits
+            }
+        }
+        #expect(try unpacked(22, width: 4, signed: true) == [2, 0, 2, -8, 7, 0, -8, 3])    // int4
+        #expect(try unpacked(21, width: 4, signed: false) == [2, 0, 2, 8, 7, 0, 8, 3])     // uint4
+        #expect(try unpacked(26, width: 2, signed: true) == [-2, 0, -2, 0, -1, 0, 0, -1])  // int2
+        #expect(try unpacked(25, width: 2, signed: false) == [2, 0, 2, 0, 3, 0, 0, 3])     // uint2
+    }
+
     /// Float32 Add, Sub, Mul, Div and Relu run their own loops; they match
     /// the generic kernel on float64 (which rounds to the same float32: a
     /// double holds every exact sum, difference and product of two floats,
