@@ -32,20 +32,18 @@ let package = Package(
         // protoc-c output for our onnx.proto, plus the wire-format pre-pass
         // that validates a file and lifts tensor payloads out before
         // protobuf-c sees it.
-        .target(
-            name: "CONNX",
-            dependencies: ["CProtobufC"],
-            exclude: ["proto"],
-            cSettings: [.unsafeFlags(["-O2"])]
-        ),
+        .target(name: "CONNX", dependencies: ["CProtobufC"], exclude: ["proto"]),
 
         // Float32 GEMM and im2col micro-kernels for the engine, with
-        // AVX-512, AVX2 and portable variants chosen at run time.
-        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"])]),
+        // AVX-512, AVX2 and portable variants chosen at run time. A release
+        // build compiles C at -O2; Tools/test passes -Xcc -O2 to its debug
+        // build so the tests run the kernels at speed. No unsafe flags here:
+        // SwiftPM refuses them in a package that is used as a dependency.
+        .target(name: "CKernels"),
 
         // CRC-32 for the native format: carry-less-multiplication folding
         // (PCLMULQDQ, VPCLMULQDQ on AVX-512) chosen at run time, zlib otherwise.
-        .target(name: "CChecksum", dependencies: ["CZlib"], cSettings: [.unsafeFlags(["-O2"])]),
+        .target(name: "CChecksum", dependencies: ["CZlib"]),
 
         // Format-neutral model: types, tensors, graph, mapped files. No C.
         .target(name: "ModelCore"),
