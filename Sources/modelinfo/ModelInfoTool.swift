@@ -24,7 +24,7 @@ struct ModelInfoTool: ParsableCommand {
             try command.run()
         } catch let error as ModelError {
             printError("modelinfo: \(error)")
-            Glibc.exit(error.kind == .usage ? 2 : 1)
+            Glibc.exit(1)
         } catch {
             let code = exitCode(for: error)
             if code == .success {

@@ -98,7 +98,7 @@ import Testing
     @Test func subByteCastsRoundToEvenThenKeepTheLowBits() throws {
         let x = try tensor([2.5, -0.5, 1.5, 7.5, -9, 16.4, -8.5, 3.49] as [Float], .float, [8])
         func unpacked(_ to: Int, width: Int, signed: Bool) throws -> [Int] {
-            let packed = values(try run("Cast", [x], attributes: ["to": .int(to)])[0], UInt8.self)
+            let packed = values(try run("Cast", [x], attributes: ["to": .int(Int64(to))])[0], UInt8.self)
             let perByte = 8 / width, mask = (1 << width) - 1
             return (0..<8).map { i in
                 let bits = Int(packed[i / perByte] >> UInt8((i % perByte) * width)) & mask
