@@ -17,7 +17,10 @@ public struct ModelError: Error, Sendable, Equatable, CustomStringConvertible {
         case limit
         /// The operating system refused: a file could not be opened, mapped or written.
         case io
-        /// A request that does not fit the model: an option naming an input it lacks, a wrong input file.
+        /// Values given to a model that do not fit its declaration: an input of the wrong element type, rank or size.
+        case invalidInput
+        /// A request that is incomplete or names what is not there: an option naming an input the model
+        /// lacks, an open input dimension nothing gives a value, an unknown zoo model. The CLI exits 2.
         case usage
         /// A broken invariant of this project, that is, a bug here.
         case `internal`

@@ -1,31 +1,57 @@
 /// Inputs for running a model: from tensor files, or seeded random data for the declared shapes.
+///
+/// No shape is invented: a dimension the model leaves open takes its value from
+/// a given tensor, `--input-shape`, `--batch`, or, for the first (batch)
+/// dimension only, the documented default of 1. Any other open dimension is a
+/// usage error that names the input and the dimension.
 public enum ModelInputs {
-    /// Concrete shapes for the model's runtime inputs: declared dims, with
-    /// `options` applied and any remaining symbolic or unknown dim set to 1.
-    public static func shapes(of model: Model, options: AnalysisOptions) throws(ModelError) -> [String: [Int]] {
+    /// Concrete shapes for the model's runtime inputs: the shapes of `given`
+    /// tensors (checked against the declaration), then `options`, then the
+    /// declared dims with the batch default.
+    public static func shapes(of model: Model, options: AnalysisOptions,
+                              given: [String: Tensor] = [:]) throws(ModelError) -> [String: [Int]] {
         var result: [String: [Int]] = [:]
         for info in model.graph.runtimeInputs {
+            if let tensor = given[info.name] {
+                try check(tensor, against: info)
+                result[info.name] = tensor.dims
+                continue
+            }
             if let dims = options.inputShapes[info.name] {
                 result[info.name] = dims
                 continue
             }
             guard case .tensor(_, let shape?)? = info.type else {
-                throw ModelError(.usage, "input '\(info.name)' has no declared tensor shape; give one with --input-shape")
+                throw ModelError(.usage, "input '\(info.name)' has no declared tensor shape; give one with --input-shape \(info.name)=DIMS")
             }
-            result[info.name] = shape.dims.enumerated().map { i, dim in
-                if let v = dim.value { return v }
-                return i == 0 ? (options.batch ?? 1) : 1
+            var dims: [Int] = []
+            for (i, dim) in shape.dims.enumerated() {
+                if let value = dim.value {
+                    dims.append(value)
+                } else if i == 0 {
+                    dims.append(options.batch ?? 1)
+                } else {
+                    throw ModelError(.usage, "input '\(info.name)' leaves dimension \(i) (\(dim)) open and nothing gives it a value; "
+                                     + "give every open dimension, e.g. --input-shape \(info.name)=\(example(shape, batch: options.batch ?? 1))")
+                }
             }
+            result[info.name] = dims
         }
         return result
     }
 
-    /// Seeded random values for every runtime input: floats uniform in [-1, 1),
-    /// integers in [0, 10), booleans half true. The same seed gives the same values everywhere.
-    public static func random(for model: Model, options: AnalysisOptions, seed: UInt64) throws(ModelError) -> [String: EngineTensor] {
-        let shapes = try shapes(of: model, options: options)
+    /// Feeds for every runtime input: the `given` tensors, and seeded random
+    /// values for the rest: floats uniform in [-1, 1), integers in [0, 10),
+    /// booleans half true. The same seed gives the same values everywhere.
+    public static func random(for model: Model, options: AnalysisOptions, seed: UInt64,
+                              given: [String: Tensor] = [:]) throws(ModelError) -> [String: EngineTensor] {
+        let shapes = try shapes(of: model, options: options, given: given)
         var feeds: [String: EngineTensor] = [:]
         for (index, info) in model.graph.runtimeInputs.enumerated() {
+            if let tensor = given[info.name] {
+                feeds[info.name] = try EngineTensor(tensor)
+                continue
+            }
             guard case .tensor(let dtype, _)? = info.type, let dims = shapes[info.name] else { continue }
             var generator = SeededGenerator(seed: seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
             let tensor = try EngineTensor(dtype: dtype, shape: dims)
@@ -52,4 +78,64 @@ public enum ModelInputs {
         }
         return feeds
     }
+
+    /// Refuses a tensor whose element type, rank or a static dimension differs
+    /// from the model input's declaration. A float64 array for a float32 input
+    /// (numpy's default type) is refused too rather than silently narrowed.
+    public static func check(_ tensor: Tensor, against info: ValueInfo) throws(ModelError) {
+        guard case .tensor(let dtype, let shape)? = info.type else { return }
+        if tensor.dtype != dtype {
+            let hint = tensor.dtype == .double && dtype == .float ? " (numpy's default; save it with .astype(numpy.float32))" : ""
+            throw ModelError(.invalidInput, "input '\(info.name)' is \(dtype) in the model, but the given tensor is \(tensor.dtype)\(hint)")
+        }
+        guard let shape else { return }
+        let declared = shape.dims.map { $0.value.map(String.init) ?? "\($0)" }.joined(separator: "×")
+        let actual = tensor.dims.map(String.init).joined(separator: "×")
+        guard tensor.dims.count == shape.rank else {
+            throw ModelError(.invalidInput, "input '\(info.name)' has rank \(shape.rank) (\(declared)) in the model, "
+                             + "but the given tensor has rank \(tensor.dims.count) (\(actual))")
+        }
+        for (i, (dim, size)) in zip(shape.dims, tensor.dims).enumerated() {
+            if let value = dim.value, value != size {
+                throw ModelError(.invalidInput, "input '\(info.name)' is \(declared) in the model, but the given tensor is \(actual) "
+                                 + "(dimension \(i) is \(size), not \(value))")
+            }
+        }
+    }
+
+    /// What was fed to each input, in the model's order: type, shape, and
+    /// the file it came from (`files`) or the seed of its random values.
+    public static func describe(_ feeds: [String: EngineTensor], of model: Model, seed: UInt64,
+                                files: [String: String] = [:]) -> [InputUse] {
+        model.graph.runtimeInputs.compactMap { info in
+            guard let tensor = feeds[info.name] else { return nil }
+            return InputUse(name: info.name, dtype: tensor.dtype.description, shape: tensor.shape,
+                            source: files[info.name] ?? "random, seed \(seed)")
+        }
+    }
+
+    /// The declared shape with the batch value, and each other open dimension
+    /// as its symbol (or `d` and its index) in angle brackets: `1x3x<height>x<d3>`.
+    private static func example(_ shape: Shape, batch: Int) -> String {
+        shape.dims.enumerated().map { i, dim in
+            switch dim {
+            case .known(let value): return String(value)
+            case _ where i == 0: return String(batch)
+            case .symbol(let name): return "<\(name)>"
+            case .unknown: return "<d\(i)>"
+            }
+        }.joined(separator: "x")
+    }
+}
+
+/// What a run fed one model input.
+public struct InputUse: Sendable, Encodable, Equatable {
+    public var name: String
+    public var dtype: String
+    public var shape: [Int]
+    /// `random, seed S` or the file the values came from.
+    public var source: String
+
+    /// `input float32[1×3×224×224] (random, seed 0)`.
+    public var text: String { "\(name) \(dtype)[\(shape.map(String.init).joined(separator: "×"))] (\(source))" }
 }

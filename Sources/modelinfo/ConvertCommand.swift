@@ -34,11 +34,12 @@ struct ConvertCommand: ParsableCommand {
     @Flag(name: .customLong("no-verify"), help: "Skip running both models after a lossy conversion.")
     var noVerify = false
 
-    @Option(help: "Seeded inputs to compare on after a lossy conversion.")
+    @Option(help: "Inputs to compare on after a lossy conversion (seeds --seed, --seed+1, …; one when --input gives every input).")
     var samples = 4
 
-    @Option(help: "Seed of the first comparison input.")
-    var seed: UInt64 = 0
+    @OptionGroup var inputArguments: InputArguments
+
+    @OptionGroup var analysisArguments: AnalysisArguments
 
     func validate() throws {
         if to == nil && ConversionTarget(path: output) == nil {
@@ -59,16 +60,41 @@ struct ConvertCommand: ParsableCommand {
         bar.finish()
         print(Self.closingLine(report, output: output))
 
-        guard weights != .f32, !noVerify else { return }
+        guard weights != .f32 else { return }
+        if let stored = report.swm, stored.encodings.keys.allSatisfy({ $0 == .raw }) {
+            print("nothing was stored as \(weights.rawValue): " + (weights == .int8
+                ? "int8 applies to float32 Conv, Gemm and MatMul weights among the main graph's initializers, and this model has none"
+                : "\(weights.rawValue) applies to float32 tensors of rank 2 or more, and this model has none"))
+            return
+        }
+        guard !noVerify else { return }
         let converted = try Model.load(path: output)
-        let agreements = try ConversionCheck.compare(original: loaded.model, converted: converted.model, samples: samples, seed: seed,
+        let given = try inputArguments.given(for: loaded.model)
+        let options = try analysisArguments.options()
+        let runs = given.tensors.count == loaded.model.graph.runtimeInputs.count ? 1 : samples
+        let shapes = try ModelInputs.shapes(of: loaded.model, options: options, given: given.tensors)
+        let agreements = try ConversionCheck.compare(original: loaded.model, converted: converted.model, options: options,
+                                                     given: given.tensors, samples: runs, seed: inputArguments.seed,
                                                      threads: ProcessInfo.processInfo.activeProcessorCount)
-        print("output error of the \(weights.rawValue) model against the original, \(samples) seeded input\(samples == 1 ? "" : "s"):")
+        let seeds = runs == 1 ? "seed \(inputArguments.seed)" : "seeds \(inputArguments.seed)…\(inputArguments.seed + UInt64(runs - 1))"
+        print("compared with the original on \(runs) input\(runs == 1 ? "" : "s"):")
+        for info in loaded.model.graph.runtimeInputs {
+            let shape = (shapes[info.name] ?? []).map(String.init).joined(separator: "×")
+            print("  input \(info.name) [\(shape)] " + (given.files[info.name].map { "from \($0)" } ?? "random, \(seeds)"))
+        }
         for a in agreements {
-            var parts = ["max abs \(Units.significant(a.maxAbsoluteError))", "max rel \(Units.significant(a.maxRelativeError))",
-                         "cosine \(Units.fixed(a.minCosineSimilarity, digits: 7))"]
+            // Cosine and top-1 say whether the model still computes the same thing; the
+            // absolute error is read against the output's spread; the relative error comes
+            // last because it is large wherever the original's value is near zero.
+            var parts = ["cosine \(Units.fixed(a.minCosineSimilarity, digits: 7))"]
             if let agreeing = a.top1Agreements, let rows = a.top1Rows { parts.append("top-1 agreement \(agreeing)/\(rows)") }
-            print("  \(a.name)  " + parts.joined(separator: ", "))
+            var absolute = "max abs \(Units.significant(a.maxAbsoluteError))"
+            if a.referenceRange > 0 {
+                absolute += " (\(Units.significant(a.maxAbsoluteError / a.referenceRange * 100))% of the output's range \(Units.significant(a.referenceRange)))"
+            }
+            parts.append(absolute)
+            parts.append("max rel \(Units.significant(a.maxRelativeError)) (large where the original is near 0)")
+            print("  output \(a.name)  " + parts.joined(separator: ", "))
         }
     }
 

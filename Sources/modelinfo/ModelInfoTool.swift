@@ -10,21 +10,25 @@ struct ModelInfoTool: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "modelinfo",
         abstract: "Inspect neural-network model files.",
-        discussion: "Exit status: 0 success, 1 bad input, 2 usage error.",
+        discussion: "Exit status: 0 success, 1 bad input or a failed check, 2 usage error.",
         subcommands: [SummaryCommand.self, CompareCommand.self, RunCommand.self, VerifyCommand.self, BenchCommand.self, ConvertCommand.self,
                       CheckCommand.self, ZooCommand.self],
         defaultSubcommand: SummaryCommand.self
     )
 
     /// Runs the command with the exit codes the README promises: 0 success,
-    /// 1 bad input, 2 usage error (ArgumentParser's own default is 64).
+    /// 1 bad input or a failed check, 2 usage error (ArgumentParser's own
+    /// default is 64; a `ModelError` of kind `usage` is one too).
     static func main() {
         do {
             var command = try parseAsRoot()
             try command.run()
         } catch let error as ModelError {
             printError("modelinfo: \(error)")
-            Glibc.exit(1)
+            Glibc.exit(error.kind == .usage ? 2 : 1)
+        } catch let code as ExitCode {
+            // A failed check that has already said why.
+            Glibc.exit(code.rawValue)
         } catch {
             let code = exitCode(for: error)
             if code == .success {

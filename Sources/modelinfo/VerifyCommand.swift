@@ -8,16 +8,18 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Run a model on the engine and compare its outputs with reference tensors.",
         discussion: """
-        DIR is ONNX's test-data layout: test_data_set_N/input_K.pb and output_K.pb (or .npy), \
-        or one such folder. An element passes when |actual − expected| ≤ atol + rtol·|expected|. \
-        Exit status 0 when every output of every set passes, 1 otherwise.
+        DIR is ONNX's test-data layout (test_data_set_N/input_K.pb and output_K.pb, or .npy), one such folder, \
+        or a folder that 'modelinfo run -o DIR' wrote (<name>.npy). An input with no file in a set gets the \
+        seeded random values that run would give it (--seed). An element passes when \
+        |actual − expected| ≤ atol + rtol·|expected|; an output whose shape or element type differs from its \
+        reference fails as such. Exit status 0 when every output of every set passes, 1 otherwise.
         """
     )
 
-    @Argument(help: "The model file (.onnx), or zoo:NAME.")
+    @Argument(help: "The model file (.onnx or .swm), or zoo:NAME.")
     var model: String
 
-    @Option(name: .customLong("test-data"), help: "The folder with test_data_set_N folders, or one of them.")
+    @Option(name: .customLong("test-data"), help: ArgumentHelp("The folder with test_data_set_N folders, or one of them.", valueName: "dir"))
     var testData: String
 
     @Option(help: "Absolute tolerance.")
@@ -26,64 +28,126 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: "Relative tolerance.")
     var rtol: Double = 1e-3
 
-    @Option(help: "Threads for the engine (default: all cores).")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Seed of the random values for inputs that have no file in a set.")
+    var seed: UInt64 = 0
+
+    @OptionGroup var engineArguments: EngineArguments
+
+    @OptionGroup var analysisArguments: AnalysisArguments
 
     @Flag var format: OutputFormat = .text
+
+    /// One test-data set's outcome (`--json`).
+    struct SetResult: Encodable {
+        var set: String
+        var passed: Bool
+        var inputs: [InputUse]
+        var outputs: [OutputComparison]
+    }
 
     func run() throws {
         let loaded = try Model.load(path: model)
         let plan = try ExecutionPlan(model: loaded.model)
-        let root = URL(fileURLWithPath: testData)
-        var sets = ((try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? [])
-            .filter { $0.hasPrefix("test_data_set_") }.sorted().map { root.appendingPathComponent($0) }
-        if sets.isEmpty { sets = [root] }
-        var failed = false
-        var report: [[String: OutputComparison]] = []
-        for set in sets {
-            let feeds = try Self.tensors(in: set, prefix: "input", names: plan.inputNames)
-            let expected = try Self.tensors(in: set, prefix: "output", names: plan.outputNames)
-            guard !expected.isEmpty else { throw ModelError(.usage, "\(set.path) holds no output_K reference tensors") }
-            let outputs = try plan.run(feeds.mapValues { t throws(ModelError) in try EngineTensor(t) }, context: ExecutionContext(threads: threads))
-            var comparisons: [String: OutputComparison] = [:]
-            for name in plan.outputNames {
-                guard let reference = expected[name], let actual = outputs[name] else { continue }
-                let comparison = OutputComparison(name: name, actual: try actual.stored(name: name), expected: reference, atol: atol, rtol: rtol)
-                comparisons[name] = comparison
-                failed = failed || !comparison.passed
-                if format == .text { print(Self.line(set: set.lastPathComponent, comparison)) }
-            }
-            report.append(comparisons)
+        let options = try analysisArguments.options()
+        let context = engineArguments.context()
+        guard FileManager.default.fileExists(atPath: testData) else { throw ModelError(.io, "no such folder", file: testData) }
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: testData) else {
+            throw ModelError(.io, "is not a folder that can be read", file: testData)
         }
-        if format == .json { print(try JSONText.encode(report)) }
-        if failed {
-            let names = report.flatMap { $0.values.filter { !$0.passed }.map(\.name) }
-            throw ModelError(.invalidGraph, "outputs outside tolerance: \(Set(names).sorted().joined(separator: ", "))")
+        let root = URL(fileURLWithPath: testData)
+        var sets = entries.filter { $0.hasPrefix("test_data_set_") }.sorted().map { root.appendingPathComponent($0) }
+        if sets.isEmpty { sets = [root] }
+
+        var results: [SetResult] = []
+        for set in sets {
+            let inputs = try Self.tensors(in: set, prefix: "input", names: loaded.model.graph.runtimeInputs.map(\.name))
+            let expected = try Self.tensors(in: set, prefix: "output", names: plan.outputNames)
+            guard !expected.tensors.isEmpty else {
+                throw ModelError(.invalidInput, "holds no reference outputs: no output_K.pb, output_K.npy or <output name>.npy",
+                                 file: set.path)
+            }
+            let feeds = try ModelInputs.random(for: loaded.model, options: options, seed: seed, given: inputs.tensors)
+            let uses = ModelInputs.describe(feeds, of: loaded.model, seed: seed, files: inputs.files)
+            let outputs = try plan.run(feeds, context: context)
+            var comparisons: [OutputComparison] = []
+            for name in plan.outputNames {
+                guard let reference = expected.tensors[name], let actual = outputs[name] else { continue }
+                comparisons.append(OutputComparison(name: name, actual: try actual.stored(name: name), expected: reference,
+                                                    atol: atol, rtol: rtol))
+            }
+            results.append(SetResult(set: set.lastPathComponent, passed: comparisons.allSatisfy(\.passed), inputs: uses,
+                                     outputs: comparisons))
+        }
+
+        switch format {
+        case .json: print(try JSONText.encode(results))
+        case .text: print(Self.text(results), terminator: "")
+        case .csv: print(Self.table(results, raw: true).csv(), terminator: "")
+        case .markdown: print(Self.table(results, raw: false).markdown(), terminator: "")
+        }
+        let failures = results.flatMap(\.outputs).filter { !$0.passed }
+        if !failures.isEmpty {
+            var seen = Set<String>()
+            let names = failures.filter { seen.insert($0.name).inserted }.map { failure in
+                failure.problem.map { "\(failure.name) (\($0))" } ?? failure.name
+            }
+            writeStandardError("modelinfo: outputs that do not match their references: \(names.joined(separator: ", "))\n")
+            throw ExitCode(1)
         }
     }
 
-    /// input_K / output_K files of a set, by the graph's K-th name.
-    static func tensors(in folder: URL, prefix: String, names: [String]) throws -> [String: Tensor] {
-        var result: [String: Tensor] = [:]
+    /// A set's input_K / output_K files by the K-th name, or `<name>.npy` as `run` writes it.
+    static func tensors(in folder: URL, prefix: String, names: [String]) throws -> (tensors: [String: Tensor], files: [String: String]) {
+        var tensors: [String: Tensor] = [:], files: [String: String] = [:]
         for (k, name) in names.enumerated() {
-            for ext in ["pb", "npy"] {
-                let path = folder.appendingPathComponent("\(prefix)_\(k).\(ext)").path
+            let candidates = ["\(prefix)_\(k).pb", "\(prefix)_\(k).npy", OutputFiles.name(for: name) + ".npy"]
+            for file in candidates {
+                let path = folder.appendingPathComponent(file).path
                 if FileManager.default.fileExists(atPath: path), let tensor = try TensorFile.read(path: path).first {
-                    result[name] = tensor
+                    tensors[name] = tensor
+                    files[name] = path
                     break
                 }
             }
         }
-        return result
+        return (tensors, files)
+    }
+
+    static func text(_ results: [SetResult]) -> String {
+        var text = ""
+        for result in results {
+            for use in result.inputs { text += "input  \(result.set)  \(use.text)\n" }
+            for c in result.outputs { text += line(set: result.set, c) + "\n" }
+        }
+        return text
     }
 
     static func line(set: String, _ c: OutputComparison) -> String {
         let verdict = c.passed ? "pass" : "FAIL"
-        if let problem = c.problem { return "\(verdict)  \(set)  \(c.name): \(problem)" }
-        var text = "\(verdict)  \(set)  \(c.name): max abs \(Units.significant(c.maxAbsoluteError)), max rel \(Units.significant(c.maxRelativeError))"
+        if let problem = c.problem { return "\(verdict)   \(set)  \(c.name): \(problem)" }
+        var text = "\(verdict)   \(set)  \(c.name): max abs \(Units.significant(c.maxAbsoluteError)), max rel \(Units.significant(c.maxRelativeError))"
         text += ", \(c.mismatches) of \(c.elements) outside tolerance"
         if let first = c.firstMismatch { text += " (first at \(first))" }
         if let cosine = c.cosineSimilarity { text += ", cosine \(Units.fixed(cosine, digits: 6))" }
         return text
+    }
+
+    /// One row per output of each set; `raw` keeps full-precision numbers (CSV).
+    static func table(_ results: [SetResult], raw: Bool) -> Table {
+        func number(_ value: Double?) -> String {
+            guard let value else { return "" }
+            return raw ? String(value) : Units.significant(value)
+        }
+        var table = Table([("set", .left), ("output", .left), ("result", .left), ("max abs", .right), ("max rel", .right),
+                           ("outside tolerance", .right), ("elements", .right), ("cosine", .right), ("problem", .left)])
+        for result in results {
+            for c in result.outputs {
+                let counted = c.problem == nil
+                table.rows.append([result.set, c.name, c.passed ? "pass" : "fail",
+                                   counted ? number(c.maxAbsoluteError) : "", counted ? number(c.maxRelativeError) : "",
+                                   counted ? String(c.mismatches) : "", String(c.elements), number(c.cosineSimilarity), c.problem ?? ""])
+            }
+        }
+        return table
     }
 }

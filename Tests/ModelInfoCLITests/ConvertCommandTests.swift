@@ -103,11 +103,14 @@ import TestSupport
         let (folder, _, result) = try Self.converted(["--weights", "int8", "--samples", "2"])
         defer { try? FileManager.default.removeItem(at: folder) }
         #expect(result.status == 0)
-        #expect(result.stdout.contains("output error of the int8 model against the original, 2 seeded inputs:"))
-        #expect(result.stdout.contains("top-1 agreement "))
+        #expect(result.stdout.contains("compared with the original on 2 inputs:\n  input input [1×3×8×8] random, seeds 0…1\n"))
+        // Cosine first, the relative error last.
+        let line = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("  output output  cosine ") })
+        #expect(line.contains("top-1 agreement 2/2") && line.contains("% of the output's range"))
+        #expect(line.hasSuffix("(large where the original is near 0)"))
         let quiet = try Self.converted(["--weights", "f16", "--no-verify"])
         defer { try? FileManager.default.removeItem(at: quiet.folder) }
-        #expect(!quiet.result.stdout.contains("output error"))
+        #expect(!quiet.result.stdout.contains("compared with"))
     }
 
     @Test func usageErrors() throws {

@@ -123,7 +123,7 @@ import TestSupport
         #expect(Double(sizes[.bf16]!) <= 0.51 * f32)
         #expect(Double(sizes[.int8]!) <= 0.27 * f32)
         for weights in [WeightEncoding.f16, .int8] {
-            let agreement = try ConversionCheck.compare(original: original, converted: models[weights]!, samples: 1, seed: 1, threads: 2)
+            let agreement = try ConversionCheck.compare(original: original, converted: models[weights]!, options: AnalysisOptions(), samples: 1, seed: 1, threads: 2)
             let output = try #require(agreement.first)
             #expect(output.minCosineSimilarity >= (weights == .f16 ? 0.9999 : 0.99), "\(weights): cosine \(output.minCosineSimilarity)")
             #expect(output.top1Rows == 1)

@@ -25,9 +25,9 @@ import TestSupport
         #expect(Array(try Data(contentsOf: URL(fileURLWithPath: path))) == expected)
     }
 
-    @Test func badInputAndUsageHaveTheirExitCodes() throws {
+    @Test func usageErrorsExitWith2() throws {
         let unknown = try CommandLineTool.run(["zoo", "resnet51", "-o", "/nonexistent/x.onnx"])
-        #expect(unknown.status == 1)
+        #expect(unknown.status == 2)
         #expect(unknown.stderr.contains("unknown zoo model 'resnet51'") && unknown.stderr.contains("resnet50_v1"))
         #expect(try CommandLineTool.run(["zoo", "resnet50"]).status == 2, "-o is required")
     }
