@@ -336,6 +336,101 @@ def symbolic():
     save_checked(make_model(graph, extra_opsets=[opset(1, "com.microsoft")]), VALID / "symbolic.onnx")
 
 
+def encoder(layers=6, hidden=16, heads=2, ffn=32, vocab=50, positions=64):
+    """A BERT-style encoder laid out as PyTorch's exporter writes one: hierarchical
+    node names, LayerNorm and exact GELU decomposed into primitive ops, scalar
+    constants as Constant nodes, attention as MatMul/Reshape/Transpose/Softmax,
+    positions sliced to the symbolic sequence length. About 300 nodes."""
+    rng = np.random.default_rng(11)
+    nodes, initializers = [], []
+    counter = [0]
+
+    def weight(name, *shape):
+        initializers.append(numpy_helper.from_array((rng.standard_normal(shape) * 0.2).astype(np.float32), name))
+        return name
+
+    def constant(scope, value, dtype=np.float32):
+        counter[0] += 1
+        out = f"{scope}/Constant_{counter[0]}_output_0"
+        nodes.append(helper.make_node("Constant", [], [out], name=f"{scope}/Constant_{counter[0]}",
+                                      value=numpy_helper.from_array(np.array(value, dtype=dtype))))
+        return out
+
+    def node(scope, op, inputs, **attributes):
+        out = f"{scope}/{op}_output_0"
+        nodes.append(helper.make_node(op, inputs, [out], name=f"{scope}/{op}", **attributes))
+        return out
+
+    def linear(scope, x, name, n_in, n_out):
+        y = node(scope, "MatMul", [x, weight(f"onnx::MatMul_{name}", n_in, n_out)])
+        return node(scope, "Add", [weight(f"{name}.bias", n_out), y])
+
+    def layer_norm(scope, x, name):
+        mean = node(scope, "ReduceMean", [x], axes=[-1])
+        centered = node(scope, "Sub", [x, mean])
+        square = node(scope, "Pow", [centered, constant(scope, 2.0)])
+        variance = node(f"{scope}/var", "ReduceMean", [square], axes=[-1])
+        shifted = node(scope, "Add", [variance, constant(scope, 1e-12)])
+        deviation = node(scope, "Sqrt", [shifted])
+        normed = node(scope, "Div", [centered, deviation])
+        scaled = node(scope, "Mul", [normed, weight(f"{name}.weight", hidden)])
+        return node(f"{scope}/shift", "Add", [scaled, weight(f"{name}.bias", hidden)])
+
+    head = hidden // heads
+    initializers.append(numpy_helper.from_array(np.array([0, 0, heads, head], np.int64), "split_heads_shape"))
+    initializers.append(numpy_helper.from_array(np.array([0, 0, hidden], np.int64), "merge_heads_shape"))
+    initializers.append(numpy_helper.from_array(np.arange(positions, dtype=np.int64)[None, :], "embeddings.position_ids"))
+
+    scope = "/embeddings"
+    words = node(f"{scope}/word_embeddings", "Gather", [weight("embeddings.word_embeddings.weight", vocab, hidden), "input_ids"])
+    shape = node(scope, "Shape", ["input_ids"])
+    length = node(scope, "Gather", [shape, constant(scope, 1, np.int64)], axis=0)
+    ends = node(scope, "Unsqueeze", [length, constant(f"{scope}/ends", [0], np.int64)])
+    ids = node(scope, "Slice", ["embeddings.position_ids", constant(f"{scope}/starts", [0], np.int64), ends,
+                                constant(f"{scope}/axes", [1], np.int64)])
+    places = node(f"{scope}/position_embeddings", "Gather", [weight("embeddings.position_embeddings.weight", positions, hidden), ids])
+    x = layer_norm(f"{scope}/LayerNorm", node(scope, "Add", [words, places]), "embeddings.LayerNorm")
+
+    for i in range(layers):
+        base, prefix = f"/encoder/layer.{i}", f"encoder.layer.{i}"
+        attention = f"{base}/attention/self"
+        q, k, v = (linear(f"{attention}/{part}", x, f"{prefix}.attention.self.{part}", hidden, hidden)
+                   for part in ("query", "key", "value"))
+        q = node(f"{attention}/q", "Transpose", [node(f"{attention}/q", "Reshape", [q, "split_heads_shape"])], perm=[0, 2, 1, 3])
+        k = node(f"{attention}/k", "Transpose", [node(f"{attention}/k", "Reshape", [k, "split_heads_shape"])], perm=[0, 2, 3, 1])
+        v = node(f"{attention}/v", "Transpose", [node(f"{attention}/v", "Reshape", [v, "split_heads_shape"])], perm=[0, 2, 1, 3])
+        scores = node(f"{attention}/scores", "MatMul", [q, k])
+        scores = node(attention, "Div", [scores, constant(attention, math.sqrt(head))])
+        probabilities = node(attention, "Softmax", [scores], axis=-1)
+        context = node(f"{attention}/context", "MatMul", [probabilities, v])
+        context = node(f"{attention}/context", "Transpose", [context], perm=[0, 2, 1, 3])
+        context = node(f"{attention}/context", "Reshape", [context, "merge_heads_shape"])
+        output = f"{base}/attention/output"
+        attended = linear(f"{output}/dense", context, f"{prefix}.attention.output.dense", hidden, hidden)
+        x = layer_norm(f"{output}/LayerNorm", node(output, "Add", [attended, x]), f"{prefix}.attention.output.LayerNorm")
+
+        inner = linear(f"{base}/intermediate/dense", x, f"{prefix}.intermediate.dense", hidden, ffn)
+        gelu = f"{base}/intermediate/intermediate_act_fn"
+        erf = node(gelu, "Erf", [node(gelu, "Div", [inner, constant(gelu, 1.4142135)])])
+        half = node(f"{gelu}/half", "Mul", [node(gelu, "Mul", [inner, node(gelu, "Add", [erf, constant(gelu, 1.0)])]),
+                                            constant(gelu, 0.5)])
+        output = f"{base}/output"
+        dense = linear(f"{output}/dense", half, f"{prefix}.output.dense", ffn, hidden)
+        x = layer_norm(f"{output}/LayerNorm", node(output, "Add", [dense, x]), f"{prefix}.output.LayerNorm")
+
+    nodes.append(helper.make_node("Identity", [x], ["last_hidden_state"], name="/Identity"))
+    graph = helper.make_graph(
+        nodes, "main_graph",
+        [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "sequence"])],
+        [helper.make_tensor_value_info("last_hidden_state", FLOAT, ["batch", "sequence", hidden])],
+        initializers,
+    )
+    path = VALID / "encoder.onnx"
+    save_checked(make_model(graph), path)
+    tokens = np.random.default_rng(12).integers(0, vocab, size=(1, 8)).astype(np.int64)
+    write_test_data(path, VALID / "encoder" / "test_data_set_0", [tokens])
+
+
 # --- malformed files --------------------------------------------------------
 
 
@@ -462,6 +557,7 @@ def main():
     control_flow()
     external()
     symbolic()
+    encoder()
     malformed()
     total = 0
     for path in sorted(p for p in (ROOT / "Fixtures").rglob("*") if p.is_file() or p.is_symlink()):

@@ -102,7 +102,7 @@ public enum Analyzer {
                                       inputs: inputFacts, outputs: node.outputs.map { $0.isEmpty ? nil : facts[$0] },
                                       parameters: parameters))
         }
-        return ModelAnalysis(nodes: reports, facts: facts)
+        return ModelAnalysis(nodes: reports, facts: facts, inputs: graph.runtimeInputs.map(\.name), outputs: graph.outputs.map(\.name))
     }
 
     /// Symbols the options fixed: `--batch 1` turns `N` into 1 wherever `N` appears.

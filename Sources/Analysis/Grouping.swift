@@ -4,11 +4,10 @@ import ModelCore
 public enum GroupingKey: String, Sendable, CaseIterable, Codable {
     /// By operator type.
     case op
-    /// By stage: the first component of the node's hierarchical name
-    /// (`/layer1/layer1.0/conv1/Conv` is in `layer1`), or, for models without
-    /// such names, runs of nodes at one spatial resolution.
+    /// By stage: a prefix of the node's hierarchical name (`ModelAnalysis.stageKeys`),
+    /// or, for models without such names, runs of nodes at one spatial resolution.
     case stage
-    /// By the spatial size (height × width) of the node's first output.
+    /// By the spatial size of the feature map a node computes (`ModelAnalysis.spatialSizes`).
     case resolution
 }
 
@@ -24,13 +23,14 @@ public struct NodeGroup: Sendable, Equatable, Codable {
 }
 
 extension ModelAnalysis {
-    /// The nodes grouped by `key`, in order of first appearance.
-    public func groups(by key: GroupingKey) -> [NodeGroup] {
+    /// The nodes grouped by `key`, in order of first appearance. `stageDepth`
+    /// fixes how many name components make a stage (default: see `stageKeys`).
+    public func groups(by key: GroupingKey, stageDepth: Int? = nil) -> [NodeGroup] {
         let keys: [String]
         switch key {
         case .op: keys = nodes.map(\.op)
-        case .resolution: keys = nodes.map(Self.resolutionKey)
-        case .stage: keys = stageKeys()
+        case .resolution: keys = spatialSizes().map { $0.map(Self.sizeText) ?? Self.notSpatial }
+        case .stage: keys = stageKeys(depth: stageDepth)
         }
         var order: [String] = []
         var groups: [String: NodeGroup] = [:]
@@ -45,42 +45,140 @@ extension ModelAnalysis {
             groups[key]!.flops += node.flops
             if node.status != .counted { groups[key]!.uncountedNodes += 1 }
         }
+        // Nodes without a resolution come last, after the resolutions in order.
+        if key == .resolution, let index = order.firstIndex(of: Self.notSpatial) { order.append(order.remove(at: index)) }
         return order.map { groups[$0]! }
     }
 
-    /// `224×224` for a 4-D output, `non-spatial` for anything else.
-    static func resolutionKey(_ node: NodeReport) -> String {
-        guard let r = node.resolution else { return nonSpatial }
-        return "\(r.height)×\(r.width)"
+    /// The resolution key of the nodes that compute no spatial feature map.
+    public static let notSpatial = "not spatial"
+
+    /// `224×224`, `16000` (1-D), `8×56×56` (3-D).
+    static func sizeText(_ size: [Int]) -> String { size.map(String.init).joined(separator: "×") }
+
+    // MARK: - Resolution
+
+    /// Operators that compute on feature maps laid out N×C×spatial…: their
+    /// outputs are spatial maps whatever their neighbours.
+    static let spatialOps: Set<String> = [
+        "Conv", "ConvTranspose", "ConvInteger", "QLinearConv", "DeformConv", "MaxPool", "AveragePool", "LpPool",
+        "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool", "MaxUnpool", "MaxRoiPool", "RoiAlign", "BatchNormalization",
+        "InstanceNormalization", "LRN", "Resize", "Upsample", "DepthToSpace", "SpaceToDepth", "GridSample", "Col2Im",
+    ]
+
+    /// Operators that rearrange or contract a tensor, so that their output is no
+    /// longer laid out as the feature map they read (a ViT's patch embedding is
+    /// spatial; the attention after its Reshape is not).
+    static let layoutChangingOps: Set<String> = [
+        "Reshape", "Transpose", "Flatten", "Squeeze", "Unsqueeze", "MatMul", "Gemm", "Einsum", "Gather", "GatherElements",
+        "GatherND", "Shape", "Size", "Tile", "Expand", "TopK", "ArgMax", "ArgMin", "NonZero", "CumSum", "Range",
+    ]
+
+    /// For each node, the spatial size of the feature map it computes, or nil
+    /// when it does not compute one. A node computes a feature map when it is a
+    /// spatial operator with an N×C×spatial… output (rank 3 to 5), or when it
+    /// reads one and writes a tensor of the same rank without changing the
+    /// layout (activations, residual Adds, concatenation along channels, pads).
+    /// Attention tensors of rank 4 are therefore not resolutions.
+    public func spatialSizes() -> [[Int]?] {
+        var spatial = Set<String>()
+        var result: [[Int]?] = []
+        for report in nodes {
+            let node = report.node
+            guard let dims = report.outputs.first??.shape?.dims, (3...5).contains(dims.count) else {
+                result.append(nil)
+                continue
+            }
+            let domainOp = node.domain.isEmpty || node.domain == "ai.onnx"
+            let isSpatialOp = domainOp && Self.spatialOps.contains(node.opType)
+            let readsMap = node.inputs.enumerated().contains { i, name in
+                spatial.contains(name) && report.inputs[i]?.shape?.rank == dims.count
+            }
+            let keepsLayout = !(domainOp && Self.layoutChangingOps.contains(node.opType))
+            guard isSpatialOp || (readsMap && keepsLayout) else {
+                result.append(nil)
+                continue
+            }
+            let size = dims.dropFirst(2).compactMap(\.value)
+            guard size.count == dims.count - 2 else {
+                result.append(nil)
+                continue
+            }
+            for output in node.outputs where !output.isEmpty { spatial.insert(output) }
+            result.append(Array(size))
+        }
+        return result
     }
 
-    static let nonSpatial = "non-spatial"
+    // MARK: - Stage
 
-    /// Stage of each node, following the rule documented on `GroupingKey.stage`.
-    func stageKeys() -> [String] {
-        let prefixes = nodes.map { Self.firstNameComponent($0.node.name) }
-        if prefixes.filter({ $0 != nil }).count * 2 >= nodes.count {
-            return prefixes.map { $0 ?? "(unnamed)" }
+    /// The components of a hierarchical node name: `/encoder/layer.0/attention/MatMul`
+    /// gives `encoder`, `layer.0`, `attention`, `MatMul`; a name without `/` is split at dots.
+    static func nameComponents(_ name: String) -> [String] {
+        let separator: Character = name.contains("/") ? "/" : "."
+        return name.split(separator: separator).map(String.init)
+    }
+
+    /// A stage's key: the first `depth` components of the node's name (less its
+    /// last, the node's own name), where a component that merely extends the one
+    /// before it (`layer1` → `layer1.0`) replaces it.
+    static func stageKey(_ name: String, depth: Int) -> String {
+        let components = nameComponents(name).dropLast()
+        guard !components.isEmpty else { return "(top level)" }
+        var key: [String] = []
+        for component in components.prefix(depth) {
+            if let last = key.last, component.hasPrefix(last + ".") { key.removeLast() }
+            key.append(component)
         }
-        // Without hierarchical names, a new stage starts where the resolution changes.
+        return key.joined(separator: "/")
+    }
+
+    /// Most stages a name-based split may give before it stops being a summary.
+    static let maximumStages = 24
+
+    /// The stage of each node. With `depth`, the name prefix of that many
+    /// components. Without, stages follow the name hierarchy: start with the
+    /// first component, and while one stage holds more than half of the nodes,
+    /// split that stage by the next component, so that a ResNet gives
+    /// `layer1`…`layer4` and a ViT or BERT, whose layers all sit under one
+    /// `encoder`, gives its layers. When the names are flat, or splitting would
+    /// give more than `maximumStages` (VGG's `features.N` are single layers), a
+    /// new stage starts wherever the spatial resolution changes.
+    public func stageKeys(depth: Int? = nil) -> [String] {
+        if let depth { return nodes.map { Self.stageKey($0.node.name, depth: max(1, depth)) } }
+        let named = nodes.filter { Self.nameComponents($0.node.name).count >= 2 }.count
+        if !nodes.isEmpty && named * 2 >= nodes.count, let keys = hierarchicalStageKeys() { return keys }
         var keys: [String] = []
         var stage = 0
         var current: String?
-        for node in nodes {
-            let resolution = Self.resolutionKey(node)
-            if resolution != Self.nonSpatial && resolution != current {
+        for size in spatialSizes() {
+            if let size, Self.sizeText(size) != current {
                 stage += 1
-                current = resolution
+                current = Self.sizeText(size)
             }
             keys.append(stage == 0 ? "stem" : "stage \(stage) (\(current!))")
         }
         return keys
     }
 
-    /// `layer1` for `/layer1/layer1.0/conv1/Conv` or `layer1.0.conv1`; `nil` for a flat name.
-    static func firstNameComponent(_ name: String) -> String? {
-        let parts = name.split(whereSeparator: { $0 == "/" || $0 == "." })
-        guard parts.count >= 2 else { return nil }
-        return String(parts[0])
+    /// Stages by name, splitting the dominant stage one component deeper at a
+    /// time; nil when that would give more than `maximumStages`.
+    func hierarchicalStageKeys() -> [String]? {
+        var depths = [Int](repeating: 1, count: nodes.count)
+        var keys = nodes.map { Self.stageKey($0.node.name, depth: 1) }
+        while true {
+            var counts: [String: Int] = [:]
+            for key in keys { counts[key, default: 0] += 1 }
+            guard let (dominant, count) = counts.max(by: { $0.value < $1.value }), count * 2 > nodes.count else { return keys }
+            var split = keys, deeper = depths
+            for i in nodes.indices where keys[i] == dominant {
+                deeper[i] += 1
+                split[i] = Self.stageKey(nodes[i].node.name, depth: deeper[i])
+            }
+            if split == keys { return keys }    // the dominant stage's names go no deeper
+            if Set(split).count > Self.maximumStages { return nil }
+            keys = split
+            depths = deeper
+        }
     }
 }

@@ -49,12 +49,6 @@ public struct NodeReport: Sendable {
         return Double(flops) / Double(traffic)
     }
 
-    /// Height × width of the first output, for 4-D (NCHW) outputs.
-    public var resolution: (height: Int, width: Int)? {
-        guard let dims = outputs.first??.shape?.dims, dims.count == 4,
-              let h = dims[2].value, let w = dims[3].value else { return nil }
-        return (h, w)
-    }
 }
 
 /// Totals over a graph.
@@ -67,8 +61,10 @@ public struct AnalysisTotals: Sendable, Equatable, Codable {
     public var flops: Int
     /// Bytes of parameters per consuming layer.
     public var weightBytes: Int
-    /// Bytes of every node output.
+    /// Bytes of every node output, summed.
     public var activationBytes: Int
+    /// The most activation bytes alive at once (`ModelAnalysis.peakActivationBytes`); nil when a live value's size is unknown.
+    public var peakActivationBytes: Int?
     public var bytesRead: Int
     public var bytesWritten: Int
     public var nodes: Int
@@ -81,6 +77,9 @@ public struct ModelAnalysis: Sendable {
     public let nodes: [NodeReport]
     /// Facts about every value of the main graph.
     public let facts: [String: ValueFact]
+    /// The main graph's runtime inputs and its outputs, by name.
+    public let inputs: [String]
+    public let outputs: [String]
 
     public var totals: AnalysisTotals {
         var unique: [String: Int] = [:]
@@ -92,10 +91,49 @@ public struct ModelAnalysis: Sendable {
             flops: nodes.reduce(0) { $0 + $1.flops },
             weightBytes: nodes.reduce(0) { $0 + $1.weightBytes },
             activationBytes: nodes.reduce(0) { $0 + $1.activationBytes },
+            peakActivationBytes: peakActivationBytes,
             bytesRead: nodes.reduce(0) { $0 + $1.bytesRead },
             bytesWritten: nodes.reduce(0) { $0 + $1.bytesWritten },
             nodes: nodes.count,
             countedNodes: nodes.filter { $0.status == .counted }.count)
+    }
+
+    /// The largest sum of activation bytes alive at once when the nodes run in
+    /// order: a graph input lives from the start, a node's outputs from the
+    /// node on, each value until its last consumer (a subgraph's use of an
+    /// outer value counts), and graph outputs to the end. Constant outputs are
+    /// weights, not activations. Nil when a live value's size is unknown.
+    public var peakActivationBytes: Int? {
+        var lastUse: [String: Int] = [:]
+        for (index, report) in nodes.enumerated() {
+            for name in report.node.inputs + report.node.capturedNames() where !name.isEmpty { lastUse[name] = index }
+        }
+        for name in outputs { lastUse[name] = nodes.count }
+        var sizes: [String: Int] = [:]
+        var live = 0
+        for name in inputs {
+            guard let bytes = facts[name]?.byteCount else { return nil }
+            sizes[name] = bytes
+            live += bytes
+        }
+        var peak = live
+        for (index, report) in nodes.enumerated() {
+            let node = report.node
+            if !(node.opType == "Constant" && node.domain.isEmpty) {
+                for name in node.outputs where !name.isEmpty {
+                    guard let bytes = facts[name]?.byteCount else { return nil }
+                    sizes[name] = bytes
+                    live += bytes
+                }
+            }
+            peak = max(peak, live)
+            for name in node.inputs + node.capturedNames() + node.outputs {
+                guard let bytes = sizes[name], (lastUse[name] ?? index) <= index else { continue }
+                live -= bytes
+                sizes[name] = nil
+            }
+        }
+        return peak
     }
 
     /// Operators without a schema, with how many nodes use each, most frequent first.

@@ -139,7 +139,7 @@ extension Graph {
 
 extension Node {
     /// Names read by this node's subgraphs that those subgraphs do not define themselves.
-    func capturedNames() -> [String] {
+    public func capturedNames() -> [String] {
         let graphs = subgraphs
         if graphs.isEmpty { return [] }
         var names: [String] = []

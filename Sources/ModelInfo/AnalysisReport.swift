@@ -38,13 +38,20 @@ public struct AnalysisReport: Sendable, Encodable {
     public var groups: [NodeGroup]?
     public var groupBy: GroupingKey?
 
-    public init(summary: ModelSummary, analysis: ModelAnalysis, groupBy: GroupingKey? = nil) {
+    /// `stageDepth` fixes the name components of a stage with `groupBy == .stage`.
+    public init(summary: ModelSummary, analysis: ModelAnalysis, groupBy: GroupingKey? = nil, stageDepth: Int? = nil) {
         self.summary = summary
         totals = analysis.totals
         nodes = analysis.nodes.map(Node.init)
         unknownOps = analysis.unknownOperators.map { UnknownOp(op: $0.op, count: $0.count) }
         self.groupBy = groupBy
-        groups = groupBy.map { analysis.groups(by: $0) }
+        groups = groupBy.map { analysis.groups(by: $0, stageDepth: stageDepth) }
+    }
+
+    /// Keeps only the `count` nodes with the most MACs, most first (ties in
+    /// execution order); the totals still cover every node.
+    public mutating func keepTopNodes(_ count: Int) {
+        nodes = Array(nodes.sorted { ($0.macs, $1.index) > ($1.macs, $0.index) }.prefix(max(0, count)))
     }
 
     enum CodingKeys: String, CodingKey {
@@ -87,7 +94,7 @@ extension AnalysisReport.Node {
 }
 
 extension ModelSummary.ShapeDim {
-    init(_ dim: Dim) {
+    public init(_ dim: Dim) {
         switch dim {
         case .known(let v): self = .known(v)
         case .symbol(let s): self = .symbol(s)

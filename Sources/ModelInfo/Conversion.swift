@@ -24,8 +24,8 @@ public struct ConversionReport: Sendable {
 
 /// Converting a model between ONNX and `.swm`.
 public enum Conversion {
-    /// The version written into a `.swm` file's provenance.
-    public static let converterName = "modelinfo 0.5"
+    /// The program and version written into a `.swm` file's provenance.
+    public static let converterName = "modelinfo \(ModelInfoVersion.current)"
 
     /// Past this much tensor data an ONNX target keeps its weights in a side
     /// file: a protobuf message cannot exceed 2 GB.

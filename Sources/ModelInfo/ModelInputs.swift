@@ -136,6 +136,10 @@ public struct InputUse: Sendable, Encodable, Equatable {
     /// `random, seed S` or the file the values came from.
     public var source: String
 
+    public init(name: String, dtype: String, shape: [Int], source: String) {
+        (self.name, self.dtype, self.shape, self.source) = (name, dtype, shape, source)
+    }
+
     /// `input float32[1×3×224×224] (random, seed 0)`.
     public var text: String { "\(name) \(dtype)[\(shape.map(String.init).joined(separator: "×"))] (\(source))" }
 }

@@ -8,12 +8,20 @@ struct ModelEncoder {
     private var out = ByteWriter()
     /// Numeric tensors in the order of their table indices.
     private(set) var tensors: [Tensor] = []
+    /// For each table tensor, the main-graph value it is: an initializer's
+    /// name, or the output of a `Constant` node holding it; nil otherwise.
+    private(set) var valueNames: [String?] = []
+    /// How many graphs the encoder is inside (1 in the main graph).
+    private var depth = 0
+    /// The value name the next table tensor gets.
+    private var pendingValueName: String?
 
-    /// The section bytes and the tensors they refer to.
-    static func encode(_ model: Model) throws(ModelError) -> (bytes: [UInt8], tensors: [Tensor]) {
+    /// The section bytes, the tensors they refer to, and the main-graph
+    /// value each tensor is (`valueNames`).
+    static func encode(_ model: Model) throws(ModelError) -> (bytes: [UInt8], tensors: [Tensor], valueNames: [String?]) {
         var encoder = ModelEncoder()
         try encoder.model(model)
-        return (encoder.out.bytes, encoder.tensors)
+        return (encoder.out.bytes, encoder.tensors, encoder.valueNames)
     }
 
     private mutating func model(_ m: Model) throws(ModelError) {
@@ -48,10 +56,15 @@ struct ModelEncoder {
     }
 
     private mutating func graph(_ g: Graph) throws(ModelError) {
+        depth += 1
+        defer { depth -= 1 }
         out.string(g.name)
         // Initializers before nodes: the main graph's take the first table indices.
         count(g.initializers.count)
-        for t in g.initializers { try tensor(t) }
+        for t in g.initializers {
+            pendingValueName = depth == 1 ? t.name : nil
+            try tensor(t)
+        }
         count(g.nodes.count)
         for n in g.nodes { try node(n) }
         count(g.sparseInitializers.count)
@@ -77,7 +90,11 @@ struct ModelEncoder {
         strings(n.inputs)
         strings(n.outputs)
         count(n.attributes.count)
-        for a in n.attributes { try attribute(a) }
+        let constantValue = depth == 1 && n.opType == "Constant" && n.domain.isEmpty ? n.outputs.first : nil
+        for a in n.attributes {
+            pendingValueName = a.name == "value" ? constantValue : nil
+            try attribute(a)
+        }
         out.string(n.docString)
         metadata(n.metadata)
     }
@@ -133,6 +150,8 @@ struct ModelEncoder {
             out.byte(TensorReference.table.rawValue)
             out.count(tensors.count)
             tensors.append(t)
+            valueNames.append(pendingValueName)
+            pendingValueName = nil
         case .strings(let values):
             out.byte(TensorReference.inlineStrings.rawValue)
             out.string(t.name)

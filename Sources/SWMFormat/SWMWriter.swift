@@ -10,7 +10,8 @@ public enum WeightEncoding: String, CaseIterable, Sendable {
     case f16
     /// float32 tensors of rank ≥ 2 as bfloat16.
     case bf16
-    /// float32 Conv, Gemm and MatMul weights as int8 with per-output-channel scales.
+    /// float32 Conv, Gemm and MatMul weights (initializers or Constant
+    /// nodes) as int8 with per-output-channel scales.
     case int8
 }
 
@@ -47,8 +48,8 @@ public struct SWMWriter: Sendable {
     @discardableResult
     public func write(_ model: Model, to path: String, provenance: () -> Provenance,
                       progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws(ModelError) -> SWMWriteSummary {
-        let (modelBytes, tensors) = try ModelEncoder.encode(model)
-        let choices = EncodingChoice.choose(for: tensors, model: model, weights: weights)
+        let (modelBytes, tensors, valueNames) = try ModelEncoder.encode(model)
+        let choices = EncodingChoice.choose(for: tensors, valueNames: valueNames, graph: model.graph, weights: weights)
         let file = try StagedFile(target: path)
         do {
             let summary = try write(modelBytes: modelBytes, tensors: tensors, choices: choices, provenance: provenance,

@@ -79,22 +79,24 @@ struct ConvertCommand: ParsableCommand {
         let seeds = runs == 1 ? "seed \(inputArguments.seed)" : "seeds \(inputArguments.seed)…\(inputArguments.seed + UInt64(runs - 1))"
         print("compared with the original on \(runs) input\(runs == 1 ? "" : "s"):")
         for info in loaded.model.graph.runtimeInputs {
-            let shape = (shapes[info.name] ?? []).map(String.init).joined(separator: "×")
-            print("  input \(info.name) [\(shape)] " + (given.files[info.name].map { "from \($0)" } ?? "random, \(seeds)"))
+            var dtype = "?"
+            if case .tensor(let type, _)? = info.type { dtype = type.description }
+            let use = InputUse(name: info.name, dtype: dtype, shape: shapes[info.name] ?? [],
+                               source: given.files[info.name] ?? "random, \(seeds)")
+            print("  input   \(use.text)")
         }
         for a in agreements {
             // Cosine and top-1 say whether the model still computes the same thing; the
             // absolute error is read against the output's spread; the relative error comes
             // last because it is large wherever the original's value is near zero.
-            var parts = ["cosine \(Units.fixed(a.minCosineSimilarity, digits: 7))"]
-            if let agreeing = a.top1Agreements, let rows = a.top1Rows { parts.append("top-1 agreement \(agreeing)/\(rows)") }
+            var verdict = "cosine \(Units.fixed(a.minCosineSimilarity, digits: 7))"
+            if let agreeing = a.top1Agreements, let rows = a.top1Rows { verdict += ", top-1 agreement \(agreeing)/\(rows)" }
             var absolute = "max abs \(Units.significant(a.maxAbsoluteError))"
             if a.referenceRange > 0 {
                 absolute += " (\(Units.significant(a.maxAbsoluteError / a.referenceRange * 100))% of the output's range \(Units.significant(a.referenceRange)))"
             }
-            parts.append(absolute)
-            parts.append("max rel \(Units.significant(a.maxRelativeError)) (large where the original is near 0)")
-            print("  output \(a.name)  " + parts.joined(separator: ", "))
+            let indent = String(repeating: " ", count: 10)
+            print("  output  \(a.name): \(verdict)\n\(indent)\(absolute)\n\(indent)max rel \(Units.significant(a.maxRelativeError)) (large where the original is near 0)")
         }
     }
 

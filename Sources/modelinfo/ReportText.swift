@@ -2,44 +2,130 @@ import ModelInfo
 
 /// Text, Markdown and CSV forms of an `AnalysisReport`.
 enum ReportText {
+    /// How the node table is laid out.
+    struct Layout {
+        /// The report keeps only the top nodes by MACs (`AnalysisReport.keepTopNodes`).
+        var top: Int?
+        /// Full names and shapes, however wide the table gets.
+        var wide = false
+        /// List Identity and Constant nodes too.
+        var allNodes = false
+    }
+
+    /// The width the default text fits in.
+    static let terminalWidth = 100
+
     /// Summary, per-node (or grouped) table, totals and unknown operators.
-    static func text(_ report: AnalysisReport, analysis: ModelAnalysis, top: Int?) -> String {
-        var out = SummaryText.render(report.summary) + "\n"
-        out += heading(report, top: top) + "\n"
-        out += table(report, analysis: analysis, top: top, raw: false).text() + "\n"
-        out += "Totals\n" + totalsTable(report.totals).text(header: false)
-        out += unknownLine(report) + uncountedHint(report)
+    static func text(_ report: AnalysisReport, analysis: ModelAnalysis, layout: Layout) -> String {
+        var out = SummaryText.render(report.summary, usedShapes: usedShapes(report, analysis: analysis)) + "\n"
+        out += heading(report, top: layout.top) + "\n"
+        let rows = nodeRows(report, layout: layout)
+        out += table(report, nodes: rows.shown, raw: false, wide: layout.wide).text()
+        if let folded = rows.foldedNote { out += "  " + folded + "\n" }
+        out += "\nTotals\n" + totalsTable(report.totals).text(header: false)
+        out += notes(report, analysis: analysis).map { wrap($0) }.joined()
         return out
     }
 
-    /// Which nodes the totals leave out because their shapes or their work are not known, and how to help.
-    static func uncountedHint(_ report: AnalysisReport) -> String {
-        let uncounted = report.nodes.filter { $0.status == "uncounted" }
-        guard !uncounted.isEmpty else { return "" }
-        var ops: [String] = []
-        for node in uncounted where !ops.contains(node.op) { ops.append(node.op) }
-        var text = "Not counted: \(uncounted.count) node\(uncounted.count == 1 ? "" : "s") (\(ops.joined(separator: ", "))) whose shapes or work are not known"
-        let symbols = Set(report.summary.inputs.flatMap { $0.shape ?? [] }.compactMap { dim -> String? in
-            if case .symbol(let s) = dim { return s }
-            return nil
-        }).sorted()
-        if !symbols.isEmpty {
-            text += "; the inputs have symbolic dims (\(symbols.joined(separator: ", "))): fix them with --batch N or --input-shape NAME=DIMS"
-        }
-        return text + ".\n"
+    /// The nodes the table lists, and a line for the bookkeeping nodes it leaves out.
+    static func nodeRows(_ report: AnalysisReport, layout: Layout) -> (shown: [AnalysisReport.Node], foldedNote: String?) {
+        guard report.groups == nil, layout.top == nil, !layout.allNodes else { return (report.nodes, nil) }
+        // Identity and Constant do no work; a torchvision ResNet's table opened with 47 Identity rows.
+        let bookkeeping: Set<String> = ["Identity", "Constant"]
+        let shown = report.nodes.filter { !bookkeeping.contains($0.op) }
+        guard shown.count < report.nodes.count else { return (shown, nil) }
+        var counts: [String: Int] = [:]
+        for node in report.nodes where bookkeeping.contains(node.op) { counts[node.op, default: 0] += 1 }
+        let parts = counts.sorted { $0.key > $1.key }.map { "\($0.value) \($0.key)" }
+        return (shown, "(\(parts.joined(separator: " and ")) node\(report.nodes.count - shown.count == 1 ? "" : "s") not listed; --all-nodes lists them)")
     }
 
-    static func markdown(_ report: AnalysisReport, analysis: ModelAnalysis, top: Int?) -> String {
+    /// For each input whose shape the analysis used differs from the declared one, the shape used.
+    static func usedShapes(_ report: AnalysisReport, analysis: ModelAnalysis) -> [String: String] {
+        var used: [String: String] = [:]
+        for input in report.summary.inputs {
+            guard let shape = analysis.facts[input.name]?.shape else { continue }
+            let text = shapeText(shape.dims.map(ModelSummary.ShapeDim.init))
+            if text != shapeText(input.shape) { used[input.name] = text }
+        }
+        return used
+    }
+
+    /// Lines after the totals: unknown operators, why nodes were not counted, and what would help.
+    static func notes(_ report: AnalysisReport, analysis: ModelAnalysis) -> [String] {
+        var notes: [String] = []
+        if !report.unknownOps.isEmpty {
+            notes.append("Not counted, unknown operators: " + report.unknownOps.map { "\($0.op) ×\($0.count)" }.joined(separator: ", ") + ".")
+        }
+        let uncounted = analysis.nodes.filter { $0.status != .counted && $0.status != .unknownOperator }
+        guard let first = uncounted.first else { return notes }
+        var ops: [String] = []
+        for node in uncounted where !ops.contains(node.op) { ops.append(node.op) }
+        notes.append("Not counted: \(uncounted.count) node\(uncounted.count == 1 ? "" : "s") (\(ops.joined(separator: ", "))). "
+                     + "The first, \(label(first)): \(reason(first)).")
+        // The hint only while some input still has an open dimension.
+        let open = analysis.inputs.flatMap { name in
+            (analysis.facts[name]?.shape?.dims ?? []).compactMap { dim -> String? in
+                switch dim {
+                case .known: return nil
+                case .symbol(let s): return s
+                case .unknown: return "?"
+                }
+            }
+        }
+        if !open.isEmpty {
+            let names = Array(Set(open)).sorted()
+            notes.append("The inputs have open dimensions (\(names.joined(separator: ", "))): fix them with --batch N or --input-shape NAME=DIMS.")
+        }
+        return notes
+    }
+
+    /// `#3 /conv1/Conv (Conv)`, or `#3 (Conv)` for a node without a name.
+    static func label(_ node: NodeReport) -> String {
+        node.node.name.isEmpty ? "#\(node.index) (\(node.op))" : "#\(node.index) \(node.name) (\(node.op))"
+    }
+
+    /// Why a node's work could not be counted.
+    static func reason(_ node: NodeReport) -> String {
+        if case .invalid(let why) = node.status { return why }
+        for (i, fact) in node.inputs.enumerated() {
+            guard let fact, !node.node.inputs[i].isEmpty else { continue }
+            guard let shape = fact.shape else { return "the rank of input '\(node.node.inputs[i])' is not known" }
+            if shape.dims.contains(where: { $0.value == nil }) {
+                return "input '\(node.node.inputs[i])' is \(shapeText(shape.dims.map(ModelSummary.ShapeDim.init))), not fully known"
+            }
+        }
+        return "its cost depends on values that are not known before running it"
+    }
+
+    /// Breaks a long line at spaces so that it fits the terminal width; continuation lines are indented.
+    static func wrap(_ line: String) -> String {
+        var out = "", current = ""
+        for word in line.split(separator: " ", omittingEmptySubsequences: false) {
+            if !current.isEmpty && current.count + 1 + word.count > terminalWidth {
+                out += current + "\n"
+                current = "  " + word
+            } else {
+                current += (current.isEmpty ? "" : " ") + word
+            }
+        }
+        return out + current + "\n"
+    }
+
+    static func markdown(_ report: AnalysisReport, analysis: ModelAnalysis, layout: Layout) -> String {
         let s = report.summary
         var out = "# \(s.file)\n\n"
         out += "- format: \(s.format.rawValue), IR version \(s.irVersion), producer \([s.producerName, s.producerVersion].filter { !$0.isEmpty }.joined(separator: " "))\n"
         out += "- opsets: " + s.opsets.map { "\($0.domain) \($0.version)" }.joined(separator: ", ") + "\n"
-        out += "- inputs: " + s.inputs.map { "`\($0.name)` \($0.type)" }.joined(separator: ", ") + "\n"
+        let used = usedShapes(report, analysis: analysis)
+        out += "- inputs: " + s.inputs.map { "`\($0.name)` \($0.type)" + (used[$0.name].map { " (used: \($0))" } ?? "") }.joined(separator: ", ") + "\n"
         out += "- outputs: " + s.outputs.map { "`\($0.name)` \($0.type)" }.joined(separator: ", ") + "\n\n"
-        out += "## " + heading(report, top: top) + "\n\n" + table(report, analysis: analysis, top: top, raw: false).markdown()
+        let rows = nodeRows(report, layout: layout)
+        out += "## " + heading(report, top: layout.top) + "\n\n" + table(report, nodes: rows.shown, raw: false, wide: true).markdown()
+        if let folded = rows.foldedNote { out += "\n" + folded + "\n" }
         out += "\n## Totals\n\n" + totalsTable(report.totals).markdown()
-        let notes = unknownLine(report) + uncountedHint(report)
-        if !notes.isEmpty { out += "\n" + notes }
+        let notes = notes(report, analysis: analysis)
+        if !notes.isEmpty { out += "\n" + notes.joined(separator: "\n") + "\n" }
         return out
     }
 
@@ -49,8 +135,10 @@ enum ReportText {
         return "Nodes"
     }
 
-    /// The node table, or the group table with `--group-by`. `raw` prints exact numbers (CSV).
-    static func table(_ report: AnalysisReport, analysis: ModelAnalysis, top: Int?, raw: Bool) -> Table {
+    /// The node table for `nodes`, or the group table with `--group-by`. `raw`
+    /// prints exact numbers and every column (CSV); otherwise, unless `wide`,
+    /// names, ops and shapes are shortened in the middle to fit the terminal width.
+    static func table(_ report: AnalysisReport, nodes: [AnalysisReport.Node], raw: Bool, wide: Bool) -> Table {
         let totalMACs = report.totals.macs
         func share(_ macs: Int) -> String {
             totalMACs > 0 ? Units.fixed(100 * Double(macs) / Double(totalMACs), digits: 1) + "%" : "—"
@@ -61,13 +149,14 @@ enum ReportText {
             var table = Table([(report.groupBy?.rawValue ?? "group", .left), ("nodes", .right), ("params", .right),
                                ("MACs", .right), ("% MACs", .right), ("FLOPs", .right), ("uncounted", .right)])
             table.rows = groups.map { g in
-                [g.key, String(g.nodes), number(g.params), number(g.macs), share(g.macs), number(g.flops), String(g.uncountedNodes)]
+                let complete = g.uncountedNodes == 0
+                return [g.key, String(g.nodes), number(g.params), partial(number(g.macs), g.macs, complete: complete),
+                        complete || g.macs > 0 ? share(g.macs) : "?", partial(number(g.flops), g.flops, complete: complete),
+                        String(g.uncountedNodes)]
             }
             return table
         }
 
-        var nodes = report.nodes
-        if let top { nodes = Array(nodes.sorted { $0.macs > $1.macs }.prefix(top)) }
         if raw {
             var table = Table([("index", .right), ("name", .left), ("op", .left), ("outputShape", .left), ("params", .right),
                                ("macs", .right), ("flops", .right), ("weightBytes", .right), ("activationBytes", .right),
@@ -84,27 +173,43 @@ enum ReportText {
         table.rows = nodes.map { n in
             // A node whose cost is unknown shows "?", never a zero that looks counted.
             let counted = n.status == "counted"
-            return [String(n.index), Units.shortened(n.name, limit: 40), n.op, shapeText(n.outputShapes.first ?? nil),
-                    n.params > 0 ? number(n.params) : "", counted ? number(n.macs) : "?", counted ? share(n.macs) : "?"]
+            let op = wide ? n.op : Units.shortened(n.op, limit: 22)
+            let shape = wide ? shapeText(n.outputShapes.first ?? nil) : Units.shortened(shapeText(n.outputShapes.first ?? nil), limit: 20)
+            return [String(n.index), n.name, op, shape, n.params > 0 ? number(n.params) : "", counted ? number(n.macs) : "?",
+                    counted ? share(n.macs) : "?"]
         }
+        guard !wide else { return table }
+        // The name takes what the other columns leave of the terminal width.
+        let others = (0..<table.columns.count).filter { $0 != 1 }.map { i in
+            table.rows.map { $0[i].count }.max().map { max($0, table.columns[i].title.count) } ?? table.columns[i].title.count
+        }
+        let limit = max(16, terminalWidth - 2 - 2 * (table.columns.count - 1) - others.reduce(0, +))
+        for i in table.rows.indices { table.rows[i][1] = Units.shortened(table.rows[i][1], limit: limit) }
         return table
     }
 
-    static func totalsTable(_ t: AnalysisTotals) -> Table {
-        Table([("total", .left), ("value", .right), ("", .left)], rows: [
-            ["params", Units.scaled(t.params), t.paramsUnique == t.params ? "" : "(\(Units.scaled(t.paramsUnique)) unique)"],
-            ["MACs", Units.scaled(t.macs), ""],
-            ["FLOPs", Units.scaled(t.flops), ""],
-            ["weights", Units.bytes(t.weightBytes), ""],
-            ["activations", Units.bytes(t.activationBytes), ""],
-            ["memory traffic", Units.bytes(t.bytesRead + t.bytesWritten), "(read \(Units.bytes(t.bytesRead)), written \(Units.bytes(t.bytesWritten)))"],
-            ["nodes counted", "\(t.countedNodes) of \(t.nodes)", ""],
-        ])
+    /// A sum over nodes some of which could not be counted: `≥ 1.2 M`, or
+    /// `?` when nothing was found, never a zero that looks like a measurement.
+    static func partial(_ text: String, _ value: Int, complete: Bool) -> String {
+        if complete { return text }
+        return value == 0 ? "?" : "≥ " + text
     }
 
-    static func unknownLine(_ report: AnalysisReport) -> String {
-        guard !report.unknownOps.isEmpty else { return "" }
-        return "Not counted, unknown operators: " + report.unknownOps.map { "\($0.op) ×\($0.count)" }.joined(separator: ", ") + "\n"
+    /// The totals, each marked with `partial` when some nodes were not counted.
+    static func totalsTable(_ t: AnalysisTotals) -> Table {
+        let complete = t.countedNodes == t.nodes
+        func counted(_ text: String, _ value: Int) -> String { partial(text, value, complete: complete) }
+        return Table([("total", .left), ("value", .right), ("", .left)], rows: [
+            ["params", Units.scaled(t.params), t.paramsUnique == t.params ? "" : "(\(Units.scaled(t.paramsUnique)) unique)"],
+            ["MACs", counted(Units.scaled(t.macs), t.macs), ""],
+            ["FLOPs", counted(Units.scaled(t.flops), t.flops), ""],
+            ["weights", Units.bytes(t.weightBytes), ""],
+            ["peak activations", t.peakActivationBytes.map(Units.bytes) ?? "?", "(the most alive at once, in execution order)"],
+            ["activations", counted(Units.bytes(t.activationBytes), t.activationBytes), "(every node output, summed)"],
+            ["memory traffic", counted(Units.bytes(t.bytesRead + t.bytesWritten), t.bytesRead + t.bytesWritten),
+             "(read \(Units.bytes(t.bytesRead)), written \(Units.bytes(t.bytesWritten)))"],
+            ["nodes counted", "\(t.countedNodes) of \(t.nodes)", ""],
+        ])
     }
 
     static func shapeText(_ dims: [ModelSummary.ShapeDim]?) -> String {

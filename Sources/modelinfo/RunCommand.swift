@@ -19,7 +19,7 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var inputArguments: InputArguments
 
-    @Option(name: [.short, .customLong("output-dir")], help: "Where to write <output name>.npy (default: the current folder).")
+    @Option(name: [.short, .customLong("output-dir")], help: "The folder to write <output name>.npy to.")
     var outputDirectory: String = "."
 
     @OptionGroup var engineArguments: EngineArguments

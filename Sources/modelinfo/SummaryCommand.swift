@@ -21,6 +21,16 @@ struct SummaryCommand: ParsableCommand {
     @Option(name: .customLong("group-by"), help: "Show totals per op, stage or resolution instead of per node.")
     var groupBy: GroupingKey?
 
+    @Option(name: .customLong("stage-depth"),
+            help: ArgumentHelp("With --group-by stage: make a stage of the first N name components, instead of choosing.", valueName: "n"))
+    var stageDepth: Int?
+
+    @Flag(help: "Print full names and shapes, however wide the table gets.")
+    var wide = false
+
+    @Flag(name: .customLong("all-nodes"), help: "List Identity and Constant nodes too, instead of counting them in one line.")
+    var allNodes = false
+
     @Flag(help: "For a .swm file: check every tensor's checksum now, not on first use.")
     var verify = false
 
@@ -28,18 +38,22 @@ struct SummaryCommand: ParsableCommand {
 
     func validate() throws {
         if let top, top < 1 { throw ValidationError("--top must be at least 1") }
+        if let stageDepth, stageDepth < 1 { throw ValidationError("--stage-depth must be at least 1") }
     }
 
     func run() throws {
         let options = try analysisArguments.options()
         let loaded = try Model.load(path: file, verify: verify)
         let analysis = try Analyzer.analyze(loaded.model, options: options)
-        let report = AnalysisReport(summary: ModelSummary(loaded, totals: analysis.totals), analysis: analysis, groupBy: groupBy)
+        var report = AnalysisReport(summary: ModelSummary(loaded, totals: analysis.totals), analysis: analysis,
+                                    groupBy: groupBy, stageDepth: stageDepth)
+        if let top { report.keepTopNodes(top) }
+        let layout = ReportText.Layout(top: top, wide: wide, allNodes: allNodes)
         switch format {
         case .json: print(try JSONText.encode(report))
-        case .text: print(ReportText.text(report, analysis: analysis, top: top), terminator: "")
-        case .markdown: print(ReportText.markdown(report, analysis: analysis, top: top), terminator: "")
-        case .csv: print(ReportText.table(report, analysis: analysis, top: top, raw: true).csv(), terminator: "")
+        case .text: print(ReportText.text(report, analysis: analysis, layout: layout), terminator: "")
+        case .markdown: print(ReportText.markdown(report, analysis: analysis, layout: layout), terminator: "")
+        case .csv: print(ReportText.table(report, nodes: report.nodes, raw: true, wide: true).csv(), terminator: "")
         }
     }
 }

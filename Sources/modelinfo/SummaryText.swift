@@ -2,11 +2,13 @@ import ModelInfo
 
 /// The text form of a `ModelSummary`.
 enum SummaryText {
-    static func render(_ s: ModelSummary) -> String {
+    /// `usedShapes` maps an input to the shape the analysis used, where it
+    /// differs from the declared one (`--batch`, `--input-shape`).
+    static func render(_ s: ModelSummary, usedShapes: [String: String] = [:]) -> String {
         var out = ""
         func line(_ text: String = "") { out += text + "\n" }
 
-        line("\(s.file)  \(s.format.rawValue), \(Units.bytes(s.fileBytes))")
+        line("\(s.file)  " + (s.format == .zoo ? "built in memory by the zoo" : "\(s.format.rawValue), \(Units.bytes(s.fileBytes))"))
         var identity = ["IR version \(s.irVersion)"]
         let producer = [s.producerName, s.producerVersion].filter { !$0.isEmpty }.joined(separator: " ")
         if !producer.isEmpty { identity.append("producer \(producer)") }
@@ -24,7 +26,9 @@ enum SummaryText {
         line()
 
         line("Inputs")
-        table(s.inputs.map { [$0.name, $0.dtype ?? "?", shapeText($0)] }, into: &out)
+        table(s.inputs.map { input in
+            [input.name, input.dtype ?? "?", shapeText(input)] + (usedShapes[input.name].map { ["used \($0)"] } ?? [])
+        }, into: &out)
         line("Outputs")
         table(s.outputs.map { [$0.name, $0.dtype ?? "?", shapeText($0)] }, into: &out)
         line()
@@ -37,7 +41,9 @@ enum SummaryText {
         if !s.metadata.isEmpty {
             line()
             line("Metadata")
-            table(s.metadata.sorted { $0.key < $1.key }.map { [$0.key, Units.oneLine($0.value)] }, into: &out)
+            let keyWidth = s.metadata.keys.map(\.count).max() ?? 0
+            let limit = max(20, ReportText.terminalWidth - 4 - keyWidth)
+            table(s.metadata.sorted { $0.key < $1.key }.map { [$0.key, Units.oneLine($0.value, limit: limit)] }, into: &out)
         }
         return out
     }
@@ -128,9 +134,26 @@ enum Units {
         return fixed(value, digits: digits)
     }
 
-    /// Long names keep their end, which is the most specific part: `…/layer1.0/conv1/Conv`.
+    /// Long names are cut in the middle: whole path components where they
+    /// can be (`/layer1/…/bn1/BatchNormalization`), keeping the first (the
+    /// stage) and as much of the end, the most specific part, as fits;
+    /// otherwise characters, a third from the start and the rest from the end.
     static func shortened(_ text: String, limit: Int) -> String {
-        text.count > limit ? "…" + String(text.suffix(limit - 1)) : text
+        guard text.count > limit, limit >= 2 else { return text }
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        let headCount = parts.first?.isEmpty == true ? 2 : 1
+        if parts.count > headCount + 1 {
+            let head = parts.prefix(headCount).joined(separator: "/") + "/…"
+            var tail = ""
+            for part in parts.dropFirst(headCount).reversed() {
+                let longer = "/" + part + tail
+                guard head.count + longer.count <= limit else { break }
+                tail = longer
+            }
+            if !tail.isEmpty { return head + tail }
+        }
+        let start = (limit - 1) / 3
+        return String(text.prefix(start)) + "…" + String(text.suffix(limit - 1 - start))
     }
 
     /// `553.4 MB` (decimal units, as file sizes are usually quoted).

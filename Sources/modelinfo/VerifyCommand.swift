@@ -54,8 +54,9 @@ struct VerifyCommand: ParsableCommand {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: testData) else {
             throw ModelError(.io, "is not a folder that can be read", file: testData)
         }
-        let root = URL(fileURLWithPath: testData)
-        var sets = entries.filter { $0.hasPrefix("test_data_set_") }.sorted().map { root.appendingPathComponent($0) }
+        // Paths stay as the user typed them, so that what is printed is what was given.
+        let root = testData.hasSuffix("/") && testData.count > 1 ? String(testData.dropLast()) : testData
+        var sets = entries.filter { $0.hasPrefix("test_data_set_") }.sorted().map { root + "/" + $0 }
         if sets.isEmpty { sets = [root] }
 
         var results: [SetResult] = []
@@ -64,7 +65,7 @@ struct VerifyCommand: ParsableCommand {
             let expected = try Self.tensors(in: set, prefix: "output", names: plan.outputNames)
             guard !expected.tensors.isEmpty else {
                 throw ModelError(.invalidInput, "holds no reference outputs: no output_K.pb, output_K.npy or <output name>.npy",
-                                 file: set.path)
+                                 file: set)
             }
             let feeds = try ModelInputs.random(for: loaded.model, options: options, seed: seed, given: inputs.tensors)
             let uses = ModelInputs.describe(feeds, of: loaded.model, seed: seed, files: inputs.files)
@@ -75,7 +76,7 @@ struct VerifyCommand: ParsableCommand {
                 comparisons.append(OutputComparison(name: name, actual: try actual.stored(name: name), expected: reference,
                                                     atol: atol, rtol: rtol))
             }
-            results.append(SetResult(set: set.lastPathComponent, passed: comparisons.allSatisfy(\.passed), inputs: uses,
+            results.append(SetResult(set: String(set.split(separator: "/").last ?? Substring(set)), passed: comparisons.allSatisfy(\.passed), inputs: uses,
                                      outputs: comparisons))
         }
 
@@ -97,12 +98,12 @@ struct VerifyCommand: ParsableCommand {
     }
 
     /// A set's input_K / output_K files by the K-th name, or `<name>.npy` as `run` writes it.
-    static func tensors(in folder: URL, prefix: String, names: [String]) throws -> (tensors: [String: Tensor], files: [String: String]) {
+    static func tensors(in folder: String, prefix: String, names: [String]) throws -> (tensors: [String: Tensor], files: [String: String]) {
         var tensors: [String: Tensor] = [:], files: [String: String] = [:]
         for (k, name) in names.enumerated() {
             let candidates = ["\(prefix)_\(k).pb", "\(prefix)_\(k).npy", OutputFiles.name(for: name) + ".npy"]
             for file in candidates {
-                let path = folder.appendingPathComponent(file).path
+                let path = folder + "/" + file
                 if FileManager.default.fileExists(atPath: path), let tensor = try TensorFile.read(path: path).first {
                     tensors[name] = tensor
                     files[name] = path

@@ -4,18 +4,6 @@ import TestSupport
 
 /// `modelinfo FILE` as a user runs it: output, JSON keys and exit codes.
 @Suite struct SummaryCommandTests {
-    static let snapshots = Fixtures.root.appendingPathComponent("Tests/ModelInfoCLITests/Snapshots")
-
-    /// Compares against a committed snapshot; `MODELINFO_RECORD=1` rewrites it.
-    func assertSnapshot(_ text: String, named name: String) throws {
-        let url = Self.snapshots.appendingPathComponent(name)
-        if ProcessInfo.processInfo.environment["MODELINFO_RECORD"] == "1" {
-            try Data(text.utf8).write(to: url)
-        }
-        let expected = try String(contentsOf: url, encoding: .utf8)
-        #expect(text == expected, "output differs from \(name); rerun with MODELINFO_RECORD=1 to accept")
-    }
-
     @Test func textSummaryMatchesSnapshot() throws {
         let result = try CommandLineTool.run(["Fixtures/valid/tiny-cnn.onnx"])
         #expect(result.status == 0)

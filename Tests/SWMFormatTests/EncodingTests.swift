@@ -91,6 +91,30 @@ import TestSupport
         #expect(axes[fc.inputs[2]] == .some(nil))
     }
 
+    /// Some exporters keep every weight in a Constant node instead of an
+    /// initializer; int8 must find those weights too.
+    @Test func int8StoresWeightsHeldInConstantNodes() throws {
+        var model = try Zoo.build("resnet18", imageSize: 32)
+        let constants = model.graph.initializers.map { tensor in
+            Node(name: "const_" + tensor.name, opType: "Constant", outputs: [tensor.name],
+                 attributes: [Attribute(name: "value", value: .tensor(tensor))])
+        }
+        model.graph.nodes = constants + model.graph.nodes
+        model.graph.initializers = []
+        let convWeights = model.graph.nodes.filter { $0.opType == "Conv" }.count
+        let folder = try Fixtures.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("constants.swm").path
+        let summary = try SWMWriter(weights: .int8).write(model, to: path, provenance: { RoundTripTests.provenance })
+        // Every Conv kernel and the classifier's matrix; biases and BatchNorm stay float32.
+        #expect(summary.encodings[.int8] == convWeights + 1)
+        let converted = try SWMReader.read(path: path, verify: true).model
+        let agreement = try ConversionCheck.compare(original: model, converted: converted, options: AnalysisOptions(),
+                                                    samples: 1, seed: 1, threads: 2)
+        let output = try #require(agreement.first)
+        #expect(output.minCosineSimilarity >= 0.99, "cosine \(output.minCosineSimilarity)")
+    }
+
     @Test func shuffleAndDeflateRoundTrip() throws {
         var generator = SeededGenerator(seed: 11)
         let values: [Float] = (0..<10_001).map { _ in (generator.unitFloat() - 0.5) * 0.04 }
