@@ -115,9 +115,10 @@ extension ModelAnalysis {
     /// The components of a hierarchical node name: `/encoder/layer.0/attention/MatMul`
     /// gives `encoder`, `layer.0`, `attention`, `MatMul`; a name without `/` is split at dots.
     static func nameComponents(_ name: String) -> [String] {
-        let separator: Character = name.contains("/") ? "/" : "."
-        return name.split(separator: separator).map(String.init)
+        name.split(separator: nameSeparator(name)).map(String.init)
     }
+
+    static func nameSeparator(_ name: String) -> Character { name.contains("/") ? "/" : "." }
 
     /// A stage's key: the first `depth` components of the node's name (less its
     /// last, the node's own name), where a component that merely extends the one
@@ -130,7 +131,7 @@ extension ModelAnalysis {
             if let last = key.last, component.hasPrefix(last + ".") { key.removeLast() }
             key.append(component)
         }
-        return key.joined(separator: "/")
+        return key.joined(separator: String(nameSeparator(name)))
     }
 
     /// Most stages a name-based split may give before it stops being a summary.
