@@ -23,8 +23,10 @@ public struct NodeGroup: Sendable, Equatable, Codable {
 }
 
 extension ModelAnalysis {
-    /// The nodes grouped by `key`, in order of first appearance. `stageDepth`
-    /// fixes how many name components make a stage (default: see `stageKeys`).
+    /// The nodes grouped by `key`. Ops come in order of first appearance;
+    /// resolutions from the largest map to the smallest, then `not spatial`;
+    /// stages in the order of their first named node. `stageDepth` fixes how
+    /// many name components make a stage (default: see `stageKeys`).
     public func groups(by key: GroupingKey, stageDepth: Int? = nil) -> [NodeGroup] {
         let keys: [String]
         switch key {
@@ -34,9 +36,11 @@ extension ModelAnalysis {
         }
         var order: [String] = []
         var groups: [String: NodeGroup] = [:]
-        for (node, key) in zip(nodes, keys) {
+        var firstIndex: [String: Int] = [:]
+        for (index, (node, key)) in zip(nodes, keys).enumerated() {
             if groups[key] == nil {
                 order.append(key)
+                firstIndex[key] = index
                 groups[key] = NodeGroup(key: key, nodes: 0, params: 0, macs: 0, flops: 0, uncountedNodes: 0)
             }
             groups[key]!.nodes += 1
@@ -45,13 +49,37 @@ extension ModelAnalysis {
             groups[key]!.flops += node.flops
             if node.status != .counted { groups[key]!.uncountedNodes += 1 }
         }
-        // Nodes without a resolution come last, after the resolutions in order.
-        if key == .resolution, let index = order.firstIndex(of: Self.notSpatial) { order.append(order.remove(at: index)) }
+        let sortKey: (String) -> Int
+        switch key {
+        case .op:
+            sortKey = { firstIndex[$0]! }
+        case .resolution:
+            // Largest first: a squeeze-and-excitation block's 1×1 maps come after
+            // the 7×7 ones, not where they first appear. `not spatial` last.
+            sortKey = Self.resolutionSortKey
+        case .stage:
+            // By the first named node: exporters put the constants a stage reads
+            // (and which join it) at the top of the graph.
+            var firstNamed: [String: Int] = [:]
+            for (index, (node, key)) in zip(nodes, keys).enumerated() where firstNamed[key] == nil {
+                if Self.nameComponents(node.node.name).count >= 2 { firstNamed[key] = index }
+            }
+            sortKey = { firstNamed[$0] ?? firstIndex[$0]! }
+        }
+        order.sort { (sortKey($0), firstIndex[$0]!) < (sortKey($1), firstIndex[$1]!) }
         return order.map { groups[$0]! }
     }
 
+    /// Orders resolution keys from the largest map to the smallest, with
+    /// `not spatial` last: minus the points of a `56×56` key, `Int.max` for others.
+    public static func resolutionSortKey(_ key: String) -> Int {
+        let sides = key.split(separator: "×").map { Int($0) }
+        guard !sides.isEmpty, sides.allSatisfy({ $0 != nil }) else { return Int.max }
+        return -sides.reduce(1) { $0.multipliedReportingOverflow(by: $1!).partialValue }
+    }
+
     /// The resolution key of the nodes that compute no spatial feature map.
-    public static let notSpatial = "not spatial"
+    static let notSpatial = "not spatial"
 
     /// `224×224`, `16000` (1-D), `8×56×56` (3-D).
     static func sizeText(_ size: [Int]) -> String { size.map(String.init).joined(separator: "×") }
@@ -74,14 +102,30 @@ extension ModelAnalysis {
         "GatherND", "Shape", "Size", "Tile", "Expand", "TopK", "ArgMax", "ArgMin", "NonZero", "CumSum", "Range",
     ]
 
+    /// How a feature map lays out its channels.
+    enum MapLayout {
+        /// N×C×spatial…, as ONNX's Conv and pooling write it.
+        case channelsFirst
+        /// N×spatial…×C, as a ConvNeXt block computes between its Transposes.
+        case channelsLast
+
+        func size(of dims: [Dim]) -> [Int]? {
+            let spatial = self == .channelsFirst ? dims.dropFirst(2) : dims.dropFirst().dropLast()
+            let values = spatial.compactMap(\.value)
+            return values.count == spatial.count ? Array(values) : nil
+        }
+    }
+
     /// For each node, the spatial size of the feature map it computes, or nil
     /// when it does not compute one. A node computes a feature map when it is a
     /// spatial operator with an N×C×spatial… output (rank 3 to 5), or when it
     /// reads one and writes a tensor of the same rank without changing the
     /// layout (activations, residual Adds, concatenation along channels, pads).
-    /// Attention tensors of rank 4 are therefore not resolutions.
+    /// A Transpose that moves the channels last (or back first) keeps a map, and
+    /// a MatMul of a channels-last map by a matrix is a 1×1 convolution at its
+    /// resolution. Attention tensors of rank 4 are therefore not resolutions.
     public func spatialSizes() -> [[Int]?] {
-        var spatial = Set<String>()
+        var maps: [String: MapLayout] = [:]
         var result: [[Int]?] = []
         for report in nodes {
             let node = report.node
@@ -90,24 +134,42 @@ extension ModelAnalysis {
                 continue
             }
             let domainOp = node.domain.isEmpty || node.domain == "ai.onnx"
-            let isSpatialOp = domainOp && Self.spatialOps.contains(node.opType)
-            let readsMap = node.inputs.enumerated().contains { i, name in
-                spatial.contains(name) && report.inputs[i]?.shape?.rank == dims.count
+            // The layout of the first same-rank map this node reads.
+            let read = node.inputs.enumerated().lazy.compactMap { i, name -> MapLayout? in
+                report.inputs[i]?.shape?.rank == dims.count ? maps[name] : nil
+            }.first
+            let layout: MapLayout?
+            if domainOp && Self.spatialOps.contains(node.opType) {
+                layout = .channelsFirst
+            } else if domainOp && node.opType == "Transpose" {
+                layout = read.flatMap { Self.transposedLayout($0, perm: node.attribute("perm")?.value, rank: dims.count) }
+            } else if domainOp && node.opType == "MatMul" {
+                let weight = node.inputs.count > 1 ? report.inputs[1]?.shape?.rank : nil
+                layout = read == .channelsLast && maps[node.inputs[0]] != nil && weight == 2 ? .channelsLast : nil
+            } else if !(domainOp && Self.layoutChangingOps.contains(node.opType)) {
+                layout = read
+            } else {
+                layout = nil
             }
-            let keepsLayout = !(domainOp && Self.layoutChangingOps.contains(node.opType))
-            guard isSpatialOp || (readsMap && keepsLayout) else {
+            guard let layout, let size = layout.size(of: dims) else {
                 result.append(nil)
                 continue
             }
-            let size = dims.dropFirst(2).compactMap(\.value)
-            guard size.count == dims.count - 2 else {
-                result.append(nil)
-                continue
-            }
-            for output in node.outputs where !output.isEmpty { spatial.insert(output) }
-            result.append(Array(size))
+            for output in node.outputs where !output.isEmpty { maps[output] = layout }
+            result.append(size)
         }
         return result
+    }
+
+    /// The layout after a Transpose of a `layout` map: the channels moved last
+    /// (0, 2, 3, …, 1) or first (0, r−1, 1, …); nil for any other permutation.
+    static func transposedLayout(_ layout: MapLayout, perm: AttributeValue?, rank: Int) -> MapLayout? {
+        guard case .ints(let values)? = perm else { return nil }
+        let toLast = [0] + Array(2..<rank) + [1], toFirst = [0, rank - 1] + Array(1..<(rank - 1))
+        switch layout {
+        case .channelsFirst: return values == toLast.map(Int64.init) ? .channelsLast : nil
+        case .channelsLast: return values == toFirst.map(Int64.init) ? .channelsFirst : nil
+        }
     }
 
     // MARK: - Stage
@@ -146,9 +208,9 @@ extension ModelAnalysis {
     /// give more than `maximumStages` (VGG's `features.N` are single layers), a
     /// new stage starts wherever the spatial resolution changes.
     public func stageKeys(depth: Int? = nil) -> [String] {
-        if let depth { return nodes.map { Self.stageKey($0.node.name, depth: max(1, depth)) } }
+        if let depth { return joiningConsumers(nodes.map { Self.stageKey($0.node.name, depth: max(1, depth)) }) }
         let named = nodes.filter { Self.nameComponents($0.node.name).count >= 2 }.count
-        if !nodes.isEmpty && named * 2 >= nodes.count, let keys = hierarchicalStageKeys() { return keys }
+        if !nodes.isEmpty && named * 2 >= nodes.count, let keys = hierarchicalStageKeys() { return joiningConsumers(keys) }
         var keys: [String] = []
         var stage = 0
         var current: String?
@@ -160,6 +222,23 @@ extension ModelAnalysis {
             keys.append(stage == 0 ? "stem" : "stage \(stage) (\(current!))")
         }
         return keys
+    }
+
+    /// `keys` with each node that has no hierarchical name (`Constant_12`,
+    /// `Identity_3`: exporters give those to the constants and weight
+    /// aliases they add) moved to the stage of the first node that reads
+    /// its output; one that nothing reads stays at the top level.
+    func joiningConsumers(_ keys: [String]) -> [String] {
+        var firstReader: [String: Int] = [:]
+        for (index, report) in nodes.enumerated().reversed() {
+            for name in report.node.inputs + report.node.capturedNames() where !name.isEmpty { firstReader[name] = index }
+        }
+        var result = keys
+        for index in nodes.indices.reversed() where Self.nameComponents(nodes[index].node.name).count < 2 {
+            let readers = nodes[index].node.outputs.compactMap { firstReader[$0] }.filter { $0 > index }
+            if let reader = readers.min() { result[index] = result[reader] }
+        }
+        return result
     }
 
     /// Stages by name, splitting the dominant stage one component deeper at a

@@ -138,12 +138,14 @@ struct Comparison: Encodable {
         }
         var result = [(title: "Models", table: legend), (title: "Totals", table: totals)]
         for grouping in groupings {
-            // Rows in order of first appearance in either model; for resolutions
-            // the nodes that are not spatial come last.
+            // Rows in the first model's order, then the second's new ones;
+            // resolutions from the largest map down, as each model lists them.
             var keys = grouping.first.map(\.key)
             for g in grouping.second where !keys.contains(g.key) { keys.append(g.key) }
-            if grouping.groupBy == .resolution, let index = keys.firstIndex(of: ModelAnalysis.notSpatial) {
-                keys.append(keys.remove(at: index))
+            if grouping.groupBy == .resolution {
+                keys = keys.enumerated().sorted {
+                    (ModelAnalysis.resolutionSortKey($0.element), $0.offset) < (ModelAnalysis.resolutionSortKey($1.element), $1.offset)
+                }.map(\.element)
             }
             let x = Dictionary(grouping.first.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
             let y = Dictionary(grouping.second.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })

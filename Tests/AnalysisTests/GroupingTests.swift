@@ -50,6 +50,61 @@ import TestSupport
         #expect(resnet.last?.macs == 512_000, "the classifier")
     }
 
+    static func floats(_ name: String, _ dims: [Int]) throws -> Tensor { try AnalyzerTests.floats(name, dims) }
+
+    /// A ConvNeXt block computes channels-last between two Transposes: its
+    /// LayerNorm and pointwise MatMuls are 1×1 convolutions at the block's resolution.
+    @Test func channelsLastBlocksKeepTheirResolution() throws {
+        let model = Self.model([
+            Node(name: "/stem/Conv", opType: "Conv", inputs: ["x", "w"], outputs: ["c"]),
+            Node(name: "/block/Transpose", opType: "Transpose", inputs: ["c"], outputs: ["t"],
+                 attributes: [Attribute(name: "perm", value: .ints([0, 2, 3, 1]))]),
+            Node(name: "/block/norm/LayerNormalization", opType: "LayerNormalization", inputs: ["t", "g", "b"], outputs: ["n"],
+                 attributes: [Attribute(name: "axis", value: .int(-1))]),
+            Node(name: "/block/pwconv1/MatMul", opType: "MatMul", inputs: ["n", "m1"], outputs: ["h"]),
+            Node(name: "/block/act/Relu", opType: "Relu", inputs: ["h"], outputs: ["r"]),
+            Node(name: "/block/pwconv2/MatMul", opType: "MatMul", inputs: ["r", "m2"], outputs: ["o"]),
+            Node(name: "/block/Transpose_1", opType: "Transpose", inputs: ["o"], outputs: ["back"],
+                 attributes: [Attribute(name: "perm", value: .ints([0, 3, 1, 2]))]),
+            Node(name: "/block/Add", opType: "Add", inputs: ["c", "back"], outputs: ["y"]),
+            // Any other permutation is not a feature map any more.
+            Node(name: "/head/Transpose", opType: "Transpose", inputs: ["y"], outputs: ["z"],
+                 attributes: [Attribute(name: "perm", value: .ints([0, 2, 1, 3]))]),
+        ], input: .tensor(.float, [1, 3, 8, 8]), outputs: ["z"],
+           initializers: [try Self.floats("w", [4, 3, 1, 1]), try Self.floats("g", [4]), try Self.floats("b", [4]),
+                          try Self.floats("m1", [4, 16]), try Self.floats("m2", [16, 4])])
+        let sizes = try Analyzer.analyze(model).spatialSizes()
+        #expect(sizes.dropLast().allSatisfy { $0 == [8, 8] }, "\(sizes)")
+        #expect(sizes.last! == nil)
+    }
+
+    /// Largest maps first: an SE block's 1×1 maps come after the 4×4 ones,
+    /// though the first of them is computed before.
+    @Test func resolutionsRunFromTheLargestMap() throws {
+        let model = Self.model([
+            Node(name: "/a/Conv", opType: "Conv", inputs: ["x", "w"], outputs: ["c"]),
+            Node(name: "/a/se/GlobalAveragePool", opType: "GlobalAveragePool", inputs: ["c"], outputs: ["s"]),
+            Node(name: "/a/se/Mul", opType: "Mul", inputs: ["c", "s"], outputs: ["m"]),
+            Node(name: "/b/MaxPool", opType: "MaxPool", inputs: ["m"], outputs: ["y"],
+                 attributes: [Attribute(name: "kernel_shape", value: .ints([2, 2])), Attribute(name: "strides", value: .ints([2, 2]))]),
+        ], input: .tensor(.float, [1, 3, 8, 8]), outputs: ["y"], initializers: [try Self.floats("w", [4, 3, 1, 1])])
+        #expect(try Analyzer.analyze(model).groups(by: .resolution).map(\.key) == ["8×8", "4×4", "1×1"])
+    }
+
+    /// PyTorch's `Constant_12` and `Identity_3` join the stage that reads them.
+    @Test func unnamedNodesJoinTheStageOfTheirReader() throws {
+        let model = Self.model([
+            Node(name: "Constant_0", opType: "Constant", outputs: ["k"],
+                 attributes: [Attribute(name: "value", value: .tensor(try Self.floats("k", [1])))]),
+            Node(name: "Identity_1", opType: "Identity", inputs: ["k"], outputs: ["k2"]),
+            Node(name: "/first/Relu", opType: "Relu", inputs: ["x"], outputs: ["h"]),
+            Node(name: "/second/Mul", opType: "Mul", inputs: ["h", "k2"], outputs: ["y"]),
+        ], input: .tensor(.float, [1, 4]), outputs: ["y"])
+        let analysis = try Analyzer.analyze(model)
+        #expect(analysis.stageKeys() == ["second", "second", "first", "second"])
+        #expect(analysis.groups(by: .stage).map(\.key) == ["first", "second"])
+    }
+
     @Test func stagesFollowTheNameHierarchy() throws {
         let encoder = try Analyzer.analyze(try Model.load(path: Fixtures.path("valid/encoder.onnx")).model,
                                            options: AnalysisOptions(inputShapes: ["input_ids": [1, 8]]))
