@@ -116,7 +116,8 @@ public enum ModelInputs {
 
     /// The declared shape with the batch value, and each other open dimension
     /// as its symbol (or `d` and its index) in angle brackets: `1x3x<height>x<d3>`.
-    private static func example(_ shape: Shape, batch: Int) -> String {
+    /// `1x3x<height>x<width>`: an `--input-shape` value with the open dimensions left to fill in.
+    public static func example(_ shape: Shape, batch: Int) -> String {
         shape.dims.enumerated().map { i, dim in
             switch dim {
             case .known(let value): return String(value)

@@ -7,8 +7,20 @@ struct AnalysisArguments: ParsableArguments {
             help: ArgumentHelp("Fix an input's shape, e.g. input=1x3x224x224 (repeatable).", valueName: "name=shape"))
     var inputShapes: [String] = []
 
-    @Option(help: "Set the first dimension of every input whose batch size is symbolic.")
+    @Option(help: ArgumentHelp("The first dimension of every input whose batch size is open (default: 1).", valueName: "n"))
     var batch: Int?
+
+    /// The inputs of `model` whose open first dimension takes the default
+    /// batch of 1: neither `--batch` nor `--input-shape` gives it.
+    func inputsTakingTheDefaultBatch(of model: Model) throws -> [String] {
+        guard batch == nil else { return [] }
+        let given = try options().inputShapes
+        return model.graph.runtimeInputs.compactMap { info in
+            guard given[info.name] == nil, case .tensor(_, let shape?)? = info.type, let first = shape.dims.first,
+                  first.value == nil else { return nil }
+            return info.name
+        }
+    }
 
     func options() throws -> AnalysisOptions {
         var shapes: [String: [Int]] = [:]
@@ -25,6 +37,8 @@ struct AnalysisArguments: ParsableArguments {
             shapes[name] = values
         }
         if let batch, batch < 1 { throw ValidationError("--batch must be at least 1") }
-        return AnalysisOptions(inputShapes: shapes, batch: batch)
+        // An open batch is 1 unless said otherwise, in every command; the
+        // summary says so. No other open dimension has a default.
+        return AnalysisOptions(inputShapes: shapes, batch: batch ?? 1)
     }
 }

@@ -10,6 +10,8 @@ enum ReportText {
         var wide = false
         /// List Identity and Constant nodes too.
         var allNodes = false
+        /// Inputs whose open batch dimension took the default 1.
+        var defaultBatchInputs: [String] = []
     }
 
     /// The width the default text fits in.
@@ -23,7 +25,7 @@ enum ReportText {
         out += table(report, nodes: rows.shown, raw: false, wide: layout.wide).text()
         if let folded = rows.foldedNote { out += "  " + folded + "\n" }
         out += "\nTotals\n" + totalsTable(report.totals).text(header: false)
-        out += notes(report, analysis: analysis).map { wrap($0) }.joined()
+        out += notes(report, analysis: analysis, defaultBatchInputs: layout.defaultBatchInputs).map { wrap($0) }.joined()
         return out
     }
 
@@ -51,9 +53,13 @@ enum ReportText {
         return used
     }
 
-    /// Lines after the totals: unknown operators, why nodes were not counted, and what would help.
-    static func notes(_ report: AnalysisReport, analysis: ModelAnalysis) -> [String] {
+    /// Lines after the totals: the default batch, unknown operators, why nodes
+    /// were not counted, and what would help.
+    static func notes(_ report: AnalysisReport, analysis: ModelAnalysis, defaultBatchInputs: [String]) -> [String] {
         var notes: [String] = []
+        if !defaultBatchInputs.isEmpty {
+            notes.append("The open batch dimension of \(defaultBatchInputs.joined(separator: ", ")) was taken as 1; --batch N sets it.")
+        }
         if !report.unknownOps.isEmpty {
             notes.append("Not counted, unknown operators: " + report.unknownOps.map { "\($0.op) ×\($0.count)" }.joined(separator: ", ") + ".")
         }
@@ -64,18 +70,12 @@ enum ReportText {
         notes.append("Not counted: \(uncounted.count) node\(uncounted.count == 1 ? "" : "s") (\(ops.joined(separator: ", "))). "
                      + "The first, \(label(first)): \(reason(first)).")
         // The hint only while some input still has an open dimension.
-        let open = analysis.inputs.flatMap { name in
-            (analysis.facts[name]?.shape?.dims ?? []).compactMap { dim -> String? in
-                switch dim {
-                case .known: return nil
-                case .symbol(let s): return s
-                case .unknown: return "?"
-                }
-            }
+        let open = analysis.inputs.compactMap { name -> String? in
+            guard let shape = analysis.facts[name]?.shape, shape.dims.contains(where: { $0.value == nil }) else { return nil }
+            return "--input-shape \(name)=\(ModelInputs.example(shape, batch: 1))"
         }
         if !open.isEmpty {
-            let names = Array(Set(open)).sorted()
-            notes.append("The inputs have open dimensions (\(names.joined(separator: ", "))): fix them with --batch N or --input-shape NAME=DIMS.")
+            notes.append("Some inputs have open dimensions; give them, e.g. " + open.joined(separator: " ") + ".")
         }
         return notes
     }
@@ -124,7 +124,7 @@ enum ReportText {
         out += "## " + heading(report, top: layout.top) + "\n\n" + table(report, nodes: rows.shown, raw: false, wide: true).markdown()
         if let folded = rows.foldedNote { out += "\n" + folded + "\n" }
         out += "\n## Totals\n\n" + totalsTable(report.totals).markdown()
-        let notes = notes(report, analysis: analysis)
+        let notes = notes(report, analysis: analysis, defaultBatchInputs: layout.defaultBatchInputs)
         if !notes.isEmpty { out += "\n" + notes.joined(separator: "\n") + "\n" }
         return out
     }

@@ -48,7 +48,8 @@ struct SummaryCommand: ParsableCommand {
         var report = AnalysisReport(summary: ModelSummary(loaded, totals: analysis.totals), analysis: analysis,
                                     groupBy: groupBy, stageDepth: stageDepth)
         if let top { report.keepTopNodes(top) }
-        let layout = ReportText.Layout(top: top, wide: wide, allNodes: allNodes)
+        let layout = ReportText.Layout(top: top, wide: wide, allNodes: allNodes,
+                                       defaultBatchInputs: try analysisArguments.inputsTakingTheDefaultBatch(of: loaded.model))
         switch format {
         case .json: print(try JSONText.encode(report))
         case .text: print(ReportText.text(report, analysis: analysis, layout: layout), terminator: "")

@@ -56,13 +56,20 @@ import TestSupport
         #expect((object["unknownOps"] as? [Any])?.isEmpty == true)
     }
 
-    @Test func symbolicBatchIsExplainedAndFixedByOption() throws {
-        let open = try run(["Fixtures/valid/tiny-cnn.onnx"])
-        #expect(open.contains("The inputs have open dimensions (N): fix them with --batch N or --input-shape"))
-        #expect(open.contains("The first, #0 (Conv):\n  input 'input' is N×3×8×8, not fully known."))
+    /// An open batch is 1, and the summary says so; an open sequence length
+    /// has no default: its nodes are not counted, and the text says why and what to give.
+    @Test func openDimensionsAreExplainedAndFixedByOption() throws {
+        let batch = try run(["Fixtures/valid/tiny-cnn.onnx"])
+        #expect(batch.contains("  input  float32  N×3×8×8  used 1×3×8×8\n"))
+        #expect(batch.contains("The open batch dimension of input was taken as 1; --batch N sets it."))
+        #expect(batch.contains(/nodes counted +7 of 7/))
         let fixed = try run(["Fixtures/valid/tiny-cnn.onnx", "--input-shape", "input=2x3x8x8"])
-        #expect(fixed.contains("  input  float32  N×3×8×8  used 2×3×8×8\n"))
-        #expect(fixed.contains(/nodes counted +7 of 7/) && !fixed.contains("open dimensions"))
+        #expect(fixed.contains("  input  float32  N×3×8×8  used 2×3×8×8\n") && !fixed.contains("taken as 1"))
+        let sequence = try run(["Fixtures/valid/symbolic.onnx"])
+        #expect(sequence.contains("The first, #0 (Cast): input 'tokens' is 1×seq, not fully known."))
+        #expect(sequence.contains("Some inputs have open dimensions; give them, e.g. --input-shape tokens=1x<seq>"))
+        let given = try run(["Fixtures/valid/symbolic.onnx", "--input-shape", "tokens=1x16", "--input-shape", "mask=1x16"])
+        #expect(!given.contains("open dimensions") && !given.contains("taken as 1"))
         // A shape that breaks the model: the reason is in the text, not only in the JSON.
         let broken = try run(["Fixtures/valid/tiny-cnn.onnx", "--input-shape", "input=1x4x8x8"])
         #expect(broken.contains("input has 4 channels but the weight expects 3"), "\(broken)")
