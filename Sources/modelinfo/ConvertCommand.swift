@@ -63,7 +63,7 @@ struct ConvertCommand: ParsableCommand {
         guard weights != .f32 else { return }
         if let stored = report.swm, stored.encodings.keys.allSatisfy({ $0 == .raw }) {
             print("nothing was stored as \(weights.rawValue): " + (weights == .int8
-                ? "int8 applies to float32 Conv, Gemm and MatMul weights among the main graph's initializers, and this model has none"
+                ? "int8 applies to float32 Conv, Gemm and MatMul weights (initializers or Constant nodes of the main graph), and this model has none"
                 : "\(weights.rawValue) applies to float32 tensors of rank 2 or more, and this model has none"))
             return
         }
