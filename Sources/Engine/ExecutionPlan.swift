@@ -62,10 +62,8 @@ public final class ExecutionPlan: Sendable {
             let label = node.label(index: index)
             do throws(ModelError) {
                 let opset = opsets[node.domain == "ai.onnx" ? "" : node.domain] ?? 1
-                let key = OpRegistry.key(domain: node.domain, opType: node.opType)
-                guard let schema = try OpRegistry.schema(for: node, opset: opset),
-                      let factory = KernelRegistry.factory(for: key) else {
-                    throw ModelError(.unsupported(op: key, dtype: nil), "the engine has no kernel for operator \(key)")
+                guard let schema = try OpRegistry.schema(for: node, opset: opset) as? any Executable else {
+                    throw KernelSetup.noKernel(for: node)
                 }
                 var subgraphs: [String: ExecutionPlan] = [:]
                 for attribute in node.attributes {
@@ -78,11 +76,16 @@ public final class ExecutionPlan: Sendable {
                     if let value = known[name] { nodeConstants[i] = value }
                 }
                 let capturedNames = Set(subgraphs.values.flatMap { $0.captured.map(\.name) }).subtracting(node.inputs).sorted()
-                let setup = KernelSetup(node: node, schema: schema, opset: opset, constants: nodeConstants,
+                let setup = KernelSetup(node: node, opset: opset, constants: nodeConstants,
                                         subgraphs: subgraphs, capturedNames: capturedNames)
                 let fusion = fusions[index]
                 let kernel: any Kernel
-                if let fusion { kernel = try ConvKernel(setup, fusion: fusion) } else { kernel = try factory(setup) }
+                if let fusion {
+                    guard let conv = schema as? Conv else { throw ModelError(.internal, "internal: a fusion that is not a Conv") }
+                    kernel = try ConvKernel(conv, setup, fusion: fusion)
+                } else {
+                    kernel = try schema.makeKernel(setup)
+                }
                 if node.opType == "Constant", node.domain.isEmpty, let output = node.outputs.first,
                    case .tensor(let tensor)? = node.attribute("value")?.value {
                     known[output] = try EngineTensor(tensor)

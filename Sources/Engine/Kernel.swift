@@ -9,11 +9,17 @@ public protocol Kernel: Sendable {
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?]
 }
 
-/// What a kernel factory can see when the plan is built.
+/// An operator schema that the engine can run: given what the plan knows
+/// about the node, it makes the node's kernel. Each kernel file adds this
+/// conformance to its schema, so the schema is the kernel's only source of
+/// attributes and `OpRegistry` the only table of operator names.
+public protocol Executable: OpSchema {
+    func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel
+}
+
+/// What a schema can see when the plan makes its node's kernel.
 public struct KernelSetup: Sendable {
     public let node: Node
-    /// The schema of the node's operator, with its attributes read.
-    public let schema: any OpSchema
     /// Opset version of the node's domain.
     public let opset: Int
     /// Values known before running: initializers and Constant outputs, by input index.
@@ -24,15 +30,14 @@ public struct KernelSetup: Sendable {
     /// in this order, after the node's own inputs.
     public let capturedNames: [String]
 
-    /// The schema as its concrete type, or an error naming the node.
-    public func schema<S: OpSchema>(as type: S.Type) throws(ModelError) -> S {
-        guard let typed = schema as? S else { throw ModelError(.internal, "internal: \(node.opType) has an unexpected schema") }
-        return typed
+    /// The error for an operator that a schema serves but the engine does not run.
+    public var noKernel: ModelError { Self.noKernel(for: node) }
+
+    static func noKernel(for node: Node) -> ModelError {
+        let key = OpRegistry.key(domain: node.domain, opType: node.opType)
+        return ModelError(.unsupported(op: key, dtype: nil), "the engine has no kernel for operator \(key)")
     }
 }
-
-/// Builds a kernel for a node.
-public typealias KernelFactory = @Sendable (KernelSetup) throws(ModelError) -> any Kernel
 
 /// Settings of one execution.
 public struct ExecutionContext: Sendable {
@@ -70,23 +75,4 @@ public struct ExecutionContext: Sendable {
 struct UnsafeSendable<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }
-}
-
-/// Which kernel serves which operator.
-public enum KernelRegistry {
-    static let table: [String: KernelFactory] = {
-        var table: [String: KernelFactory] = [:]
-        for family in [NeuralKernels.registrations, ElementwiseKernels.registrations, ShapeKernels.registrations,
-                       ControlFlowKernels.registrations, RecurrentKernels.registrations,
-                       ExtraKernels.registrations, ReductionKernels.registrations] {
-            table.merge(family) { first, _ in first }
-        }
-        return table
-    }()
-
-    /// The factory for an operator key (`Conv`, `com.microsoft.Gelu`), if the engine has one.
-    public static func factory(for key: String) -> KernelFactory? { table[key] }
-
-    /// Every operator the engine runs, sorted.
-    public static var supportedOperators: [String] { table.keys.sorted() }
 }

@@ -5,11 +5,6 @@ import ModelCore
 /// read (`KernelSetup.capturedNames`); the kernel hands them, and its own
 /// inputs, to the subgraph plans by name.
 enum ControlFlowKernels {
-    static let registrations: [String: KernelFactory] = [
-        "If": { setup throws(ModelError) in try IfKernel(setup) },
-        "Loop": { setup throws(ModelError) in try LoopKernel(setup) },
-        "Scan": { setup throws(ModelError) in try ScanKernel(setup) },
-    ]
 
     /// The plan of graph attribute `name`.
     static func subgraph(_ setup: KernelSetup, _ name: String) throws(ModelError) -> ExecutionPlan {
@@ -186,8 +181,7 @@ struct ScanKernel: Kernel {
     let reverseInputs: [Bool]
     let reverseOutputs: [Bool]
 
-    init(_ setup: KernelSetup) throws(ModelError) {
-        let schema = try setup.schema(as: Scan.self)
+    init(_ schema: Scan, _ setup: KernelSetup) throws(ModelError) {
         body = try ControlFlowKernels.subgraph(setup, "body")
         inputNames = setup.node.inputs
         captured = setup.capturedNames
@@ -286,4 +280,18 @@ struct ScanKernel: Kernel {
         output.fill(try FillElement(zeroOf: tensor.dtype), at: tensor.count, count: output.count - tensor.count)
         return output.tensor
     }
+}
+
+// MARK: - The schemas' kernels
+
+extension If: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try IfKernel(setup) }
+}
+
+extension Loop: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try LoopKernel(setup) }
+}
+
+extension Scan: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try ScanKernel(self, setup) }
 }

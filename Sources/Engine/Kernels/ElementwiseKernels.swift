@@ -5,42 +5,12 @@ import Glibc
 import FoundationEssentials
 import ModelCore
 
-/// Elementwise kernels: unary math and activations, broadcasting arithmetic,
-/// comparisons and logic, variadic Sum/Mean/Max/Min, Where, Clip, Cast and
-/// the softmax family, for every numeric element type the engine holds.
-///
-/// Integer arithmetic wraps around. Integer division and remainder by zero,
-/// which ONNX leaves undefined, give 0 instead of trapping.
-enum ElementwiseKernels {
-    static let registrations: [String: KernelFactory] = {
-        let families: [(operators: [String], factory: KernelFactory)] = [
-            (RealFunction.operators, { @Sendable setup throws(ModelError) in try RealUnaryKernel(setup) }),
-            (NumberFunction.operators, { @Sendable setup throws(ModelError) in try NumberUnaryKernel(setup) }),
-            (ArithmeticKernel.Operation.operators, { @Sendable setup throws(ModelError) in try ArithmeticKernel(setup) }),
-            (ComparisonKernel.Operation.operators, { @Sendable setup throws(ModelError) in try ComparisonKernel(setup) }),
-            (LogicalKernel.Operation.operators, { @Sendable setup throws(ModelError) in try LogicalKernel(setup) }),
-            (BitwiseKernel.Operation.operators, { @Sendable setup throws(ModelError) in try BitwiseKernel(setup) }),
-            (VariadicKernel.Operation.operators, { @Sendable setup throws(ModelError) in try VariadicKernel(setup) }),
-            (["Softmax", "LogSoftmax", "Hardmax"], { @Sendable setup throws(ModelError) in try SoftmaxKernel(setup) }),
-            (["IsNaN", "IsInf"], { @Sendable setup throws(ModelError) in try ClassifyKernel(setup) }),
-            (["Not"], { @Sendable _ throws(ModelError) in NotKernel() }),
-            (["BitwiseNot"], { @Sendable _ throws(ModelError) in BitwiseNotKernel() }),
-            (["Clip"], { @Sendable setup throws(ModelError) in try ClipKernel(setup) }),
-            (["Pow"], { @Sendable _ throws(ModelError) in PowKernel() }),
-            (["PRelu"], { @Sendable _ throws(ModelError) in PReluKernel() }),
-            (["SwiGLU"], { @Sendable setup throws(ModelError) in try SwiGLUKernel(setup) }),
-            (["Where"], { @Sendable _ throws(ModelError) in WhereKernel() }),
-            (["Identity"], { @Sendable _ throws(ModelError) in IdentityKernel() }),
-            (["Dropout"], { @Sendable setup throws(ModelError) in DropoutKernel(setup) }),
-            (["Cast", "CastLike"], { @Sendable setup throws(ModelError) in try CastKernel(setup) }),
-        ]
-        var table: [String: KernelFactory] = [:]
-        for family in families {
-            for op in family.operators { table[op] = family.factory }
-        }
-        return table
-    }()
-}
+// Elementwise kernels: unary math and activations, broadcasting arithmetic,
+// comparisons and logic, variadic Sum/Mean/Max/Min, Where, Clip, Cast and
+// the softmax family, for every numeric element type the engine holds.
+//
+// Integer arithmetic wraps around. Integer division and remainder by zero,
+// which ONNX leaves undefined, give 0 instead of trapping.
 
 // MARK: - Element types
 
@@ -1445,8 +1415,8 @@ struct CastKernel: Kernel {
     let saturate: Bool
     let roundMode: ExponentRounding
 
-    init(_ setup: KernelSetup) throws(ModelError) {
-        target = try setup.schema(as: Cast.self).target
+    init(_ schema: Cast, _ setup: KernelSetup) throws(ModelError) {
+        target = schema.target
         let reader = AttributeReader(setup.node)
         saturate = try reader.int("saturate", default: 1) != 0
         let mode = try reader.string("round_mode", default: "up")
@@ -1816,10 +1786,10 @@ struct SoftmaxKernel: Kernel {
     let flattenFromAxis: Bool
     let op: String
 
-    init(_ setup: KernelSetup) throws(ModelError) {
+    init(_ schema: RowOperator, _ setup: KernelSetup) throws(ModelError) {
         op = setup.node.opType
         operation = op == "Softmax" ? .softmax : op == "LogSoftmax" ? .logSoftmax : .hardmax
-        axis = try setup.schema(as: RowOperator.self).axis
+        axis = schema.axis
         flattenFromAxis = setup.opset < 13
     }
 
@@ -1885,4 +1855,54 @@ struct SoftmaxKernel: Kernel {
         let apply = Apply(operation: operation, x: x, outer: outer, length: length, inner: inner, context: context)
         return [try ElementTypes.visit(x.dtype, apply, op)]
     }
+}
+
+// MARK: - The schemas' kernels
+
+extension Unary: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel {
+        switch op {
+        case _ where RealFunction.operators.contains(op): return try RealUnaryKernel(setup)
+        case _ where NumberFunction.operators.contains(op): return try NumberUnaryKernel(setup)
+        case "IsNaN", "IsInf": return try ClassifyKernel(setup)
+        case "Not": return NotKernel()
+        case "BitwiseNot": return BitwiseNotKernel()
+        case "Clip": return try ClipKernel(setup)
+        case "Identity": return IdentityKernel()
+        case "Dropout": return DropoutKernel(setup)
+        default: throw setup.noKernel
+        }
+    }
+}
+
+extension Binary: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel {
+        let op = setup.node.opType
+        switch op {
+        case _ where ArithmeticKernel.Operation.operators.contains(op): return try ArithmeticKernel(setup)
+        case _ where ComparisonKernel.Operation.operators.contains(op): return try ComparisonKernel(setup)
+        case _ where LogicalKernel.Operation.operators.contains(op): return try LogicalKernel(setup)
+        case _ where BitwiseKernel.Operation.operators.contains(op): return try BitwiseKernel(setup)
+        case "Pow": return PowKernel()
+        case "PRelu": return PReluKernel()
+        case "SwiGLU": return try SwiGLUKernel(setup)
+        default: throw setup.noKernel
+        }
+    }
+}
+
+extension Variadic: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try VariadicKernel(setup) }
+}
+
+extension RowOperator: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try SoftmaxKernel(self, setup) }
+}
+
+extension Where: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { WhereKernel() }
+}
+
+extension Cast: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try CastKernel(self, setup) }
 }

@@ -5,19 +5,8 @@ import Glibc
 import FoundationEssentials
 import ModelCore
 
-/// Kernels beyond the common inference path: linear (de)quantisation, the
-/// classification losses of training graphs, ConvTranspose and Einsum.
-enum ExtraKernels {
-    static let registrations: [String: KernelFactory] = [
-        "QuantizeLinear": { setup throws(ModelError) in try QuantizeKernel(setup) },
-        "DequantizeLinear": { setup throws(ModelError) in try QuantizeKernel(setup) },
-        "DynamicQuantizeLinear": { _ throws(ModelError) in DynamicQuantizeKernel() },
-        "NegativeLogLikelihoodLoss": { setup throws(ModelError) in try LossKernel(setup) },
-        "SoftmaxCrossEntropyLoss": { setup throws(ModelError) in try LossKernel(setup) },
-        "ConvTranspose": { setup throws(ModelError) in try ConvTransposeKernel(setup) },
-        "Einsum": { setup throws(ModelError) in try EinsumKernel(setup) },
-    ]
-}
+// Kernels beyond the common inference path: linear (de)quantisation, the
+// classification losses of training graphs, ConvTranspose and Einsum.
 
 // MARK: - Shared helpers
 
@@ -75,8 +64,8 @@ struct QuantizeKernel: Kernel {
     let blockSize: Int
     let saturate: Bool
 
-    init(_ setup: KernelSetup) throws(ModelError) {
-        schema = try setup.schema(as: Quantize.self)
+    init(_ schema: Quantize, _ setup: KernelSetup) throws(ModelError) {
+        self.schema = schema
         let reader = AttributeReader(setup.node)
         blockSize = try reader.int("block_size", default: 0)
         saturate = try reader.int("saturate", default: 1) != 0
@@ -219,8 +208,7 @@ struct LossKernel: Kernel {
     let ignoreIndex: Int?
     let outputCount: Int
 
-    init(_ setup: KernelSetup) throws(ModelError) {
-        let schema = try setup.schema(as: ClassificationLoss.self)
+    init(_ schema: ClassificationLoss, _ setup: KernelSetup) throws(ModelError) {
         softmax = schema.op == "SoftmaxCrossEntropyLoss"
         reduction = schema.reduction
         ignoreIndex = try AttributeReader(setup.node).int("ignore_index")
@@ -583,4 +571,26 @@ struct EinsumKernel: Kernel {
         }
         return [try tensorFromReals(result, dtype: dtype, shape: outShape)]
     }
+}
+
+// MARK: - The schemas' kernels
+
+extension Quantize: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try QuantizeKernel(self, setup) }
+}
+
+extension DynamicQuantize: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { DynamicQuantizeKernel() }
+}
+
+extension ClassificationLoss: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try LossKernel(self, setup) }
+}
+
+extension ConvTranspose: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try ConvTransposeKernel(setup) }
+}
+
+extension Einsum: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try EinsumKernel(setup) }
 }

@@ -1,20 +1,8 @@
 internal import CKernels
 import ModelCore
 
-/// Kernels of the convolutional-network path: Conv, Gemm, MatMul, pooling,
-/// BatchNormalization and the fused-friendly activations, all float32.
-enum NeuralKernels {
-    static let registrations: [String: KernelFactory] = [
-        "Conv": { setup throws(ModelError) in try ConvKernel(setup) },
-        "Gemm": { setup throws(ModelError) in try GemmKernel(setup) },
-        "MatMul": { _ throws(ModelError) in MatMulKernel() },
-        "BatchNormalization": { setup throws(ModelError) in try BatchNormKernel(setup) },
-        "MaxPool": { setup throws(ModelError) in try PoolKernel(setup) },
-        "AveragePool": { setup throws(ModelError) in try PoolKernel(setup) },
-        "GlobalAveragePool": { _ throws(ModelError) in GlobalPoolKernel(average: true) },
-        "GlobalMaxPool": { _ throws(ModelError) in GlobalPoolKernel(average: false) },
-    ]
-}
+// Kernels of the convolutional-network path: Conv, Gemm, MatMul, pooling,
+// BatchNormalization and the fused-friendly activations, all float32.
 
 /// Checks that an input is present and float32.
 func floatInput(_ inputs: [EngineTensor?], _ index: Int, _ what: String) throws(ModelError) -> EngineTensor {
@@ -36,16 +24,16 @@ struct ConvKernel: Kernel {
     /// The fused activation as bounds, min(max(x, low), high): Relu is (0, ∞).
     let clamp: (low: Float, high: Float)?
 
-    init(_ setup: KernelSetup) throws(ModelError) {
-        schema = try setup.schema(as: Conv.self)
+    init(_ schema: Conv, _ setup: KernelSetup) throws(ModelError) {
+        self.schema = schema
         folded = nil
         addsResidual = false
         clamp = nil
     }
 
     /// A Conv that also applies `fusion`'s BatchNormalization, Add and activation.
-    init(_ setup: KernelSetup, fusion: ConvFusion) throws(ModelError) {
-        schema = try setup.schema(as: Conv.self)
+    init(_ schema: Conv, _ setup: KernelSetup, fusion: ConvFusion) throws(ModelError) {
+        self.schema = schema
         addsResidual = fusion.residual != nil
         switch fusion.activation {
         case nil: clamp = nil
@@ -299,8 +287,8 @@ struct ConvPartition {
 struct GemmKernel: Kernel {
     let schema: Gemm
 
-    init(_ setup: KernelSetup) throws(ModelError) {
-        schema = try setup.schema(as: Gemm.self)
+    init(_ schema: Gemm, _ setup: KernelSetup) throws(ModelError) {
+        self.schema = schema
     }
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
@@ -371,8 +359,8 @@ struct MatMulKernel: Kernel {
 struct BatchNormKernel: Kernel {
     let epsilon: Float
 
-    init(_ setup: KernelSetup) throws(ModelError) {
-        epsilon = try setup.schema(as: BatchNormalization.self).epsilon
+    init(_ schema: BatchNormalization, _ setup: KernelSetup) throws(ModelError) {
+        epsilon = schema.epsilon
     }
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
@@ -413,8 +401,8 @@ struct PoolKernel: Kernel {
     let schema: WindowPool
     let countPadding: Bool
 
-    init(_ setup: KernelSetup) throws(ModelError) {
-        schema = try setup.schema(as: WindowPool.self)
+    init(_ schema: WindowPool, _ setup: KernelSetup) throws(ModelError) {
+        self.schema = schema
         countPadding = (try? AttributeReader(setup.node).int("count_include_pad", default: 0)) ?? 0 != 0
     }
 
@@ -592,4 +580,39 @@ func broadcastInto(_ target: EngineTensor, from source: EngineTensor) throws(Mod
     let index = BroadcastIndex(from: source.shape, to: target.shape)
     let (from, to) = (source.floats, target.floats)
     for i in 0..<target.count { to[i] = from[index.source(of: i)] }
+}
+
+// MARK: - The schemas' kernels
+
+extension Conv: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try ConvKernel(self, setup) }
+}
+
+extension Gemm: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try GemmKernel(self, setup) }
+}
+
+extension MatMul: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { MatMulKernel() }
+}
+
+extension BatchNormalization: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try BatchNormKernel(self, setup) }
+}
+
+extension WindowPool: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel {
+        guard setup.node.opType != "LpPool" else { throw setup.noKernel }
+        return try PoolKernel(self, setup)
+    }
+}
+
+extension GlobalPool: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel {
+        switch setup.node.opType {
+        case "GlobalAveragePool": return GlobalPoolKernel(average: true)
+        case "GlobalMaxPool": return GlobalPoolKernel(average: false)
+        default: throw setup.noKernel
+        }
+    }
 }

@@ -5,16 +5,9 @@ import Glibc
 import FoundationEssentials
 import ModelCore
 
-/// The recurrent layers LSTM, GRU and RNN in float32: forward, reverse or
-/// bidirectional, with initial states, per-entry sequence lengths, clipping,
-/// peepholes and any of the ONNX activation functions, in either layout.
-enum RecurrentKernels {
-    static let registrations: [String: KernelFactory] = [
-        "LSTM": { setup throws(ModelError) in try RecurrentKernel(setup) },
-        "GRU": { setup throws(ModelError) in try RecurrentKernel(setup) },
-        "RNN": { setup throws(ModelError) in try RecurrentKernel(setup) },
-    ]
-}
+// The recurrent layers LSTM, GRU and RNN in float32: forward, reverse or
+// bidirectional, with initial states, per-entry sequence lengths, clipping,
+// peepholes and any of the ONNX activation functions, in either layout.
 
 /// One activation function of a recurrent cell, with its alpha and beta.
 struct CellActivation: Sendable {
@@ -85,8 +78,7 @@ struct RecurrentKernel: Kernel {
     let inputForget: Bool
     let linearBeforeReset: Bool
 
-    init(_ setup: KernelSetup) throws(ModelError) {
-        let schema = try setup.schema(as: Recurrent.self)
+    init(_ schema: Recurrent, _ setup: KernelSetup) throws(ModelError) {
         let reader = AttributeReader(setup.node)
         cell = schema.cell
         hiddenSize = schema.hiddenSize
@@ -302,4 +294,10 @@ struct RecurrentKernel: Kernel {
         guard let clip else { return }
         for i in 0..<count { values[i] = min(max(values[i], -clip), clip) }
     }
+}
+
+// MARK: - The schema's kernel
+
+extension Recurrent: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try RecurrentKernel(self, setup) }
 }

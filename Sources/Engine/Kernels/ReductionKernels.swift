@@ -4,34 +4,12 @@ import Glibc
 import FoundationEssentials
 import ModelCore
 
-/// Reductions and normalisations: the Reduce* family, ArgMax/ArgMin,
-/// CumSum/CumProd, TopK, and the normalisations that compute statistics over
-/// the input itself (Layer, Instance, Group, RMS, Lp, mean-variance, LRN).
-///
-/// Sums of real elements accumulate in float64, so float32 results are at
-/// least as accurate as the reference's float32 arithmetic.
-enum ReductionKernels {
-    static let registrations: [String: KernelFactory] = {
-        let families: [(operators: [String], factory: KernelFactory)] = [
-            (["ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2",
-              "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare"], { @Sendable setup throws(ModelError) in try ReduceKernel(setup) }),
-            (["ArgMax", "ArgMin"], { @Sendable setup throws(ModelError) in try ArgExtremeKernel(setup) }),
-            (["CumSum", "CumProd"], { @Sendable setup throws(ModelError) in try CumulativeKernel(setup) }),
-            (["TopK"], { @Sendable setup throws(ModelError) in try TopKKernel(setup) }),
-            (["LayerNormalization", "RMSNormalization"], { @Sendable setup throws(ModelError) in try LayerNormKernel(setup) }),
-            (["InstanceNormalization"], { @Sendable setup throws(ModelError) in try InstanceNormKernel(setup) }),
-            (["GroupNormalization"], { @Sendable setup throws(ModelError) in try GroupNormKernel(setup) }),
-            (["LpNormalization"], { @Sendable setup throws(ModelError) in try LpNormKernel(setup) }),
-            (["MeanVarianceNormalization"], { @Sendable setup throws(ModelError) in try MeanVarianceNormKernel(setup) }),
-            (["LRN"], { @Sendable setup throws(ModelError) in try LRNKernel(setup) }),
-        ]
-        var table: [String: KernelFactory] = [:]
-        for family in families {
-            for op in family.operators { table[op] = family.factory }
-        }
-        return table
-    }()
-}
+// Reductions and normalisations: the Reduce* family, ArgMax/ArgMin,
+// CumSum/CumProd, TopK, and the normalisations that compute statistics over
+// the input itself (Layer, Instance, Group, RMS, Lp, mean-variance, LRN).
+//
+// Sums of real elements accumulate in float64, so float32 results are at
+// least as accurate as the reference's float32 arithmetic.
 
 // MARK: - Shared helpers
 
@@ -118,8 +96,8 @@ func doubleScratch(_ count: Int, _ value: Double = 0) -> UnsafeMutableBufferPoin
 struct ReduceKernel: Kernel {
     let schema: Reduce
 
-    init(_ setup: KernelSetup) throws(ModelError) {
-        schema = try setup.schema(as: Reduce.self)
+    init(_ schema: Reduce, _ setup: KernelSetup) throws(ModelError) {
+        self.schema = schema
     }
 
     /// The reduction over one element type.
@@ -239,8 +217,7 @@ struct ArgExtremeKernel: Kernel {
     let selectLast: Bool
     let largest: Bool
 
-    init(_ setup: KernelSetup) throws(ModelError) {
-        let schema = try setup.schema(as: ArgExtreme.self)
+    init(_ schema: ArgExtreme, _ setup: KernelSetup) throws(ModelError) {
         axis = schema.axis
         keepDims = schema.keepDims
         selectLast = try AttributeReader(setup.node).int("select_last_index", default: 0) != 0
@@ -347,8 +324,7 @@ struct TopKKernel: Kernel {
     let kAttribute: Int?
     let largest: Bool
 
-    init(_ setup: KernelSetup) throws(ModelError) {
-        let schema = try setup.schema(as: TopK.self)
+    init(_ schema: TopK, _ setup: KernelSetup) throws(ModelError) {
         axis = schema.axis
         kAttribute = schema.kAttribute
         let reader = AttributeReader(setup.node)
@@ -483,8 +459,8 @@ struct LayerNormKernel: Kernel {
     let rms: Bool
     let op: String
 
-    init(_ setup: KernelSetup) throws(ModelError) {
-        axis = try setup.schema(as: StatisticsNormalization.self).axis
+    init(_ schema: StatisticsNormalization, _ setup: KernelSetup) throws(ModelError) {
+        axis = schema.axis
         epsilon = try AttributeReader(setup.node).float("epsilon", default: 1e-5)
         op = setup.node.opType
         rms = op == "RMSNormalization"
@@ -608,8 +584,8 @@ struct LpNormKernel: Kernel {
     let axis: Int
     let p: Int
 
-    init(_ setup: KernelSetup) throws(ModelError) {
-        axis = try setup.schema(as: StatisticsNormalization.self).axis
+    init(_ schema: StatisticsNormalization, _ setup: KernelSetup) throws(ModelError) {
+        axis = schema.axis
         p = try AttributeReader(setup.node).int("p", default: 2)
         guard p == 1 || p == 2 else { throw ModelError(.invalidGraph, "LpNormalization p must be 1 or 2, not \(p)") }
     }
@@ -701,8 +677,8 @@ struct LRNKernel: Kernel {
     let size: Int
     let alpha: Double, beta: Double, bias: Double
 
-    init(_ setup: KernelSetup) throws(ModelError) {
-        size = try setup.schema(as: LRN.self).size
+    init(_ schema: LRN, _ setup: KernelSetup) throws(ModelError) {
+        size = schema.size
         let reader = AttributeReader(setup.node)
         alpha = Double(try reader.float("alpha", default: 1e-4))
         beta = Double(try reader.float("beta", default: 0.75))
@@ -740,4 +716,39 @@ struct LRNKernel: Kernel {
         guard x.shape.count >= 2 else { throw ModelError(.invalidGraph, "LRN needs an input of rank 2 or more, got \(x.shape)") }
         return [try ElementTypes.visit(x.dtype, Apply(x: x, size: size, alpha: alpha, beta: beta, bias: bias), "LRN")]
     }
+}
+
+// MARK: - The schemas' kernels
+
+extension Reduce: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try ReduceKernel(self, setup) }
+}
+
+extension ArgExtreme: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try ArgExtremeKernel(self, setup) }
+}
+
+extension Cumulative: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try CumulativeKernel(setup) }
+}
+
+extension TopK: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try TopKKernel(self, setup) }
+}
+
+extension StatisticsNormalization: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel {
+        switch setup.node.opType {
+        case "LayerNormalization", "RMSNormalization": return try LayerNormKernel(self, setup)
+        case "InstanceNormalization": return try InstanceNormKernel(setup)
+        case "GroupNormalization": return try GroupNormKernel(setup)
+        case "LpNormalization": return try LpNormKernel(self, setup)
+        case "MeanVarianceNormalization": return try MeanVarianceNormKernel(setup)
+        default: throw setup.noKernel
+        }
+    }
+}
+
+extension LRN: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try LRNKernel(self, setup) }
 }

@@ -10,42 +10,7 @@ import ModelCore
 /// every element type of whole bytes, moving each element's bytes, and on
 /// string tensors; the kernels that compute (scatter reductions, Range,
 /// linear and cubic Resize) go through `ElementNumbers`.
-enum ShapeKernels {
-    static let registrations: [String: KernelFactory] = [
-        "Reshape": { setup throws(ModelError) in try ReshapeKernel(setup) },
-        "Flatten": { setup throws(ModelError) in FlattenKernel(axis: try setup.schema(as: Flatten.self).axis) },
-        "Squeeze": { setup throws(ModelError) in SqueezeKernel(axesAttribute: try setup.schema(as: Squeeze.self).axesAttribute) },
-        "Unsqueeze": { setup throws(ModelError) in UnsqueezeKernel(axesAttribute: try setup.schema(as: Unsqueeze.self).axesAttribute) },
-        "Transpose": { setup throws(ModelError) in TransposeKernel(perm: try setup.schema(as: Transpose.self).perm) },
-        "Concat": { setup throws(ModelError) in ConcatKernel(axis: try setup.schema(as: Concat.self).axis) },
-        "Split": { setup throws(ModelError) in try SplitKernel(setup) },
-        "Slice": { setup throws(ModelError) in try SliceKernel(setup) },
-        "Gather": { setup throws(ModelError) in GatherKernel(axis: try setup.schema(as: Gather.self).axis) },
-        "GatherElements": { setup throws(ModelError) in GatherElementsKernel(axis: try setup.schema(as: GatherElements.self).axis) },
-        "GatherND": { setup throws(ModelError) in GatherNDKernel(batchDims: try setup.schema(as: GatherND.self).batchDims) },
-        "Scatter": { setup throws(ModelError) in try ScatterElementsKernel(setup) },
-        "ScatterElements": { setup throws(ModelError) in try ScatterElementsKernel(setup) },
-        "ScatterND": { setup throws(ModelError) in ScatterNDKernel(reduction: try setup.schema(as: ScatterND.self).reduction) },
-        "Expand": { _ throws(ModelError) in ExpandKernel() },
-        "Tile": { setup throws(ModelError) in TileKernel(legacy: setup.opset < 6) },
-        "Pad": { setup throws(ModelError) in try PadKernel(setup) },
-        "Shape": { setup throws(ModelError) in try ShapeOfKernel(setup) },
-        "Size": { _ throws(ModelError) in SizeKernel() },
-        "ConstantOfShape": { setup throws(ModelError) in try ConstantOfShapeKernel(setup) },
-        "Range": { _ throws(ModelError) in RangeKernel() },
-        "Constant": { setup throws(ModelError) in try ConstantKernel(setup) },
-        "DepthToSpace": { setup throws(ModelError) in try BlockRearrangeKernel(setup, toDepth: false) },
-        "SpaceToDepth": { setup throws(ModelError) in try BlockRearrangeKernel(setup, toDepth: true) },
-        "OneHot": { setup throws(ModelError) in OneHotKernel(axis: try setup.schema(as: OneHot.self).axis) },
-        "Trilu": { setup throws(ModelError) in TriluKernel(upper: try setup.schema(as: Trilu.self).upper) },
-        "EyeLike": { setup throws(ModelError) in try EyeLikeKernel(setup) },
-        "NonZero": { _ throws(ModelError) in NonZeroKernel() },
-        "Compress": { setup throws(ModelError) in CompressKernel(axis: try setup.schema(as: Compress.self).axis) },
-        "ReverseSequence": { setup throws(ModelError) in try ReverseSequenceKernel(setup) },
-        "Resize": { setup throws(ModelError) in try ResizeKernel(setup) },
-        "Upsample": { setup throws(ModelError) in try ResizeKernel(upsample: setup) },
-    ]
-}
+enum ShapeKernels {}
 
 // MARK: - Inputs, axes and shapes
 
@@ -520,8 +485,7 @@ struct ReshapeKernel: Kernel {
     let shapeAttribute: [Int]?
     let allowZero: Bool
 
-    init(_ setup: KernelSetup) throws(ModelError) {
-        let schema = try setup.schema(as: Reshape.self)
+    init(_ schema: Reshape, _ setup: KernelSetup) throws(ModelError) {
         shapeAttribute = schema.shapeAttribute
         allowZero = schema.allowZero
     }
@@ -665,8 +629,7 @@ struct SplitKernel: Kernel {
     let unevenLast: Bool
     let outputCount: Int
 
-    init(_ setup: KernelSetup) throws(ModelError) {
-        let schema = try setup.schema(as: Split.self)
+    init(_ schema: Split, _ setup: KernelSetup) throws(ModelError) {
         axis = schema.axis
         splitAttribute = schema.splitAttribute
         unevenLast = schema.numOutputs != nil
@@ -712,8 +675,8 @@ struct SliceKernel: Kernel {
     /// `(starts, ends, axes)` from the attributes of opsets 1–9; later opsets take them as inputs.
     let attributes: (starts: [Int], ends: [Int], axes: [Int]?)?
 
-    init(_ setup: KernelSetup) throws(ModelError) {
-        attributes = try setup.schema(as: Slice.self).attributes
+    init(_ schema: Slice, _ setup: KernelSetup) throws(ModelError) {
+        attributes = schema.attributes
     }
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
@@ -825,8 +788,7 @@ struct PadKernel: Kernel {
     /// The fill of opsets 1–10 (the `value` attribute); later opsets take input 2.
     let valueAttribute: Float
 
-    init(_ setup: KernelSetup) throws(ModelError) {
-        let schema = try setup.schema(as: Pad.self)
+    init(_ schema: Pad, _ setup: KernelSetup) throws(ModelError) {
         mode = schema.mode
         padsAttribute = schema.padsAttribute
         valueAttribute = setup.opset < 11 ? try AttributeReader(setup.node).float("value", default: 0) : 0
@@ -908,8 +870,8 @@ struct BlockRearrangeKernel: Kernel {
     let columnRowDepth: Bool
     let toDepth: Bool
 
-    init(_ setup: KernelSetup, toDepth: Bool) throws(ModelError) {
-        blockSize = toDepth ? try setup.schema(as: SpaceToDepth.self).blockSize : try setup.schema(as: DepthToSpace.self).blockSize
+    init(blockSize: Int, _ setup: KernelSetup, toDepth: Bool) throws(ModelError) {
+        self.blockSize = blockSize
         columnRowDepth = try AttributeReader(setup.node).string("mode", default: "DCR") == "CRD"
         self.toDepth = toDepth
     }
@@ -937,8 +899,7 @@ struct ReverseSequenceKernel: Kernel {
     let batchAxis: Int
     let timeAxis: Int
 
-    init(_ setup: KernelSetup) throws(ModelError) {
-        let schema = try setup.schema(as: ReverseSequence.self)
+    init(_ schema: ReverseSequence, _ setup: KernelSetup) throws(ModelError) {
         batchAxis = schema.batchAxis
         timeAxis = schema.timeAxis
     }
@@ -1158,8 +1119,7 @@ struct ScatterElementsKernel: Kernel {
     let axis: Int
     let reduction: ScatterReduction
 
-    init(_ setup: KernelSetup) throws(ModelError) {
-        let schema = try setup.schema(as: ScatterElements.self)
+    init(_ schema: ScatterElements, _ setup: KernelSetup) throws(ModelError) {
         axis = schema.axis
         reduction = schema.reduction
     }
@@ -1257,8 +1217,7 @@ struct ShapeOfKernel: Kernel {
     let start: Int
     let end: Int?
 
-    init(_ setup: KernelSetup) throws(ModelError) {
-        let schema = try setup.schema(as: ShapeOf.self)
+    init(_ schema: ShapeOf, _ setup: KernelSetup) throws(ModelError) {
         (start, end) = (schema.start, schema.end)
     }
 
@@ -1284,8 +1243,8 @@ struct ConstantOfShapeKernel: Kernel {
     let dtype: DType
     let fill: FillElement
 
-    init(_ setup: KernelSetup) throws(ModelError) {
-        dtype = try setup.schema(as: ConstantOfShape.self).dtype
+    init(_ schema: ConstantOfShape, _ setup: KernelSetup) throws(ModelError) {
+        dtype = schema.dtype
         if let tensor = try AttributeReader(setup.node).tensor("value") {
             fill = try FillElement(try EngineTensor(tensor), at: 0)
         } else {
@@ -1462,8 +1421,8 @@ struct EyeLikeKernel: Kernel {
     let dtype: DType?
     let k: Int
 
-    init(_ setup: KernelSetup) throws(ModelError) {
-        dtype = try setup.schema(as: EyeLike.self).dtype
+    init(_ schema: EyeLike, _ setup: KernelSetup) throws(ModelError) {
+        dtype = schema.dtype
         k = try AttributeReader(setup.node).int("k", default: 0)
     }
 
@@ -1506,8 +1465,7 @@ struct ResizeKernel: Kernel {
     /// Scales from the attributes of Upsample before opset 9.
     let scalesAttribute: [Double]?
 
-    init(_ setup: KernelSetup) throws(ModelError) {
-        let schema = try setup.schema(as: Resize.self)
+    init(_ schema: Resize, _ setup: KernelSetup) throws(ModelError) {
         let reader = AttributeReader(setup.node)
         mode = schema.mode
         axes = schema.axes
@@ -1524,8 +1482,7 @@ struct ResizeKernel: Kernel {
         try Self.check(coordinateMode: coordinateMode, nearestMode: nearestMode)
     }
 
-    init(upsample setup: KernelSetup) throws(ModelError) {
-        let schema = try setup.schema(as: Upsample.self)
+    init(_ schema: Upsample, _ setup: KernelSetup) throws(ModelError) {
         mode = schema.mode
         axes = nil
         keepAspectRatioPolicy = "stretch"
@@ -1768,4 +1725,134 @@ struct ResizeKernel: Kernel {
         }
         return result
     }
+}
+
+// MARK: - The schemas' kernels
+
+extension Reshape: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try ReshapeKernel(self, setup) }
+}
+
+extension Flatten: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { FlattenKernel(axis: axis) }
+}
+
+extension Squeeze: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { SqueezeKernel(axesAttribute: axesAttribute) }
+}
+
+extension Unsqueeze: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { UnsqueezeKernel(axesAttribute: axesAttribute) }
+}
+
+extension Transpose: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { TransposeKernel(perm: perm) }
+}
+
+extension Concat: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { ConcatKernel(axis: axis) }
+}
+
+extension Split: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try SplitKernel(self, setup) }
+}
+
+extension Slice: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try SliceKernel(self, setup) }
+}
+
+extension Gather: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { GatherKernel(axis: axis) }
+}
+
+extension GatherElements: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { GatherElementsKernel(axis: axis) }
+}
+
+extension GatherND: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { GatherNDKernel(batchDims: batchDims) }
+}
+
+extension ScatterElements: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try ScatterElementsKernel(self, setup) }
+}
+
+extension ScatterND: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { ScatterNDKernel(reduction: reduction) }
+}
+
+extension Expand: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { ExpandKernel() }
+}
+
+extension Tile: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { TileKernel(legacy: setup.opset < 6) }
+}
+
+extension Pad: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try PadKernel(self, setup) }
+}
+
+extension ShapeOf: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try ShapeOfKernel(self, setup) }
+}
+
+extension SizeOf: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { SizeKernel() }
+}
+
+extension ConstantOfShape: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try ConstantOfShapeKernel(self, setup) }
+}
+
+extension NumberRange: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { RangeKernel() }
+}
+
+extension Constant: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try ConstantKernel(setup) }
+}
+
+extension DepthToSpace: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel {
+        try BlockRearrangeKernel(blockSize: blockSize, setup, toDepth: false)
+    }
+}
+
+extension SpaceToDepth: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel {
+        try BlockRearrangeKernel(blockSize: blockSize, setup, toDepth: true)
+    }
+}
+
+extension OneHot: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { OneHotKernel(axis: axis) }
+}
+
+extension Trilu: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { TriluKernel(upper: upper) }
+}
+
+extension EyeLike: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try EyeLikeKernel(self, setup) }
+}
+
+extension NonZero: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { NonZeroKernel() }
+}
+
+extension Compress: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { CompressKernel(axis: axis) }
+}
+
+extension ReverseSequence: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try ReverseSequenceKernel(self, setup) }
+}
+
+extension Resize: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try ResizeKernel(self, setup) }
+}
+
+extension Upsample: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try ResizeKernel(self, setup) }
 }
