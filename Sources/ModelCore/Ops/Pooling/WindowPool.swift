@@ -1,0 +1,42 @@
+/// MaxPool, AveragePool and LpPool over a sliding window.
+///
+/// Counting rule: MaxPool one comparison per window element of each output
+/// element; AveragePool one addition per window element plus one division;
+/// LpPool a power, an addition per window element, plus one root.
+public struct WindowPool: OpSchema {
+    public let op: String
+    public let window: Window
+    let reader: AttributeReader
+
+    public init(node: Node, opset: Int) throws(ModelError) {
+        op = node.opType
+        reader = AttributeReader(node)
+        guard let kernel = try reader.ints("kernel_shape") else { throw reader.error("\(op) needs kernel_shape") }
+        window = try Window(kernel: kernel, reader: reader, ceilMode: try reader.int("ceil_mode", default: 0) != 0)
+        try reader.expectInputs(1...1)
+    }
+
+    public func infer(_ inputs: [ValueFact?]) throws(ModelError) -> [ValueFact] {
+        let x = inputs[input: 0] ?? .unknown
+        guard let shape = x.shape else {
+            return op == "MaxPool" ? [ValueFact(dtype: x.dtype, shape: nil), ValueFact(dtype: .int64, shape: nil)]
+                                   : [ValueFact(dtype: x.dtype, shape: nil)]
+        }
+        guard shape.rank == window.kernel.count + 2 else {
+            throw reader.error("a \(window.kernel.count)-D window needs a rank-\(window.kernel.count + 2) input, got rank \(shape.rank)")
+        }
+        let out = Shape(Array(shape.dims.prefix(2)) + window.outputSpatial(Array(shape.dims.dropFirst(2))))
+        let y = ValueFact(dtype: x.dtype, shape: out)
+        // MaxPool's optional second output holds the flat indices of the maxima.
+        return op == "MaxPool" ? [y, ValueFact(dtype: .int64, shape: out)] : [y]
+    }
+
+    public func cost(_ inputs: [ValueFact?], _ outputs: [ValueFact]) -> OpCost? {
+        guard let count = outputs.first?.elementCount, let size = Count.product(window.kernel), size < 1 << 40 else { return nil }
+        switch op {
+        case "MaxPool": return .elementwise(count, perElement: size)
+        case "AveragePool": return .elementwise(count, perElement: size + 1)
+        default: return .elementwise(count, perElement: 2 * size + 1)
+        }
+    }
+}

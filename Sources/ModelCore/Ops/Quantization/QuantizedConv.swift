@@ -1,0 +1,30 @@
+/// `ConvInteger` and `QLinearConv`: Conv on quantised operands.
+///
+/// MACs as for Conv (integer MACs, two FLOPs each, the bias one per output);
+/// QLinearConv adds 2 FLOPs per output element to requantise. Zero-point
+/// offsets are not counted.
+public struct QuantizedConv: OpSchema {
+    let convolution: Conv
+    /// Input positions of x, w and the bias.
+    let operands: [Int]
+    let requantized: Bool
+
+    public init(node: Node, opset: Int) throws(ModelError) {
+        requantized = node.opType == "QLinearConv"
+        operands = requantized ? [0, 3, 8] : [0, 1]
+        try AttributeReader(node).expectInputs(requantized ? 8...9 : 2...4)
+        convolution = try Conv(node: Miscellaneous.delegate(node, as: "Conv", inputs: operands), opset: opset)
+    }
+
+    public func infer(_ inputs: [ValueFact?]) throws(ModelError) -> [ValueFact] {
+        var fact = try convolution.infer(operands.map { inputs[input: $0] })[0]
+        fact.dtype = requantized ? inputs[input: 7]?.dtype : .int32
+        return [fact]
+    }
+
+    public func cost(_ inputs: [ValueFact?], _ outputs: [ValueFact]) -> OpCost? {
+        let base = convolution.cost(operands.map { inputs[input: $0] }, outputs)
+        guard requantized else { return base }
+        return Miscellaneous.adding(outputs.first?.elementCount.flatMap { Count.product($0, 2) }, to: base)
+    }
+}
