@@ -1,0 +1,40 @@
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+import FoundationEssentials
+import ModelCore
+
+// MARK: - Cast
+
+/// Cast and CastLike between every numeric type, bool, string, the float8
+/// formats, float4e2m1 and the packed 4- and 2-bit integers.
+struct CastKernel: Kernel {
+    /// The target type; nil for CastLike, which takes it from input 1.
+    let target: DType?
+    let saturate: Bool
+    let roundMode: ExponentRounding
+
+    init(_ schema: Cast, _ setup: KernelSetup) throws(ModelError) {
+        target = schema.target
+        let reader = AttributeReader(setup.node)
+        saturate = try reader.int("saturate", default: 1) != 0
+        let mode = try reader.string("round_mode", default: "up")
+        guard let roundMode = ExponentRounding(rawValue: mode) else {
+            throw ModelError(.invalidGraph, "Cast round_mode must be up, down or nearest, not '\(mode)'")
+        }
+        self.roundMode = roundMode
+    }
+
+    func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
+        let x = try requiredInput(inputs, 0, "input")
+        var dtype = target
+        if dtype == nil { dtype = try requiredInput(inputs, 1, "target_type").dtype }
+        guard let dtype else { throw ModelError(.invalidGraph, "Cast has no target type") }
+        return [try castTensor(x, to: dtype, saturate: saturate, roundMode: roundMode, context: context)]
+    }
+}
+
+extension Cast: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try CastKernel(self, setup) }
+}

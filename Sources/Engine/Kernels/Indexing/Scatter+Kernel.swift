@@ -1,0 +1,130 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import FoundationEssentials
+import ModelCore
+
+/// How scatters write an update into an element: a byte copy, or arithmetic on the element type.
+struct ScatterWriter {
+    let combine: (UnsafeMutableRawPointer, UnsafeRawPointer) -> Void
+    let overwrite: Bool
+
+    init(_ reduction: ScatterReduction, dtype: DType) throws(ModelError) {
+        overwrite = reduction == .none
+        if overwrite {
+            combine = { _, _ in }
+            return
+        }
+        switch dtype {
+        case .float: combine = Self.real(Float.self, reduction)
+        case .double: combine = Self.real(Double.self, reduction)
+        case .float16: combine = Self.real(Float16.self, reduction)
+        case .int8: combine = Self.integer(Int8.self, reduction)
+        case .int16: combine = Self.integer(Int16.self, reduction)
+        case .int32: combine = Self.integer(Int32.self, reduction)
+        case .int64: combine = Self.integer(Int64.self, reduction)
+        case .uint8: combine = Self.integer(UInt8.self, reduction)
+        case .uint16: combine = Self.integer(UInt16.self, reduction)
+        case .uint32: combine = Self.integer(UInt32.self, reduction)
+        case .uint64: combine = Self.integer(UInt64.self, reduction)
+        default: throw ModelError(.unsupported(op: nil, dtype: dtype), "the engine runs scatter reductions on numbers, not \(dtype)")
+        }
+    }
+
+    private static func real<T: BinaryFloatingPoint>(_ type: T.Type, _ reduction: ScatterReduction) -> (UnsafeMutableRawPointer, UnsafeRawPointer) -> Void {
+        combined(T.self) { a, b in
+            switch reduction {
+            case .add: a + b
+            case .mul: a * b
+            case .max: Swift.max(a, b)
+            case .min: Swift.min(a, b)
+            case .none: b
+            }
+        }
+    }
+
+    private static func integer<T: FixedWidthInteger>(_ type: T.Type, _ reduction: ScatterReduction) -> (UnsafeMutableRawPointer, UnsafeRawPointer) -> Void {
+        combined(T.self) { a, b in
+            switch reduction {
+            case .add: a &+ b
+            case .mul: a &* b
+            case .max: Swift.max(a, b)
+            case .min: Swift.min(a, b)
+            case .none: b
+            }
+        }
+    }
+
+    private static func combined<T>(_ type: T.Type, _ f: @escaping (T, T) -> T) -> (UnsafeMutableRawPointer, UnsafeRawPointer) -> Void {
+        { target, update in
+            let value = f(target.loadUnaligned(as: T.self), update.loadUnaligned(as: T.self))
+            target.storeBytes(of: value, as: T.self)
+        }
+    }
+
+    /// Writes element `from` of `updates` into element `to` of `output`.
+    func write(_ output: inout ElementOutput, _ updates: EngineTensor, _ from: Int, to: Int) {
+        if overwrite || output.width == 0 {
+            output.copy(from: updates, from, to: to, count: 1)
+        } else {
+            combine(output.buffer.base + to * output.width, UnsafeRawPointer(updates.buffer.base + from * output.width))
+        }
+    }
+}
+
+/// ScatterElements (and the older Scatter): a copy of the data with updates written at indices along `axis`.
+struct ScatterElementsKernel: Kernel {
+    let axis: Int
+    let reduction: ScatterReduction
+
+    init(_ schema: ScatterElements, _ setup: KernelSetup) throws(ModelError) {
+        axis = schema.axis
+        reduction = schema.reduction
+    }
+
+    func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
+        let data = try ShapeKernels.input(inputs, 0, "data"), indices = try ShapeKernels.input(inputs, 1, "indices")
+        let updates = try ShapeKernels.input(inputs, 2, "updates")
+        guard updates.shape == indices.shape, updates.dtype == data.dtype else {
+            throw ModelError(.invalidGraph, "updates (\(updates.dtype) \(updates.shape)) must match indices \(indices.shape) and data type \(data.dtype)")
+        }
+        let a = try ShapeKernels.axis(axis, rank: data.shape.count)
+        let offsets = try ElementIndexing(data: data.shape, indices: indices.shape, axis: a)
+            .offsets(try ShapeKernels.integers(indices, "indices"))
+        let writer = try ScatterWriter(reduction, dtype: data.dtype)
+        var output = try ElementOutput(copying: data)
+        for (i, offset) in offsets.enumerated() { writer.write(&output, updates, i, to: offset) }
+        return [output.tensor]
+    }
+}
+
+/// ScatterND: a copy of the data with update slices written at index tuples.
+struct ScatterNDKernel: Kernel {
+    let reduction: ScatterReduction
+
+    func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
+        let data = try ShapeKernels.input(inputs, 0, "data"), indices = try ShapeKernels.input(inputs, 1, "indices")
+        let updates = try ShapeKernels.input(inputs, 2, "updates")
+        let addressing = try SliceIndexing(data: data.shape, indices: indices.shape,
+                                           values: try ShapeKernels.integers(indices, "indices"), batchDims: 0)
+        let depth = indices.shape.last ?? 0
+        guard updates.dtype == data.dtype, updates.shape == addressing.tupleShape + Array(data.shape[depth...]) else {
+            throw ModelError(.invalidGraph, "updates (\(updates.dtype) \(updates.shape)) do not match the indices and data")
+        }
+        let writer = try ScatterWriter(reduction, dtype: data.dtype)
+        var output = try ElementOutput(copying: data)
+        let size = addressing.sliceSize
+        for (t, offset) in addressing.offsets.enumerated() {
+            for j in 0..<size { writer.write(&output, updates, t * size + j, to: offset + j) }
+        }
+        return [output.tensor]
+    }
+}
+
+extension ScatterElements: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try ScatterElementsKernel(self, setup) }
+}
+
+extension ScatterND: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { ScatterNDKernel(reduction: reduction) }
+}

@@ -1,0 +1,38 @@
+internal import CKernels
+import ModelCore
+
+/// GlobalAveragePool and GlobalMaxPool over all spatial axes.
+struct GlobalPoolKernel: Kernel {
+    let average: Bool
+
+    func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
+        let x = try floatInput(inputs, 0, "input X")
+        guard x.shape.count >= 3 else { throw ModelError(.invalidGraph, "global pooling needs rank ≥ 3") }
+        let planes = x.shape[0] * x.shape[1], inner = x.count / max(planes, 1)
+        let output = try EngineTensor(dtype: .float, shape: Array(x.shape.prefix(2)) + Array(repeating: 1, count: x.shape.count - 2))
+        let (source, target) = (x.floats.baseAddress!, output.floats.baseAddress!)
+        for plane in 0..<planes {
+            let from = source + plane * inner
+            if average {
+                var sum: Float = 0
+                for i in 0..<inner { sum += from[i] }
+                target[plane] = sum / Float(max(inner, 1))
+            } else {
+                var best = -Float.infinity
+                for i in 0..<inner where from[i] > best || from[i].isNaN { best = from[i] }
+                target[plane] = best
+            }
+        }
+        return [output]
+    }
+}
+
+extension GlobalPool: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel {
+        switch setup.node.opType {
+        case "GlobalAveragePool": return GlobalPoolKernel(average: true)
+        case "GlobalMaxPool": return GlobalPoolKernel(average: false)
+        default: throw setup.noKernel
+        }
+    }
+}

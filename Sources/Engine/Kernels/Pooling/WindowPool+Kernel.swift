@@ -1,0 +1,147 @@
+internal import CKernels
+import ModelCore
+
+/// MaxPool and AveragePool over 2-D windows.
+struct PoolKernel: Kernel {
+    let schema: WindowPool
+    let countPadding: Bool
+
+    init(_ schema: WindowPool, _ setup: KernelSetup) throws(ModelError) {
+        self.schema = schema
+        countPadding = (try? AttributeReader(setup.node).int("count_include_pad", default: 0)) ?? 0 != 0
+    }
+
+    func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
+        let x = try floatInput(inputs, 0, "input X")
+        let window = schema.window
+        guard x.shape.count == 4, window.kernel.count == 2 else { throw ModelError(.unsupported(op: nil, dtype: nil), "the engine pools 2-D images (rank-4 input)") }
+        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let spatial = window.outputSpatial([.known(h), .known(w)])
+        guard let oh = spatial[0].value, let ow = spatial[1].value else { throw ModelError(.invalidGraph, "pooling output size unknown") }
+        let pads = ConvKernel.pads(window, input: [h, w], output: [oh, ow])
+        let output = try EngineTensor(dtype: .float, shape: [n, c, oh, ow])
+        let (source, target) = (x.floats.baseAddress!, output.floats.baseAddress!)
+        let isMax = schema.op == "MaxPool"
+        let countPadding = self.countPadding
+        let geometry = WindowGeometry(window, pads: pads, height: h, width: w, outputWidth: ow)
+        let kw = window.kernel[1]
+        context.parallelRanges(n * c, grain: 4) { planes in
+            for plane in planes {
+                let from = UnsafePointer(source + plane * h * w), to = target + plane * oh * ow
+                for oy in 0..<oh {
+                    let out = to + oy * ow
+                    for ox in geometry.borderColumns {
+                        var best = -Float.infinity, sum: Float = 0, used = 0
+                        let padded = geometry.forEachTap(of: oy, ox, in: from) { v, _ in
+                            if v > best || v.isNaN { best = v }
+                            sum += v
+                            used += 1
+                        }
+                        out[ox] = isMax ? best : sum / Float(max(1, countPadding ? padded : used))
+                    }
+                    if isMax {
+                        for ox in geometry.interior { out[ox] = -.infinity }
+                        geometry.accumulateInterior(out, from, row: oy) { best, v, _ in v > best || v.isNaN ? v : best }
+                    } else {
+                        for ox in geometry.interior { out[ox] = 0 }
+                        geometry.accumulateInterior(out, from, row: oy) { sum, v, _ in sum + v }
+                        let rows = geometry.kernelRows(oy)
+                        let count = Float(max(1, (countPadding ? rows.padded : rows.inside.count) * kw))
+                        for ox in geometry.interior { out[ox] /= count }
+                    }
+                }
+            }
+        }
+        return [output]
+    }
+}
+
+/// Where a 2-D window (of a convolution or a pooling) meets one image plane:
+/// the interior output columns, whose taps all lie inside the image
+/// horizontally, and for each output row the kernel rows that lie inside
+/// vertically. Interior loops need no per-tap bounds checks.
+struct WindowGeometry {
+    let kernel: (h: Int, w: Int), stride: (h: Int, w: Int), dilation: (h: Int, w: Int)
+    /// top, left, bottom, right
+    let pads: [Int]
+    let height: Int, width: Int, outputWidth: Int
+    let interior: Range<Int>
+
+    init(_ window: Window, pads: [Int], height: Int, width: Int, outputWidth: Int) {
+        kernel = (window.kernel[0], window.kernel[1])
+        stride = (window.strides[0], window.strides[1])
+        dilation = (window.dilations[0], window.dilations[1])
+        self.pads = pads
+        self.height = height
+        self.width = width
+        self.outputWidth = outputWidth
+        let begin = min(outputWidth, (pads[1] + stride.w - 1) / stride.w)
+        let lastStart = width - 1 + pads[1] - (kernel.w - 1) * dilation.w
+        interior = begin..<(lastStart < 0 ? begin : max(begin, min(outputWidth, lastStart / stride.w + 1)))
+    }
+
+    /// The output columns left and right of the interior.
+    var borderColumns: FlattenSequence<[Range<Int>]> { [0..<interior.lowerBound, interior.upperBound..<outputWidth].joined() }
+
+    /// The kernel rows of output row `oy` inside the image, and how many lie
+    /// inside the padded extent (top padding included), as count_include_pad counts.
+    func kernelRows(_ oy: Int) -> (inside: Range<Int>, padded: Int) {
+        let top = oy * stride.h - pads[0]
+        var begin = 0, end = 0, padded = 0
+        while begin < kernel.h && top + begin * dilation.h < 0 { begin += 1 }
+        end = begin
+        while end < kernel.h && top + end * dilation.h < height { end += 1 }
+        while padded < kernel.h && top + padded * dilation.h < height + pads[2] { padded += 1 }
+        return (begin..<end, padded)
+    }
+
+    /// Calls `body(value, tap)` for each tap of output (oy, ox) inside the
+    /// image, tap = ky · kernel width + kx; returns how many taps lie inside
+    /// the padded extent (taps in the end padding beyond it do not count).
+    @inline(__always)
+    func forEachTap(of oy: Int, _ ox: Int, in plane: UnsafePointer<Float>, _ body: (Float, Int) -> Void) -> Int {
+        var padded = 0
+        for ky in 0..<kernel.h {
+            let iy = oy * stride.h - pads[0] + ky * dilation.h
+            for kx in 0..<kernel.w {
+                let ix = ox * stride.w - pads[1] + kx * dilation.w
+                guard iy < height + pads[2], ix < width + pads[3] else { continue }
+                padded += 1
+                guard iy >= 0, iy < height, ix >= 0, ix < width else { continue }
+                body(plane[iy * width + ix], ky * kernel.w + kx)
+            }
+        }
+        return padded
+    }
+
+    /// out[ox] = combine(out[ox], value, tap) over the interior columns of
+    /// output row `oy`, for each of its taps inside the image in turn: the
+    /// loop runs along the row, and the common strides are constants, so
+    /// that the compiler vectorises it.
+    @inline(__always)
+    func accumulateInterior(_ out: UnsafeMutablePointer<Float>, _ plane: UnsafePointer<Float>, row oy: Int,
+                            _ combine: (Float, Float, Int) -> Float) {
+        let top = oy * stride.h - pads[0]
+        for ky in kernelRows(oy).inside {
+            for kx in 0..<kernel.w {
+                let line = plane + (top + ky * dilation.h) * width - pads[1] + kx * dilation.w
+                let tap = ky * kernel.w + kx
+                @inline(__always) func taps(stride: Int) {
+                    for ox in interior { out[ox] = combine(out[ox], line[ox &* stride], tap) }
+                }
+                switch stride.w {
+                case 1: taps(stride: 1)
+                case 2: taps(stride: 2)
+                default: taps(stride: stride.w)
+                }
+            }
+        }
+    }
+}
+
+extension WindowPool: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel {
+        guard setup.node.opType != "LpPool" else { throw setup.noKernel }
+        return try PoolKernel(self, setup)
+    }
+}
