@@ -20,20 +20,15 @@ struct ConvTransposeKernel: Kernel {
     let outputShape: [Int]?
     let autoPad: String
 
-    init(_ setup: KernelSetup) throws(ModelError) {
-        let reader = AttributeReader(setup.node)
-        group = try reader.int("group", default: 1)
-        kernelShape = try reader.ints("kernel_shape")
-        strides = try reader.ints("strides")
-        dilations = try reader.ints("dilations")
-        pads = try reader.ints("pads")
-        outputPadding = try reader.ints("output_padding")
-        outputShape = try reader.ints("output_shape")
-        autoPad = try reader.string("auto_pad", default: "NOTSET")
-        guard group > 0 else { throw ModelError(.invalidGraph, "group must be positive") }
-        guard ["NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"].contains(autoPad) else {
-            throw ModelError(.invalidGraph, "unknown auto_pad '\(autoPad)'")
-        }
+    init(_ schema: ConvTranspose) {
+        group = schema.group
+        kernelShape = schema.kernelShape
+        strides = schema.strides
+        dilations = schema.dilations
+        pads = schema.pads
+        outputPadding = schema.outputPadding
+        outputShape = schema.outputShape
+        autoPad = schema.autoPad
     }
 
     /// Checks a per-axis attribute: `count` values in `range`, or `fallback` when absent.
@@ -164,5 +159,5 @@ struct ConvTransposeKernel: Kernel {
 }
 
 extension ConvTranspose: Executable {
-    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try ConvTransposeKernel(setup) }
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { ConvTransposeKernel(self) }
 }

@@ -11,7 +11,7 @@ struct ConstantOfShapeKernel: Kernel {
 
     init(_ schema: ConstantOfShape, _ setup: KernelSetup) throws(ModelError) {
         dtype = schema.dtype
-        if let tensor = try AttributeReader(setup.node).tensor("value") {
+        if let tensor = schema.value {
             fill = try FillElement(try EngineTensor(tensor), at: 0)
         } else {
             fill = try FillElement(zeroOf: dtype)

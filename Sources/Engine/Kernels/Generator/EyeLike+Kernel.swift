@@ -11,7 +11,7 @@ struct EyeLikeKernel: Kernel {
 
     init(_ schema: EyeLike, _ setup: KernelSetup) throws(ModelError) {
         dtype = schema.dtype
-        k = try AttributeReader(setup.node).int("k", default: 0)
+        k = schema.k
     }
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {

@@ -29,17 +29,15 @@ struct ResizeKernel: Kernel {
     let scalesAttribute: [Double]?
 
     init(_ schema: Resize, _ setup: KernelSetup) throws(ModelError) {
-        let reader = AttributeReader(setup.node)
         mode = schema.mode
         axes = schema.axes
         keepAspectRatioPolicy = schema.keepAspectRatioPolicy
-        // Resize-10 samples as Upsample did: asymmetric coordinates, rounding down.
-        coordinateMode = setup.opset < 11 ? "asymmetric" : try reader.string("coordinate_transformation_mode", default: "half_pixel")
-        nearestMode = setup.opset < 11 ? "floor" : try reader.string("nearest_mode", default: "round_prefer_floor")
-        cubicA = Double(try reader.float("cubic_coeff_a", default: -0.75))
-        excludeOutside = try reader.int("exclude_outside", default: 0) != 0
-        extrapolation = Double(try reader.float("extrapolation_value", default: 0))
-        antialias = try reader.int("antialias", default: 0) != 0
+        coordinateMode = schema.coordinateMode
+        nearestMode = schema.nearestMode
+        cubicA = Double(schema.cubicA)
+        excludeOutside = schema.excludeOutside
+        extrapolation = Double(schema.extrapolation)
+        antialias = schema.antialias
         (roiIndex, scalesIndex, sizesIndex) = setup.opset < 11 ? (nil, 1, nil) : (1, 2, 3)
         scalesAttribute = nil
         try Self.check(coordinateMode: coordinateMode, nearestMode: nearestMode)

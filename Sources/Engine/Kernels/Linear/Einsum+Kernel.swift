@@ -15,22 +15,10 @@ struct EinsumKernel: Kernel {
     let terms: [[Character?]]
     let output: [Character?]?
 
-    init(_ setup: KernelSetup) throws(ModelError) {
-        let equation = try AttributeReader(setup.node).string("equation", default: "").filter { !$0.isWhitespace }
-        let sides = equation.components(separatedBy: "->")
-        guard !equation.isEmpty, sides.count <= 2 else { throw ModelError(.invalidGraph, "invalid einsum equation '\(equation)'") }
-        var parsed: [[Character?]] = []
-        for term in sides[0].components(separatedBy: ",") { parsed.append(try Self.parse(term)) }
-        terms = parsed
-        output = sides.count == 2 ? try Self.parse(sides[1]) : nil
-    }
-
-    static func parse(_ term: String) throws(ModelError) -> [Character?] {
-        let text = term.replacing("...", with: ".")
-        guard text.allSatisfy({ ($0.isASCII && $0.isLetter) || $0 == "." }), text.filter({ $0 == "." }).count <= 1 else {
-            throw ModelError(.invalidGraph, "invalid einsum term '\(term)'")
-        }
-        return text.map { $0 == "." ? nil : $0 }
+    init(_ schema: Einsum) {
+        // The schema's letters, with the ellipsis as nil.
+        terms = schema.operands.map { $0.map { $0 == "." ? nil : $0 } }
+        output = schema.explicitOutput.map { $0.map { $0 == "." ? nil : $0 } }
     }
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
@@ -147,5 +135,5 @@ struct EinsumKernel: Kernel {
 }
 
 extension Einsum: Executable {
-    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try EinsumKernel(setup) }
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { EinsumKernel(self) }
 }

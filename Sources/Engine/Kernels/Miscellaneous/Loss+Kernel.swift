@@ -19,7 +19,7 @@ struct LossKernel: Kernel {
     init(_ schema: ClassificationLoss, _ setup: KernelSetup) throws(ModelError) {
         softmax = schema.op == "SoftmaxCrossEntropyLoss"
         reduction = schema.reduction
-        ignoreIndex = try AttributeReader(setup.node).int("ignore_index")
+        ignoreIndex = schema.ignoreIndex
         outputCount = max(1, setup.node.outputs.count)
     }
 

@@ -12,10 +12,9 @@ struct LRNKernel: Kernel {
 
     init(_ schema: LRN, _ setup: KernelSetup) throws(ModelError) {
         size = schema.size
-        let reader = AttributeReader(setup.node)
-        alpha = Double(try reader.float("alpha", default: 1e-4))
-        beta = Double(try reader.float("beta", default: 0.75))
-        bias = Double(try reader.float("bias", default: 1))
+        alpha = Double(schema.alpha)
+        beta = Double(schema.beta)
+        bias = Double(schema.bias)
     }
 
     /// The normalisation over one element type.

@@ -82,7 +82,7 @@ struct LayerNormKernel: Kernel {
 
     init(_ schema: StatisticsNormalization, _ setup: KernelSetup) throws(ModelError) {
         axis = schema.axis
-        epsilon = try AttributeReader(setup.node).float("epsilon", default: 1e-5)
+        epsilon = schema.epsilon
         op = setup.node.opType
         rms = op == "RMSNormalization"
     }
@@ -119,8 +119,8 @@ struct LayerNormKernel: Kernel {
 struct InstanceNormKernel: Kernel {
     let epsilon: Float
 
-    init(_ setup: KernelSetup) throws(ModelError) {
-        epsilon = try AttributeReader(setup.node).float("epsilon", default: 1e-5)
+    init(_ schema: StatisticsNormalization) {
+        epsilon = schema.epsilon
     }
 
     /// The normalisation over one element type.
@@ -155,12 +155,9 @@ struct GroupNormKernel: Kernel {
     let epsilon: Float
     let groups: Int
 
-    init(_ setup: KernelSetup) throws(ModelError) {
-        let reader = AttributeReader(setup.node)
-        epsilon = try reader.float("epsilon", default: 1e-5)
-        guard let groups = try reader.int("num_groups"), groups > 0 else {
-            throw ModelError(.invalidGraph, "GroupNormalization needs a positive num_groups")
-        }
+    init(_ schema: StatisticsNormalization) throws(ModelError) {
+        epsilon = schema.epsilon
+        guard let groups = schema.groups else { throw ModelError(.invalidGraph, "GroupNormalization needs a positive num_groups") }
         self.groups = groups
     }
 
@@ -207,8 +204,7 @@ struct LpNormKernel: Kernel {
 
     init(_ schema: StatisticsNormalization, _ setup: KernelSetup) throws(ModelError) {
         axis = schema.axis
-        p = try AttributeReader(setup.node).int("p", default: 2)
-        guard p == 1 || p == 2 else { throw ModelError(.invalidGraph, "LpNormalization p must be 1 or 2, not \(p)") }
+        p = schema.p
     }
 
     /// The normalisation over one element type.
@@ -248,8 +244,8 @@ struct LpNormKernel: Kernel {
 struct MeanVarianceNormKernel: Kernel {
     let axes: [Int]
 
-    init(_ setup: KernelSetup) throws(ModelError) {
-        axes = try AttributeReader(setup.node).ints("axes") ?? [0, 2, 3]
+    init(_ schema: StatisticsNormalization) {
+        axes = schema.axes
     }
 
     /// The normalisation over one element type.
@@ -296,10 +292,10 @@ extension StatisticsNormalization: Executable {
     public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel {
         switch setup.node.opType {
         case "LayerNormalization", "RMSNormalization": return try LayerNormKernel(self, setup)
-        case "InstanceNormalization": return try InstanceNormKernel(setup)
-        case "GroupNormalization": return try GroupNormKernel(setup)
+        case "InstanceNormalization": return InstanceNormKernel(self)
+        case "GroupNormalization": return try GroupNormKernel(self)
         case "LpNormalization": return try LpNormKernel(self, setup)
-        case "MeanVarianceNormalization": return try MeanVarianceNormKernel(setup)
+        case "MeanVarianceNormalization": return MeanVarianceNormKernel(self)
         default: throw setup.noKernel
         }
     }

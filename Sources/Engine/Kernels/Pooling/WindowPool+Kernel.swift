@@ -8,7 +8,7 @@ struct PoolKernel: Kernel {
 
     init(_ schema: WindowPool, _ setup: KernelSetup) throws(ModelError) {
         self.schema = schema
-        countPadding = (try? AttributeReader(setup.node).int("count_include_pad", default: 0)) ?? 0 != 0
+        countPadding = schema.countIncludePad
     }
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {

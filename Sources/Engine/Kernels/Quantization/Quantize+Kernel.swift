@@ -18,10 +18,8 @@ struct QuantizeKernel: Kernel {
 
     init(_ schema: Quantize, _ setup: KernelSetup) throws(ModelError) {
         self.schema = schema
-        let reader = AttributeReader(setup.node)
-        blockSize = try reader.int("block_size", default: 0)
-        saturate = try reader.int("saturate", default: 1) != 0
-        guard blockSize >= 0 else { throw ModelError(.invalidGraph, "block_size must not be negative") }
+        blockSize = schema.blockSize
+        saturate = schema.saturate
     }
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {

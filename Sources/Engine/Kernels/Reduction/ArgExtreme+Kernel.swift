@@ -17,7 +17,7 @@ struct ArgExtremeKernel: Kernel {
     init(_ schema: ArgExtreme, _ setup: KernelSetup) throws(ModelError) {
         axis = schema.axis
         keepDims = schema.keepDims
-        selectLast = try AttributeReader(setup.node).int("select_last_index", default: 0) != 0
+        selectLast = schema.selectLast
         largest = setup.node.opType == "ArgMax"
     }
 

@@ -14,12 +14,11 @@ struct CumulativeKernel: Kernel {
     let reverse: Bool
     let op: String
 
-    init(_ setup: KernelSetup) throws(ModelError) {
-        let reader = AttributeReader(setup.node)
+    init(_ schema: Cumulative, _ setup: KernelSetup) {
         op = setup.node.opType
-        product = op == "CumProd"
-        exclusive = try reader.int("exclusive", default: 0) != 0
-        reverse = try reader.int("reverse", default: 0) != 0
+        product = schema.product
+        exclusive = schema.exclusive
+        reverse = schema.reverse
     }
 
     /// The running totals over one element type.
@@ -57,5 +56,5 @@ struct CumulativeKernel: Kernel {
 }
 
 extension Cumulative: Executable {
-    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try CumulativeKernel(setup) }
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { CumulativeKernel(self, setup) }
 }

@@ -16,10 +16,7 @@ struct TopKKernel: Kernel {
     init(_ schema: TopK, _ setup: KernelSetup) throws(ModelError) {
         axis = schema.axis
         kAttribute = schema.kAttribute
-        let reader = AttributeReader(setup.node)
-        largest = try reader.int("largest", default: 1) != 0
-        // `sorted` = 0 allows any order; sorted output is one of them.
-        _ = try reader.int("sorted", default: 1)
+        largest = schema.largest
     }
 
     /// The selection over one element type.

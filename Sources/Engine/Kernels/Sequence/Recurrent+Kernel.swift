@@ -27,13 +27,11 @@ struct CellActivation: Sendable {
     /// The activations of a node: the `activations` attribute or the cell's
     /// defaults, each taking the next of `activation_alpha` and
     /// `activation_beta` when it has such a parameter.
-    static func list(_ node: Node, defaults: [String], directions: Int) throws(ModelError) -> [CellActivation] {
-        let reader = AttributeReader(node)
-        let names = try reader.strings("activations") ?? Array([[String]](repeating: defaults, count: directions).joined())
-        var alphas = (try reader.floats("activation_alpha") ?? [])[...]
-        var betas = (try reader.floats("activation_beta") ?? [])[...]
+    static func list(_ schema: Recurrent) throws(ModelError) -> [CellActivation] {
+        var alphas = schema.activationAlpha[...]
+        var betas = schema.activationBeta[...]
         var result: [CellActivation] = []
-        for name in names.map({ $0.lowercased() }) {
+        for name in schema.activations {
             guard known.contains(name) else { throw ModelError(.invalidGraph, "unknown activation '\(name)'") }
             var alpha: Float = 0, beta: Float = 0
             if let fallback = alphaDefaults[name] { alpha = alphas.popFirst() ?? fallback }
@@ -79,27 +77,26 @@ struct RecurrentKernel: Kernel {
     let linearBeforeReset: Bool
 
     init(_ schema: Recurrent, _ setup: KernelSetup) throws(ModelError) {
-        let reader = AttributeReader(setup.node)
         cell = schema.cell
         hiddenSize = schema.hiddenSize
         directions = schema.directions
-        reverse = try reader.string("direction", default: "forward") == "reverse"
+        reverse = schema.reverse
         batchFirst = schema.batchFirst
         let defaults: [String] = switch cell {
         case .rnn: ["Tanh"]
         case .gru: ["Sigmoid", "Tanh"]
         case .lstm: ["Sigmoid", "Tanh", "Tanh"]
         }
-        let list = try CellActivation.list(setup.node, defaults: defaults, directions: directions)
+        let list = try CellActivation.list(schema)
         guard list.count == defaults.count * directions else {
             throw ModelError(.invalidGraph, "activations lists \(list.count) functions for \(directions) direction(s)")
         }
         var perDirection: [[CellActivation]] = []
         for d in 0..<directions { perDirection.append(Array(list[(d * defaults.count)..<((d + 1) * defaults.count)])) }
         activations = perDirection
-        clip = setup.node.attribute("clip") != nil ? try reader.float("clip", default: 0) : nil
-        inputForget = try reader.int("input_forget", default: 0) != 0
-        linearBeforeReset = try reader.int("linear_before_reset", default: 0) != 0
+        clip = schema.clip
+        inputForget = schema.inputForget
+        linearBeforeReset = schema.linearBeforeReset
     }
 
     /// Sizes of one run.

@@ -12,9 +12,9 @@ struct BlockRearrangeKernel: Kernel {
     let columnRowDepth: Bool
     let toDepth: Bool
 
-    init(blockSize: Int, _ setup: KernelSetup, toDepth: Bool) throws(ModelError) {
+    init(blockSize: Int, columnRowDepth: Bool, toDepth: Bool) {
         self.blockSize = blockSize
-        columnRowDepth = try AttributeReader(setup.node).string("mode", default: "DCR") == "CRD"
+        self.columnRowDepth = columnRowDepth
         self.toDepth = toDepth
     }
 
@@ -38,12 +38,12 @@ struct BlockRearrangeKernel: Kernel {
 
 extension DepthToSpace: Executable {
     public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel {
-        try BlockRearrangeKernel(blockSize: blockSize, setup, toDepth: false)
+        BlockRearrangeKernel(blockSize: blockSize, columnRowDepth: columnRowDepth, toDepth: false)
     }
 }
 
 extension SpaceToDepth: Executable {
     public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel {
-        try BlockRearrangeKernel(blockSize: blockSize, setup, toDepth: true)
+        BlockRearrangeKernel(blockSize: blockSize, columnRowDepth: false, toDepth: true)
     }
 }

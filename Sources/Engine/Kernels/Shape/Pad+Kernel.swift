@@ -16,7 +16,7 @@ struct PadKernel: Kernel {
     init(_ schema: Pad, _ setup: KernelSetup) throws(ModelError) {
         mode = schema.mode
         padsAttribute = schema.padsAttribute
-        valueAttribute = setup.opset < 11 ? try AttributeReader(setup.node).float("value", default: 0) : 0
+        valueAttribute = schema.valueAttribute
     }
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {

@@ -1,18 +1,26 @@
 /// `ConvTranspose`: the gradient of Conv, used for upsampling.
 public struct ConvTranspose: OpSchema {
     public let group: Int
-    let kernelShape: [Int]?
-    let outputPadding: [Int]?
-    let outputShape: [Int]?
+    /// The attributes as written; each kernel checks them against the input's rank.
+    public let kernelShape: [Int]?, strides: [Int]?, dilations: [Int]?, pads: [Int]?
+    public let outputPadding: [Int]?
+    public let outputShape: [Int]?
+    /// `NOTSET`, `SAME_UPPER`, `SAME_LOWER` or `VALID`.
+    public let autoPad: String
     let reader: AttributeReader
 
     public init(node: Node, opset: Int) throws(ModelError) {
         reader = AttributeReader(node)
         group = try reader.int("group", default: 1)
         kernelShape = try reader.ints("kernel_shape")
+        strides = try reader.ints("strides")
+        dilations = try reader.ints("dilations")
+        pads = try reader.ints("pads")
         outputPadding = try reader.ints("output_padding")
         outputShape = try reader.ints("output_shape")
+        autoPad = try reader.string("auto_pad", default: "NOTSET")
         guard group > 0 else { throw reader.error("group must be positive") }
+        guard ["NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"].contains(autoPad) else { throw reader.error("unknown auto_pad '\(autoPad)'") }
         try reader.expectInputs(2...3)
     }
 

@@ -7,11 +7,14 @@ public struct ConstantOfShape: OpSchema {
     public let dtype: DType
     /// The fill element, when it is a number.
     let fill: KnownValue?
+    /// The one-element `value` attribute; `nil` fills float32 zeros.
+    public let value: Tensor?
     let reader: AttributeReader
 
     public init(node: Node, opset: Int) throws(ModelError) {
         reader = AttributeReader(node)
-        if let tensor = try reader.tensor("value") {
+        value = try reader.tensor("value")
+        if let tensor = value {
             guard tensor.elementCount == 1 else { throw reader.error("'value' must hold one element, it holds \(tensor.elementCount)") }
             dtype = tensor.dtype
             fill = KnownValue(tensor: tensor)

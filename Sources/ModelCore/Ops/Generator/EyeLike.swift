@@ -5,6 +5,8 @@
 public struct EyeLike: OpSchema {
     /// The element type the attribute asks for; `nil` keeps the input's.
     public let dtype: DType?
+    /// The diagonal: 0 the main one, positive above it.
+    public let k: Int
     let reader: AttributeReader
 
     public init(node: Node, opset: Int) throws(ModelError) {
@@ -15,7 +17,7 @@ public struct EyeLike: OpSchema {
         } else {
             dtype = nil
         }
-        _ = try reader.int("k", default: 0)
+        k = try reader.int("k", default: 0)
         try reader.expectInputs(1...1)
     }
 

@@ -48,6 +48,19 @@ public struct Resize: OpSchema {
     public let axes: [Int]?
     /// `stretch`, `not_larger` or `not_smaller` (opset 18).
     public let keepAspectRatioPolicy: String
+    /// How output coordinates map to input ones (`coordinate_transformation_mode`);
+    /// Resize-10 samples as Upsample did, `asymmetric`.
+    public let coordinateMode: String
+    /// How nearest mode rounds (`nearest_mode`); `floor` before opset 11.
+    public let nearestMode: String
+    /// The cubic kernel's coefficient (`cubic_coeff_a`).
+    public let cubicA: Float
+    /// Whether cubic weights outside the input are dropped and the rest renormalised (`exclude_outside`).
+    public let excludeOutside: Bool
+    /// The value outside the region of interest for `tf_crop_and_resize` (`extrapolation_value`).
+    public let extrapolation: Float
+    /// Whether downscaling widens the filter (`antialias`, opset 18).
+    public let antialias: Bool
     /// Whether the region of interest scales the output (`tf_crop_and_resize`).
     let cropsToRegion: Bool
     let scalesIndex: Int
@@ -62,7 +75,13 @@ public struct Resize: OpSchema {
         guard ["stretch", "not_larger", "not_smaller"].contains(keepAspectRatioPolicy) else {
             throw reader.error("unknown keep_aspect_ratio_policy '\(keepAspectRatioPolicy)'")
         }
-        cropsToRegion = try reader.string("coordinate_transformation_mode", default: "half_pixel") == "tf_crop_and_resize"
+        coordinateMode = opset < 11 ? "asymmetric" : try reader.string("coordinate_transformation_mode", default: "half_pixel")
+        nearestMode = opset < 11 ? "floor" : try reader.string("nearest_mode", default: "round_prefer_floor")
+        cubicA = try reader.float("cubic_coeff_a", default: -0.75)
+        excludeOutside = try reader.int("exclude_outside", default: 0) != 0
+        extrapolation = try reader.float("extrapolation_value", default: 0)
+        antialias = try reader.int("antialias", default: 0) != 0
+        cropsToRegion = coordinateMode == "tf_crop_and_resize"
         if opset < 11 {
             (scalesIndex, sizesIndex) = (1, nil)
             try reader.expectInputs(2...2)

@@ -1,9 +1,9 @@
 /// `Einsum`: a sum of products over the indices an equation names.
 public struct Einsum: OpSchema {
     /// Index letters of each operand; `.` stands for the dimensions an ellipsis covers.
-    let operands: [[Character]]
+    public let operands: [[Character]]
     /// Output letters, or `nil` for the implicit form.
-    let explicitOutput: [Character]?
+    public let explicitOutput: [Character]?
     let reader: AttributeReader
 
     public init(node: Node, opset: Int) throws(ModelError) {
@@ -26,7 +26,7 @@ public struct Einsum: OpSchema {
     /// The index letters of one term, with an ellipsis as `.`.
     private static func letters(_ term: Substring, reader: AttributeReader) throws(ModelError) -> [Character] {
         let text = term.replacing("...", with: ".")
-        guard text.allSatisfy({ $0.isLetter || $0 == "." }), text.filter({ $0 == "." }).count <= 1 else {
+        guard text.allSatisfy({ ($0.isASCII && $0.isLetter) || $0 == "." }), text.filter({ $0 == "." }).count <= 1 else {
             throw reader.error("invalid einsum term '\(term)'")
         }
         return Array(text)

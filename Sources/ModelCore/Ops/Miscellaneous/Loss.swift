@@ -8,11 +8,14 @@ public struct ClassificationLoss: OpSchema {
     public let op: String
     /// `none`, `sum` or `mean`.
     public let reduction: String
+    /// The target value whose entries contribute nothing (`ignore_index`).
+    public let ignoreIndex: Int?
 
     public init(node: Node, opset: Int) throws(ModelError) {
         op = node.opType
         let reader = AttributeReader(node)
         reduction = try reader.string("reduction", default: "mean")
+        ignoreIndex = try reader.int("ignore_index")
         guard ["none", "sum", "mean"].contains(reduction) else { throw reader.error("unknown reduction '\(reduction)'") }
         try reader.expectInputs(2...3)
     }

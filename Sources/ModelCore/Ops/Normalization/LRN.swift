@@ -4,11 +4,16 @@
 /// neighbours, then scale, add bias, power and divide: 2·size + 4.
 public struct LRN: OpSchema {
     public let size: Int
+    /// The scale, exponent and offset of the normaliser: (bias + alpha/size·Σx²)^beta.
+    public let alpha: Float, beta: Float, bias: Float
 
     public init(node: Node, opset: Int) throws(ModelError) {
         let reader = AttributeReader(node)
         guard let size = try reader.int("size"), size > 0 else { throw reader.error("LRN needs a positive 'size'") }
         self.size = size
+        alpha = try reader.float("alpha", default: 1e-4)
+        beta = try reader.float("beta", default: 0.75)
+        bias = try reader.float("bias", default: 1)
         try reader.expectInputs(1...1)
     }
 

@@ -10,12 +10,30 @@ public struct StatisticsNormalization: OpSchema {
     public let op: String
     /// LayerNormalization: the first normalised axis.
     public let axis: Int
+    /// Added to the variance before its root (`epsilon`, default 1e-5).
+    public let epsilon: Float
+    /// GroupNormalization: how many channel groups share statistics (`num_groups`).
+    public let groups: Int?
+    /// LpNormalization: the norm's order, 1 or 2 (`p`).
+    public let p: Int
+    /// MeanVarianceNormalization: the axes the statistics run over (default 0, 2, 3).
+    public let axes: [Int]
     let reader: AttributeReader
 
     public init(node: Node, opset: Int) throws(ModelError) {
         op = node.opType
         reader = AttributeReader(node)
         axis = try reader.int("axis", default: -1)
+        epsilon = try reader.float("epsilon", default: 1e-5)
+        p = try reader.int("p", default: 2)
+        axes = try reader.ints("axes") ?? [0, 2, 3]
+        if op == "GroupNormalization" {
+            guard let groups = try reader.int("num_groups"), groups > 0 else { throw reader.error("GroupNormalization needs a positive num_groups") }
+            self.groups = groups
+        } else {
+            groups = nil
+        }
+        if op == "LpNormalization" && p != 1 && p != 2 { throw reader.error("LpNormalization p must be 1 or 2, not \(p)") }
         switch op {
         case "InstanceNormalization", "GroupNormalization": try reader.expectInputs(3...3)
         case "LayerNormalization", "RMSNormalization": try reader.expectInputs(1...3)

@@ -6,6 +6,8 @@
 public struct WindowPool: OpSchema {
     public let op: String
     public let window: Window
+    /// Whether AveragePool divides by the whole window, padding included (`count_include_pad`).
+    public let countIncludePad: Bool
     let reader: AttributeReader
 
     public init(node: Node, opset: Int) throws(ModelError) {
@@ -13,6 +15,7 @@ public struct WindowPool: OpSchema {
         reader = AttributeReader(node)
         guard let kernel = try reader.ints("kernel_shape") else { throw reader.error("\(op) needs kernel_shape") }
         window = try Window(kernel: kernel, reader: reader, ceilMode: try reader.int("ceil_mode", default: 0) != 0)
+        countIncludePad = try reader.int("count_include_pad", default: 0) != 0
         try reader.expectInputs(1...1)
     }
 

@@ -9,14 +9,19 @@ public struct Quantize: OpSchema {
     public let axis: Int
     /// `output_dtype`, when set.
     public let outputType: DType?
+    /// Elements per scale along `axis` for blocked quantization; 0 for per-axis or per-tensor.
+    public let blockSize: Int
+    /// Whether float8 targets clamp to their range (`saturate`).
+    public let saturate: Bool
     let reader: AttributeReader
 
     public init(node: Node, opset: Int) throws(ModelError) {
         reader = AttributeReader(node)
         dequantize = node.opType == "DequantizeLinear"
         axis = try reader.int("axis", default: 1)
-        let blockSize = try reader.int("block_size", default: 0)
+        blockSize = try reader.int("block_size", default: 0)
         guard blockSize >= 0 else { throw reader.error("block_size must not be negative, got \(blockSize)") }
+        saturate = try reader.int("saturate", default: 1) != 0
         outputType = try Miscellaneous.dtype("output_dtype", default: nil, reader)
         try reader.expectInputs(2...3)
     }

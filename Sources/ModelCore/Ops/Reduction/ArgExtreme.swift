@@ -6,13 +6,15 @@ public struct ArgExtreme: OpSchema {
     public let axis: Int
     /// Whether the searched axis stays as size 1.
     public let keepDims: Bool
+    /// Whether ties go to the last index (`select_last_index`).
+    public let selectLast: Bool
     let reader: AttributeReader
 
     public init(node: Node, opset: Int) throws(ModelError) {
         reader = AttributeReader(node)
         axis = try reader.int("axis", default: 0)
         keepDims = try reader.int("keepdims", default: 1) != 0
-        _ = try reader.int("select_last_index", default: 0)
+        selectLast = try reader.int("select_last_index", default: 0) != 0
         try reader.expectInputs(1...1)
     }
 

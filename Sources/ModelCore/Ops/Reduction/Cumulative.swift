@@ -2,12 +2,19 @@
 ///
 /// Cost: one FLOP per element.
 public struct Cumulative: OpSchema {
+    /// Whether CumProd (else CumSum).
+    public let product: Bool
+    /// Whether each output leaves out its own element (`exclusive`).
+    public let exclusive: Bool
+    /// Whether the running total goes from the end (`reverse`).
+    public let reverse: Bool
     let reader: AttributeReader
 
     public init(node: Node, opset: Int) throws(ModelError) {
         reader = AttributeReader(node)
-        _ = try reader.int("exclusive", default: 0)
-        _ = try reader.int("reverse", default: 0)
+        product = node.opType == "CumProd"
+        exclusive = try reader.int("exclusive", default: 0) != 0
+        reverse = try reader.int("reverse", default: 0) != 0
         try reader.expectInputs(2...2)
     }
 

@@ -8,11 +8,16 @@ public struct TopK: OpSchema {
     public let axis: Int
     /// `k` from the attribute (before opset 10).
     public let kAttribute: Int?
+    /// Whether the largest entries are selected (`largest`, default 1).
+    public let largest: Bool
     let reader: AttributeReader
 
     public init(node: Node, opset: Int) throws(ModelError) {
         reader = AttributeReader(node)
         axis = try reader.int("axis", default: -1)
+        largest = try reader.int("largest", default: 1) != 0
+        // `sorted` = 0 allows any order; sorted output is one of them.
+        _ = try reader.int("sorted", default: 1)
         if opset < 10 {
             guard let k = try reader.int("k"), k >= 0 else { throw reader.error("TopK needs a non-negative 'k' attribute before opset 10") }
             kAttribute = k

@@ -51,6 +51,18 @@ public struct Recurrent: OpSchema {
     public let directions: Int
     /// `layout = 1`: batch before sequence in X, Y and the states.
     public let batchFirst: Bool
+    /// `direction = reverse`: a single direction that runs from the last step.
+    public let reverse: Bool
+    /// The activation functions, lower-cased: the cell's defaults for each direction unless `activations` names them.
+    public let activations: [String]
+    /// `activation_alpha` and `activation_beta`: parameters taken in order by the activations that have them.
+    public let activationAlpha: [Float], activationBeta: [Float]
+    /// The cell input bound (`clip`), when given.
+    public let clip: Float?
+    /// LSTM: the input gate is coupled to the forget gate (`input_forget`).
+    public let inputForget: Bool
+    /// GRU: the reset gate applies after the recurrent product (`linear_before_reset`).
+    public let linearBeforeReset: Bool
     /// FLOPs of one hidden unit's elementwise work per step, for each direction, without bias, clip and peephole terms.
     let unitFLOPs: [Int]
     let clipped: Bool
@@ -67,6 +79,7 @@ public struct Recurrent: OpSchema {
         hiddenSize = try reader.int("hidden_size")
         if let hiddenSize, hiddenSize <= 0 { throw reader.error("hidden_size must be positive, got \(hiddenSize)") }
         let direction = try reader.string("direction", default: "forward")
+        reverse = direction == "reverse"
         switch direction {
         case "forward", "reverse": directions = 1
         case "bidirectional": directions = 2
@@ -75,8 +88,12 @@ public struct Recurrent: OpSchema {
         let layout = try reader.int("layout", default: 0)
         guard layout == 0 || layout == 1 else { throw reader.error("layout must be 0 or 1, got \(layout)") }
         batchFirst = layout == 1
-        _ = try reader.float("clip", default: 0)
-        clipped = node.attribute("clip") != nil
+        clip = node.attribute("clip") != nil ? try reader.float("clip", default: 0) : nil
+        clipped = clip != nil
+        inputForget = try reader.int("input_forget", default: 0) != 0
+        linearBeforeReset = try reader.int("linear_before_reset", default: 0) != 0
+        activationAlpha = try reader.floats("activation_alpha") ?? []
+        activationBeta = try reader.floats("activation_beta") ?? []
 
         let perDirection = cell.defaultActivations.count
         let names = try reader.strings("activations")
@@ -85,6 +102,7 @@ public struct Recurrent: OpSchema {
             throw reader.error("activations lists \(names.count) functions, "
                 + "\(node.opType) with \(directions) direction(s) takes \(perDirection * directions)")
         }
+        activations = names.map { $0.lowercased() }
         var flops: [Int] = []
         for name in names {
             guard let f = Self.activationFLOPs[name.lowercased()] else { throw reader.error("unknown activation '\(name)'") }

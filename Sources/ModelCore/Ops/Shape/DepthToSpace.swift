@@ -4,6 +4,8 @@
 public struct DepthToSpace: OpSchema {
     /// The spatial block edge `b`.
     public let blockSize: Int
+    /// Whether the channels are laid out column-row-depth (`mode` CRD) rather than DCR.
+    public let columnRowDepth: Bool
     let reader: AttributeReader
 
     public init(node: Node, opset: Int) throws(ModelError) {
@@ -12,6 +14,7 @@ public struct DepthToSpace: OpSchema {
         blockSize = size
         let mode = try reader.string("mode", default: "DCR")
         guard mode == "DCR" || mode == "CRD" else { throw reader.error("unknown mode '\(mode)'") }
+        columnRowDepth = mode == "CRD"
         try reader.expectInputs(1...1)
     }
 

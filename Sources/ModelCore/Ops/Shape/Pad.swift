@@ -8,11 +8,14 @@ public struct Pad: OpSchema {
     public let padsAttribute: [Int]?
     /// `constant`, `reflect`, `edge` or `wrap`.
     public let mode: String
+    /// The constant fill from the `value` attribute (before opset 11; input 2 from it).
+    public let valueAttribute: Float
     let reader: AttributeReader
 
     public init(node: Node, opset: Int) throws(ModelError) {
         reader = AttributeReader(node)
         mode = try reader.string("mode", default: "constant")
+        valueAttribute = opset < 11 ? try reader.float("value", default: 0) : 0
         guard ["constant", "reflect", "edge", "wrap"].contains(mode) else { throw reader.error("unknown mode '\(mode)'") }
         if opset < 11 {
             guard let pads = try reader.ints(opset < 2 ? "paddings" : "pads") else { throw reader.error("Pad needs a 'pads' attribute before opset 11") }
