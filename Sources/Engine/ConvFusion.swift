@@ -38,7 +38,7 @@ struct ConvFusion: Sendable {
     /// output, and the weights and BatchNorm parameters are stored float32
     /// tensors, as are Clip's bounds (or Constant outputs). The Add may
     /// broadcast; the kernel checks shapes when it runs.
-    static func find(in graph: Graph) -> [Int: ConvFusion] {
+    static func find(in graph: Graph, opsets: [String: Int]) -> [Int: ConvFusion] {
         let stored = Dictionary(graph.initializers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         let topology = graph.topology()
         let outputs = Set(graph.outputs.map(\.name))
@@ -77,11 +77,9 @@ struct ConvFusion: Sendable {
                 }
                 return (bounds[0], bounds[1])
             }
-            guard clip.attribute("min") != nil || clip.attribute("max") != nil else { return nil }
-            let reader = AttributeReader(clip)
-            guard let low = try? reader.float("min", default: -.greatestFiniteMagnitude),
-                  let high = try? reader.float("max", default: .greatestFiniteMagnitude) else { return nil }
-            return (low, high)
+            guard clip.attribute("min") != nil || clip.attribute("max") != nil,
+                  let bounds = (try? Unary(node: clip, opset: opsets[""] ?? 1))?.clipBounds else { return nil }
+            return (bounds.min, bounds.max)
         }
 
         var fusions: [Int: ConvFusion] = [:]
@@ -92,13 +90,11 @@ struct ConvFusion: Sendable {
             var batchNorm: BatchNorm?
             if let j = soleConsumer(of: last, op: "BatchNormalization") {
                 let bn = graph.nodes[j]
-                let reader = AttributeReader(bn)
                 if bn.inputs.count == 5, bn.inputs[0] == last, bn.outputs.filter({ !$0.isEmpty }).count == 1,
-                   (try? reader.int("training_mode", default: 0)) == 0,
-                   let epsilon = try? reader.float("epsilon", default: 1e-5),
+                   let schema = try? BatchNormalization(node: bn, opset: opsets[""] ?? 1), !schema.trainingMode,
                    let scale = float(bn.inputs[1]), let bias = float(bn.inputs[2]),
                    let mean = float(bn.inputs[3]), let variance = float(bn.inputs[4]) {
-                    batchNorm = BatchNorm(scale: scale, bias: bias, mean: mean, variance: variance, epsilon: epsilon)
+                    batchNorm = BatchNorm(scale: scale, bias: bias, mean: mean, variance: variance, epsilon: schema.epsilon)
                     absorbed.append(j)
                     last = bn.outputs[0]
                 }

@@ -53,7 +53,7 @@ public final class ExecutionPlan: Sendable {
 
         var steps: [(label: String, kernel: any Kernel, inputs: [Int?], outputs: [Int?])] = []
         var captured: [String: Int] = [:]
-        let fusions = ConvFusion.find(in: graph)
+        let fusions = ConvFusion.find(in: graph, opsets: opsets)
         let absorbed = Set(fusions.values.flatMap(\.absorbed))
         let order = graph.nodes.indices.filter { !absorbed.contains($0) }
             .sorted { (fusions[$0]?.position(conv: $0) ?? $0) < (fusions[$1]?.position(conv: $1) ?? $1) }

@@ -1,18 +1,18 @@
 /// Typed access to a node's attributes; every error names the node and the attribute.
-public struct AttributeReader: Sendable {
-    public let node: Node
+struct AttributeReader: Sendable {
+    let node: Node
 
-    public init(_ node: Node) { self.node = node }
+    init(_ node: Node) { self.node = node }
 
     /// An error about this node; analysis adds which node it is.
-    public func error(_ message: String) -> ModelError {
+    func error(_ message: String) -> ModelError {
         ModelError(.invalidGraph, message)
     }
 
     private func value(_ name: String) -> AttributeValue? { node.attribute(name)?.value }
 
     /// Checks how many inputs the node has (trailing omitted optional inputs count as absent).
-    public func expectInputs(_ range: ClosedRange<Int>) throws(ModelError) {
+    func expectInputs(_ range: ClosedRange<Int>) throws(ModelError) {
         var count = node.inputs.count
         while count > 0 && node.inputs[count - 1].isEmpty { count -= 1 }
         guard range.contains(count) else {
@@ -25,23 +25,23 @@ public struct AttributeReader: Sendable {
         error("attribute '\(name)' should be \(expected)")
     }
 
-    public func int(_ name: String) throws(ModelError) -> Int? {
+    func int(_ name: String) throws(ModelError) -> Int? {
         guard let v = value(name) else { return nil }
         guard case .int(let i) = v, let result = Int(exactly: i) else { throw mismatch(name, "an integer") }
         return result
     }
 
-    public func int(_ name: String, default fallback: Int) throws(ModelError) -> Int {
+    func int(_ name: String, default fallback: Int) throws(ModelError) -> Int {
         try int(name) ?? fallback
     }
 
-    public func float(_ name: String, default fallback: Float) throws(ModelError) -> Float {
+    func float(_ name: String, default fallback: Float) throws(ModelError) -> Float {
         guard let v = value(name) else { return fallback }
         guard case .float(let f) = v else { throw mismatch(name, "a float") }
         return f
     }
 
-    public func ints(_ name: String) throws(ModelError) -> [Int]? {
+    func ints(_ name: String) throws(ModelError) -> [Int]? {
         guard let v = value(name) else { return nil }
         guard case .ints(let values) = v else { throw mismatch(name, "a list of integers") }
         var result: [Int] = []
@@ -52,38 +52,38 @@ public struct AttributeReader: Sendable {
         return result
     }
 
-    public func floats(_ name: String) throws(ModelError) -> [Float]? {
+    func floats(_ name: String) throws(ModelError) -> [Float]? {
         guard let v = value(name) else { return nil }
         guard case .floats(let values) = v else { throw mismatch(name, "a list of floats") }
         return values
     }
 
-    public func string(_ name: String, default fallback: String) throws(ModelError) -> String {
+    func string(_ name: String, default fallback: String) throws(ModelError) -> String {
         guard let v = value(name) else { return fallback }
         guard case .string(let bytes) = v else { throw mismatch(name, "a string") }
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    public func strings(_ name: String) throws(ModelError) -> [String]? {
+    func strings(_ name: String) throws(ModelError) -> [String]? {
         guard let v = value(name) else { return nil }
         guard case .strings(let values) = v else { throw mismatch(name, "a list of strings") }
         return values.map { String(decoding: $0, as: UTF8.self) }
     }
 
-    public func tensor(_ name: String) throws(ModelError) -> Tensor? {
+    func tensor(_ name: String) throws(ModelError) -> Tensor? {
         guard let v = value(name) else { return nil }
         guard case .tensor(let t) = v else { throw mismatch(name, "a tensor") }
         return t
     }
 
-    public func graph(_ name: String) throws(ModelError) -> Graph? {
+    func graph(_ name: String) throws(ModelError) -> Graph? {
         guard let v = value(name) else { return nil }
         guard case .graph(let g) = v else { throw mismatch(name, "a graph") }
         return g
     }
 
     /// A normalised axis in `0..<rank` (negative axes count from the end).
-    public func axis(_ axis: Int, rank: Int) throws(ModelError) -> Int {
+    func axis(_ axis: Int, rank: Int) throws(ModelError) -> Int {
         let normalised = axis < 0 ? axis + rank : axis
         guard normalised >= 0 && normalised < rank else {
             throw error("axis \(axis) is out of range for rank \(rank)")

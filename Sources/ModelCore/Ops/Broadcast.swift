@@ -1,7 +1,7 @@
 /// NumPy-style broadcasting of shapes, as ONNX's multidirectional broadcasting defines it.
 public enum Broadcast {
     /// The broadcast shape, or `nil` when a rank is unknown; throws when two known dims conflict.
-    public static func shape(_ shapes: [Shape?], node: AttributeReader) throws(ModelError) -> Shape? {
+    static func shape(_ shapes: [Shape?], node: AttributeReader) throws(ModelError) -> Shape? {
         var result: [Dim] = []
         for case let shape? in shapes {
             let dims = shape.dims

@@ -13,7 +13,7 @@ struct LoopKernel: Kernel {
     /// The body's declared outputs, for the type of scan outputs when no iteration runs.
     let declaredOutputs: [ValueInfo]
 
-    init(_ setup: KernelSetup) throws(ModelError) {
+    init(_ schema: Loop, _ setup: KernelSetup) throws(ModelError) {
         body = try ControlFlowKernels.subgraph(setup, "body")
         inputNames = setup.node.inputs
         captured = setup.capturedNames
@@ -22,7 +22,7 @@ struct LoopKernel: Kernel {
             throw ModelError(.invalidGraph, "the body takes \(body.inputNames.count) inputs and gives \(body.outputNames.count) outputs "
                 + "for \(carried) loop-carried values")
         }
-        declaredOutputs = (try AttributeReader(setup.node).graph("body"))?.outputs ?? []
+        declaredOutputs = schema.declaredBodyOutputs
     }
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
@@ -63,5 +63,5 @@ struct LoopKernel: Kernel {
 }
 
 extension Loop: Executable {
-    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try LoopKernel(setup) }
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try LoopKernel(self, setup) }
 }

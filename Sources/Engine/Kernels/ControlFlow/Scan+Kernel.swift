@@ -26,9 +26,8 @@ struct ScanKernel: Kernel {
         // Opset 8 scans axis 1 of batched tensors, axis 0 once an entry is taken out.
         inputAxes = batched ? Array(repeating: 0, count: schema.scanInputCount) : schema.inputAxes
         outputAxes = batched ? Array(repeating: 0, count: schema.outputAxes.count) : schema.outputAxes
-        let reader = AttributeReader(setup.node)
-        reverseInputs = (try reader.ints(batched ? "directions" : "scan_input_directions") ?? Array(repeating: 0, count: scanInputCount)).map { $0 != 0 }
-        reverseOutputs = (try reader.ints("scan_output_directions") ?? Array(repeating: 0, count: outputAxes.count)).map { $0 != 0 }
+        reverseInputs = schema.reverseInputs
+        reverseOutputs = schema.reverseOutputs
         guard body.inputNames.count == stateCount + scanInputCount, body.outputNames.count == stateCount + outputAxes.count else {
             throw ModelError(.invalidGraph, "the body's \(body.inputNames.count) inputs and \(body.outputNames.count) outputs do not match "
                 + "\(stateCount) states, \(scanInputCount) scan inputs and \(outputAxes.count) scan outputs")

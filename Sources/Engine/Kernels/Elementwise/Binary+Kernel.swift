@@ -20,14 +20,14 @@ struct ArithmeticKernel: Kernel {
     let operation: Operation
     let op: String
 
-    init(_ setup: KernelSetup) throws(ModelError) {
-        op = setup.node.opType
+    init(_ schema: Binary) throws(ModelError) {
+        op = schema.op
         switch op {
         case "Add": operation = .add
         case "Sub": operation = .subtract
         case "Mul": operation = .multiply
         case "Div": operation = .divide
-        default: operation = .modulo(truncated: try AttributeReader(setup.node).int("fmod", default: 0) != 0)
+        default: operation = .modulo(truncated: schema.truncatedModulo)
         }
     }
 
@@ -180,8 +180,8 @@ struct PReluKernel: Kernel {
 struct SwiGLUKernel: Kernel {
     let alpha: Float
 
-    init(_ setup: KernelSetup) throws(ModelError) {
-        alpha = try AttributeReader(setup.node).float("alpha", default: 1)
+    init(_ schema: Binary) throws(ModelError) {
+        alpha = schema.alpha
     }
 
     /// SwiGLU over one element type.
@@ -218,8 +218,8 @@ struct ComparisonKernel: Kernel {
     let operation: Operation
     let op: String
 
-    init(_ setup: KernelSetup) throws(ModelError) {
-        op = setup.node.opType
+    init(_ schema: Binary) throws(ModelError) {
+        op = schema.op
         switch op {
         case "Equal": operation = .equal
         case "Less": operation = .less
@@ -277,8 +277,8 @@ struct LogicalKernel: Kernel {
     let operation: Operation
     let op: String
 
-    init(_ setup: KernelSetup) throws(ModelError) {
-        op = setup.node.opType
+    init(_ schema: Binary) throws(ModelError) {
+        op = schema.op
         operation = op == "And" ? .and : op == "Or" ? .or : .xor
     }
 
@@ -307,18 +307,13 @@ struct BitwiseKernel: Kernel {
     let operation: Operation
     let op: String
 
-    init(_ setup: KernelSetup) throws(ModelError) {
-        op = setup.node.opType
+    init(_ schema: Binary) throws(ModelError) {
+        op = schema.op
         switch op {
         case "BitwiseAnd": operation = .and
         case "BitwiseOr": operation = .or
         case "BitwiseXor": operation = .xor
-        default:
-            let direction = try AttributeReader(setup.node).string("direction", default: "")
-            guard direction == "LEFT" || direction == "RIGHT" else {
-                throw ModelError(.invalidGraph, "BitShift direction must be LEFT or RIGHT, not '\(direction)'")
-            }
-            operation = .shift(left: direction == "LEFT")
+        default: operation = .shift(left: schema.shiftsLeft)
         }
     }
 
@@ -352,15 +347,14 @@ struct BitwiseKernel: Kernel {
 
 extension Binary: Executable {
     public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel {
-        let op = setup.node.opType
         switch op {
-        case _ where ArithmeticKernel.Operation.operators.contains(op): return try ArithmeticKernel(setup)
-        case _ where ComparisonKernel.Operation.operators.contains(op): return try ComparisonKernel(setup)
-        case _ where LogicalKernel.Operation.operators.contains(op): return try LogicalKernel(setup)
-        case _ where BitwiseKernel.Operation.operators.contains(op): return try BitwiseKernel(setup)
+        case _ where ArithmeticKernel.Operation.operators.contains(op): return try ArithmeticKernel(self)
+        case _ where ComparisonKernel.Operation.operators.contains(op): return try ComparisonKernel(self)
+        case _ where LogicalKernel.Operation.operators.contains(op): return try LogicalKernel(self)
+        case _ where BitwiseKernel.Operation.operators.contains(op): return try BitwiseKernel(self)
         case "Pow": return PowKernel()
         case "PRelu": return PReluKernel()
-        case "SwiGLU": return try SwiGLUKernel(setup)
+        case "SwiGLU": return try SwiGLUKernel(self)
         default: throw setup.noKernel
         }
     }

@@ -17,11 +17,9 @@ struct CastKernel: Kernel {
 
     init(_ schema: Cast, _ setup: KernelSetup) throws(ModelError) {
         target = schema.target
-        let reader = AttributeReader(setup.node)
-        saturate = try reader.int("saturate", default: 1) != 0
-        let mode = try reader.string("round_mode", default: "up")
-        guard let roundMode = ExponentRounding(rawValue: mode) else {
-            throw ModelError(.invalidGraph, "Cast round_mode must be up, down or nearest, not '\(mode)'")
+        saturate = schema.saturate
+        guard let roundMode = ExponentRounding(rawValue: schema.roundMode) else {
+            throw ModelError(.invalidGraph, "Cast round_mode must be up, down or nearest, not '\(schema.roundMode)'")
         }
         self.roundMode = roundMode
     }

@@ -27,9 +27,8 @@ enum RealFunction: Sendable {
         "HardSwish", "Gelu", "LeakyRelu", "HardSigmoid", "Elu", "Selu", "Celu", "ThresholdedRelu", "Swish",
     ]
 
-    init(_ node: Node) throws(ModelError) {
-        let reader = AttributeReader(node)
-        switch node.opType {
+    init(_ schema: Unary) throws(ModelError) {
+        switch schema.op {
         case "Exp": self = .exp
         case "Log": self = .log
         case "Sqrt": self = .sqrt
@@ -55,23 +54,15 @@ enum RealFunction: Sendable {
         case "Softsign": self = .softsign
         case "Mish": self = .mish
         case "HardSwish": self = .hardSwish
-        case "Gelu":
-            let approximate = try reader.string("approximate", default: "none")
-            guard approximate == "none" || approximate == "tanh" else {
-                throw ModelError(.invalidGraph, "Gelu approximate must be 'none' or 'tanh', not '\(approximate)'")
-            }
-            self = .gelu(tanhApproximation: approximate == "tanh")
-        case "LeakyRelu": self = .leakyRelu(alpha: try reader.float("alpha", default: 0.01))
-        case "HardSigmoid":
-            self = .hardSigmoid(alpha: try reader.float("alpha", default: 0.2), beta: try reader.float("beta", default: 0.5))
-        case "Elu": self = .elu(alpha: try reader.float("alpha", default: 1))
-        case "Selu":
-            self = .selu(alpha: try reader.float("alpha", default: 1.67326319217681884765625),
-                         gamma: try reader.float("gamma", default: 1.05070102214813232421875))
-        case "Celu": self = .celu(alpha: try reader.float("alpha", default: 1))
-        case "ThresholdedRelu": self = .thresholdedRelu(alpha: try reader.float("alpha", default: 1))
-        case "Swish": self = .swish(alpha: try reader.float("alpha", default: 1))
-        default: throw ModelError(.internal, "internal: \(node.opType) is not a real function")
+        case "Gelu": self = .gelu(tanhApproximation: schema.tanhApproximation)
+        case "LeakyRelu": self = .leakyRelu(alpha: schema.alpha)
+        case "HardSigmoid": self = .hardSigmoid(alpha: schema.alpha, beta: schema.beta)
+        case "Elu": self = .elu(alpha: schema.alpha)
+        case "Selu": self = .selu(alpha: schema.alpha, gamma: schema.gamma)
+        case "Celu": self = .celu(alpha: schema.alpha)
+        case "ThresholdedRelu": self = .thresholdedRelu(alpha: schema.alpha)
+        case "Swish": self = .swish(alpha: schema.alpha)
+        default: throw ModelError(.internal, "internal: \(schema.op) is not a real function")
         }
     }
 
@@ -154,9 +145,9 @@ struct RealUnaryKernel: Kernel {
     let function: RealFunction
     let op: String
 
-    init(_ setup: KernelSetup) throws(ModelError) {
-        function = try RealFunction(setup.node)
-        op = setup.node.opType
+    init(_ schema: Unary) throws(ModelError) {
+        function = try RealFunction(schema)
+        op = schema.op
     }
 
     /// The function over one element type.
@@ -190,16 +181,15 @@ enum NumberFunction: Sendable {
 
     static let operators = ["Abs", "Neg", "Sign", "Relu", "Shrink"]
 
-    init(_ node: Node) throws(ModelError) {
-        let reader = AttributeReader(node)
-        switch node.opType {
+    init(_ schema: Unary) throws(ModelError) {
+        switch schema.op {
         case "Abs": self = .abs
         case "Neg": self = .neg
         case "Sign": self = .sign
         case "Relu": self = .relu
         case "Shrink":
-            self = .shrink(bias: Double(try reader.float("bias", default: 0)), lambda: Double(try reader.float("lambd", default: 0.5)))
-        default: throw ModelError(.internal, "internal: \(node.opType) is not a numeric function")
+            self = .shrink(bias: Double(schema.shrinkBias), lambda: Double(schema.shrinkLambda))
+        default: throw ModelError(.internal, "internal: \(schema.op) is not a numeric function")
         }
     }
 }
@@ -209,9 +199,9 @@ struct NumberUnaryKernel: Kernel {
     let function: NumberFunction
     let op: String
 
-    init(_ setup: KernelSetup) throws(ModelError) {
-        function = try NumberFunction(setup.node)
-        op = setup.node.opType
+    init(_ schema: Unary) throws(ModelError) {
+        function = try NumberFunction(schema)
+        op = schema.op
     }
 
     /// The function over one element type.
@@ -249,14 +239,8 @@ struct ClipKernel: Kernel {
     /// Attribute bounds (opset < 11).
     let attributeBounds: (low: Float, high: Float)?
 
-    init(_ setup: KernelSetup) throws(ModelError) {
-        if setup.opset < 11 {
-            let reader = AttributeReader(setup.node)
-            attributeBounds = (try reader.float("min", default: -.greatestFiniteMagnitude),
-                               try reader.float("max", default: .greatestFiniteMagnitude))
-        } else {
-            attributeBounds = nil
-        }
+    init(_ schema: Unary) {
+        attributeBounds = schema.clipBounds.map { (low: $0.min, high: $0.max) }
     }
 
     /// Clipping over one element type.
@@ -304,11 +288,10 @@ struct ClassifyKernel: Kernel {
     let op: String
     let positive: Bool, negative: Bool
 
-    init(_ setup: KernelSetup) throws(ModelError) {
-        op = setup.node.opType
-        let reader = AttributeReader(setup.node)
-        positive = try reader.int("detect_positive", default: 1) != 0
-        negative = try reader.int("detect_negative", default: 1) != 0
+    init(_ schema: Unary) {
+        op = schema.op
+        positive = schema.detectPositive
+        negative = schema.detectNegative
     }
 
     /// The test over one element type.
@@ -403,12 +386,12 @@ struct DropoutKernel: Kernel {
 extension Unary: Executable {
     public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel {
         switch op {
-        case _ where RealFunction.operators.contains(op): return try RealUnaryKernel(setup)
-        case _ where NumberFunction.operators.contains(op): return try NumberUnaryKernel(setup)
-        case "IsNaN", "IsInf": return try ClassifyKernel(setup)
+        case _ where RealFunction.operators.contains(op): return try RealUnaryKernel(self)
+        case _ where NumberFunction.operators.contains(op): return try NumberUnaryKernel(self)
+        case "IsNaN", "IsInf": return ClassifyKernel(self)
         case "Not": return NotKernel()
         case "BitwiseNot": return BitwiseNotKernel()
-        case "Clip": return try ClipKernel(setup)
+        case "Clip": return ClipKernel(self)
         case "Identity": return IdentityKernel()
         case "Dropout": return DropoutKernel(setup)
         default: throw setup.noKernel

@@ -9,26 +9,13 @@ import ModelCore
 struct ConstantKernel: Kernel {
     let value: EngineTensor
 
-    init(_ setup: KernelSetup) throws(ModelError) {
-        let reader = AttributeReader(setup.node)
-        if let tensor = try reader.tensor("value") {
-            value = try EngineTensor(tensor)
-        } else if case .sparseTensor(let sparse)? = setup.node.attribute("sparse_value")?.value {
-            value = try Self.dense(sparse)
-        } else if setup.node.attribute("value_float") != nil {
-            value = try EngineTensor(floats: [try reader.float("value_float", default: 0)], shape: [])
-        } else if let floats = try reader.floats("value_floats") {
-            value = try EngineTensor(floats: floats, shape: [floats.count])
-        } else if let int = try reader.int("value_int") {
-            value = try ShapeKernels.int64Tensor([int], shape: [])
-        } else if let ints = try reader.ints("value_ints") {
-            value = try ShapeKernels.int64Tensor(ints, shape: [ints.count])
-        } else if case .string(let bytes)? = setup.node.attribute("value_string")?.value {
-            value = EngineTensor(strings: [bytes], shape: [])
-        } else if case .strings(let strings)? = setup.node.attribute("value_strings")?.value {
-            value = EngineTensor(strings: strings, shape: [strings.count])
-        } else {
-            throw ModelError(.invalidGraph, "Constant has no value attribute")
+    init(_ schema: Constant) throws(ModelError) {
+        switch schema.value {
+        case .tensor(let tensor): value = try EngineTensor(tensor)
+        case .sparse(let sparse): value = try Self.dense(sparse)
+        case .floats(let floats, let scalar): value = try EngineTensor(floats: floats, shape: scalar ? [] : [floats.count])
+        case .ints(let ints, let scalar): value = try ShapeKernels.int64Tensor(ints, shape: scalar ? [] : [ints.count])
+        case .strings(let strings, let scalar): value = EngineTensor(strings: strings, shape: scalar ? [] : [strings.count])
         }
     }
 
@@ -64,5 +51,5 @@ struct ConstantKernel: Kernel {
 }
 
 extension Constant: Executable {
-    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try ConstantKernel(setup) }
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try ConstantKernel(self) }
 }

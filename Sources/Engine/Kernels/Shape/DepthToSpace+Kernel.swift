@@ -44,6 +44,6 @@ extension DepthToSpace: Executable {
 
 extension SpaceToDepth: Executable {
     public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel {
-        BlockRearrangeKernel(blockSize: blockSize, columnRowDepth: false, toDepth: true)
+        BlockRearrangeKernel(blockSize: blockSize, columnRowDepth: columnRowDepth, toDepth: true)
     }
 }

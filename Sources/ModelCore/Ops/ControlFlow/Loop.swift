@@ -10,6 +10,8 @@ public struct Loop: OpSchema {
     let carried: Int
     /// The body's outputs after the condition: N carried values, then the scan outputs.
     let bodyOutputs: [ValueFact]
+    /// The body's declared outputs: condition, carried values, scan outputs.
+    public let declaredBodyOutputs: [ValueInfo]
     let outputCount: Int
     let reader: AttributeReader
 
@@ -24,6 +26,7 @@ public struct Loop: OpSchema {
             throw reader.error("the body has \(body.outputs.count) outputs, fewer than the condition and \(carried) loop-carried values")
         }
         bodyOutputs = body.outputs.dropFirst().map(ControlFlow.declared)
+        declaredBodyOutputs = body.outputs
         outputCount = node.outputs.count
         guard outputCount <= bodyOutputs.count else {
             throw reader.error("the node has \(outputCount) outputs, its body \(bodyOutputs.count) after the condition")

@@ -17,6 +17,9 @@ public struct Scan: OpSchema {
     /// The axis each scan output stacks along, as written.
     public let outputAxes: [Int]
     /// The body's outputs: the states, then the per-iteration scan output elements.
+    /// Which scan inputs and outputs run from the end (`scan_input_directions`,
+    /// `directions` in opset 8, `scan_output_directions`).
+    public let reverseInputs: [Bool], reverseOutputs: [Bool]
     let bodyOutputs: [ValueFact]
     let outputCount: Int
     let reader: AttributeReader
@@ -38,12 +41,15 @@ public struct Scan: OpSchema {
         }
         let scanOutputCount = body.outputs.count - stateCount
         let directionsName = batched ? "directions" : "scan_input_directions"
+        var reversed: [[Bool]] = []
         for (name, count) in [(directionsName, m), ("scan_output_directions", scanOutputCount)] {
-            guard let flags = try reader.ints(name) else { continue }
+            let flags = try reader.ints(name) ?? Array(repeating: 0, count: count)
             guard flags.count == count, flags.allSatisfy({ $0 == 0 || $0 == 1 }) else {
                 throw reader.error("\(name) must hold \(count) flags of 0 or 1")
             }
+            reversed.append(flags.map { $0 == 1 })
         }
+        (reverseInputs, reverseOutputs) = (reversed[0], reversed[1])
         inputAxes = batched ? Array(repeating: 1, count: m) : try reader.ints("scan_input_axes") ?? Array(repeating: 0, count: m)
         outputAxes = batched ? Array(repeating: 1, count: scanOutputCount)
             : try reader.ints("scan_output_axes") ?? Array(repeating: 0, count: scanOutputCount)

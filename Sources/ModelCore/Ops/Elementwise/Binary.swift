@@ -1,6 +1,12 @@
 /// Two inputs broadcast against each other.
 public struct Binary: OpSchema {
     public let op: String
+    /// Mod: C's truncated remainder (`fmod = 1`) rather than the divisor's sign.
+    public let truncatedModulo: Bool
+    /// SwiGLU: the gate's sigmoid scale (`alpha`, default 1).
+    public let alpha: Float
+    /// BitShift: whether bits move left (`direction = LEFT`).
+    public let shiftsLeft: Bool
     let flopsPerElement: Int
     let reader: AttributeReader
 
@@ -11,6 +17,13 @@ public struct Binary: OpSchema {
         flopsPerElement = Elementwise.binaryFLOPs[op] ?? 1
         reader = AttributeReader(node)
         try reader.expectInputs(2...2)
+        truncatedModulo = try reader.int("fmod", default: 0) != 0
+        alpha = try reader.float("alpha", default: 1)
+        let direction = op == "BitShift" ? try reader.string("direction", default: "") : "LEFT"
+        guard direction == "LEFT" || direction == "RIGHT" else {
+            throw reader.error("BitShift direction must be LEFT or RIGHT, not '\(direction)'")
+        }
+        shiftsLeft = direction == "LEFT"
     }
 
     public func infer(_ inputs: [ValueFact?]) throws(ModelError) -> [ValueFact] {

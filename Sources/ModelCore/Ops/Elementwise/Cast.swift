@@ -2,9 +2,15 @@
 public struct Cast: OpSchema {
     /// The target type; for CastLike it comes from the second input.
     public let target: DType?
+    /// Whether out-of-range values saturate when cast to float8 (`saturate`, default 1).
+    public let saturate: Bool
+    /// How float8 E8M0 rounds: `up`, `down` or `nearest` (`round_mode`).
+    public let roundMode: String
 
     public init(node: Node, opset: Int) throws(ModelError) {
         let reader = AttributeReader(node)
+        saturate = try reader.int("saturate", default: 1) != 0
+        roundMode = try reader.string("round_mode", default: "up")
         if node.opType == "Cast" {
             try reader.expectInputs(1...1)
             guard let to = try reader.int("to"), let code = Int32(exactly: to) else { throw reader.error("Cast needs a 'to' type") }

@@ -3,44 +3,63 @@
 ///
 /// Cost: zero — no arithmetic.
 public struct Constant: OpSchema {
+    /// The one value attribute the node has.
+    public enum Value: Sendable {
+        case tensor(Tensor)
+        case sparse(SparseTensor)
+        /// `value_float` (a scalar) or `value_floats` (a vector).
+        case floats([Float], scalar: Bool)
+        /// `value_int` or `value_ints`.
+        case ints([Int], scalar: Bool)
+        /// `value_string` or `value_strings`.
+        case strings([[UInt8]], scalar: Bool)
+    }
+
+    public let value: Value
     /// What the node produces.
     public let fact: ValueFact
 
     public init(node: Node, opset: Int) throws(ModelError) {
         let reader = AttributeReader(node)
         try reader.expectInputs(0...0)
-        var facts: [ValueFact] = []
-        if let tensor = try reader.tensor("value") { facts.append(ValueFact(tensor: tensor)) }
+        var found: [(Value, ValueFact)] = []
+        if let tensor = try reader.tensor("value") { found.append((.tensor(tensor), ValueFact(tensor: tensor))) }
         if case .sparseTensor(let sparse)? = node.attribute("sparse_value")?.value {
             var dims: [Int] = []
             for d in sparse.dims {
                 guard let v = Int(exactly: d), v >= 0 else { throw reader.error("sparse_value has the invalid dimension \(d)") }
                 dims.append(v)
             }
-            facts.append(ValueFact(dtype: sparse.values.dtype, shape: Shape(dims)))
+            found.append((.sparse(sparse), ValueFact(dtype: sparse.values.dtype, shape: Shape(dims))))
         }
         if node.attribute("value_float") != nil {
-            facts.append(ValueFact(dtype: .float, value: KnownValue(dims: [], elements: .reals([Double(try reader.float("value_float", default: 0))]))))
+            let value = try reader.float("value_float", default: 0)
+            found.append((.floats([value], scalar: true),
+                          ValueFact(dtype: .float, value: KnownValue(dims: [], elements: .reals([Double(value)])))))
         }
         if let floats = try reader.floats("value_floats") {
-            facts.append(Self.vector(.float, count: floats.count, elements: .reals(floats.map(Double.init))))
+            found.append((.floats(floats, scalar: false), Self.vector(.float, count: floats.count, elements: .reals(floats.map(Double.init)))))
         }
         if let int = try reader.int("value_int") {
-            facts.append(ValueFact(dtype: .int64, value: KnownValue(scalar: .known(int))))
+            found.append((.ints([int], scalar: true), ValueFact(dtype: .int64, value: KnownValue(scalar: .known(int)))))
         }
         if let ints = try reader.ints("value_ints") {
-            facts.append(Self.vector(.int64, count: ints.count, elements: .integers(ints.map(Dim.known))))
+            found.append((.ints(ints, scalar: false), Self.vector(.int64, count: ints.count, elements: .integers(ints.map(Dim.known)))))
         }
-        if node.attribute("value_string") != nil {
-            _ = try reader.string("value_string", default: "")
-            facts.append(ValueFact(dtype: .string, shape: Shape([Dim]())))
+        if case .string(let bytes)? = node.attribute("value_string")?.value {
+            found.append((.strings([bytes], scalar: true), ValueFact(dtype: .string, shape: Shape([Dim]()))))
+        } else if node.attribute("value_string") != nil {
+            _ = try reader.string("value_string", default: "")   // the wrong type: its error names the attribute
         }
-        if let strings = try reader.strings("value_strings") {
-            facts.append(ValueFact(dtype: .string, shape: Shape([strings.count])))
+        if case .strings(let strings)? = node.attribute("value_strings")?.value {
+            found.append((.strings(strings, scalar: false), ValueFact(dtype: .string, shape: Shape([strings.count]))))
+        } else if node.attribute("value_strings") != nil {
+            _ = try reader.strings("value_strings")   // the wrong type: its error names the attribute
         }
-        guard facts.count == 1, let fact = facts.first else {
-            throw reader.error("Constant needs exactly one value attribute, this node has \(facts.count)")
+        guard found.count == 1, let (value, fact) = found.first else {
+            throw reader.error("Constant needs exactly one value attribute, this node has \(found.count)")
         }
+        self.value = value
         self.fact = fact
     }
 

@@ -5,7 +5,8 @@
 /// negligible). Parameters: scale and bias; the running mean and variance
 /// are statistics, not learned parameters (as torchvision counts).
 public struct BatchNormalization: OpSchema {
-    let trainingMode: Bool
+    /// Training mode (opset 14): statistics of the batch, and updated running ones as outputs.
+    public let trainingMode: Bool
     public let epsilon: Float
 
     public init(node: Node, opset: Int) throws(ModelError) {

@@ -37,12 +37,17 @@ public struct DepthToSpace: OpSchema {
 public struct SpaceToDepth: OpSchema {
     /// The spatial block edge `b`.
     public let blockSize: Int
+    /// Whether the channels are laid out column-row-depth (`mode` CRD) rather than DCR.
+    public let columnRowDepth: Bool
     let reader: AttributeReader
 
     public init(node: Node, opset: Int) throws(ModelError) {
         reader = AttributeReader(node)
         guard let size = try reader.int("blocksize"), size > 0, size < 1 << 16 else { throw reader.error("blocksize must be a positive integer") }
         blockSize = size
+        let mode = try reader.string("mode", default: "DCR")
+        guard mode == "DCR" || mode == "CRD" else { throw reader.error("unknown mode '\(mode)'") }
+        columnRowDepth = mode == "CRD"
         try reader.expectInputs(1...1)
     }
 
