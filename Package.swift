@@ -45,14 +45,18 @@ let package = Package(
         // (PCLMULQDQ, VPCLMULQDQ on AVX-512) chosen at run time, zlib otherwise.
         .target(name: "CChecksum", dependencies: ["CZlib"]),
 
-        // Format-neutral model: types, tensors, graph, mapped files. No C.
+        // Format-neutral model: types, tensors, graph, mapped files, element codecs. No C.
         .target(name: "ModelCore"),
 
-        // ONNX reading and writing.
+        // The one Swift wrapper of zlib: deflate, inflate and CRC-32 (by CChecksum).
+        .target(name: "Zlib", dependencies: ["ModelCore", "CZlib", "CChecksum"]),
+
+        // ONNX reading and writing, models and standalone TensorProtos: the
+        // one Swift module that drives protobuf-c.
         .target(name: "ONNXFormat", dependencies: ["ModelCore", "CONNX", "CProtobufC"]),
 
         // The native format (.swm): aligned, checksummed, optionally compact.
-        .target(name: "SWMFormat", dependencies: ["ModelCore", "CZlib", "CCrypto", "CChecksum"]),
+        .target(name: "SWMFormat", dependencies: ["ModelCore", "Zlib", "CCrypto"]),
 
         // Standard architectures (AlexNet, VGG, ResNet, MobileNetV2) as graphs with seeded weights.
         .target(name: "Zoo", dependencies: ["ModelCore"]),
@@ -64,7 +68,7 @@ let package = Package(
         .target(name: "Analysis", dependencies: ["ModelCore"]),
 
         // Tensor files for run and verify: NumPy .npy and .npz, ONNX TensorProto .pb.
-        .target(name: "TensorFiles", dependencies: ["ModelCore", "ONNXFormat", "CONNX", "CProtobufC", "CZlib"]),
+        .target(name: "TensorFiles", dependencies: ["ModelCore", "ONNXFormat", "Zlib"]),
 
         // The public umbrella: Model.load(url) and re-exports.
         .target(name: "ModelInfo", dependencies: ["ModelCore", "ONNXFormat", "SWMFormat", "Zoo", "Analysis", "Engine", "TensorFiles"]),
@@ -87,7 +91,8 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "ModelInfo", "TestSupport"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "ModelInfo", "TestSupport"]),
         .testTarget(name: "ZooTests", dependencies: ["Zoo", "ModelInfo", "modelinfo", "TestSupport"]),
-        .testTarget(name: "SWMFormatTests", dependencies: ["SWMFormat", "ModelInfo", "TestSupport"]),
+        .testTarget(name: "ZlibTests", dependencies: ["Zlib", "CChecksum", "CZlib"]),
+        .testTarget(name: "SWMFormatTests", dependencies: ["SWMFormat", "Zlib", "ModelInfo", "TestSupport"]),
         .testTarget(name: "CKernelsTests", dependencies: ["CKernels"]),
         .testTarget(name: "TensorFilesTests", dependencies: ["TensorFiles", "ModelInfo", "TestSupport"]),
         .testTarget(name: "ModelInfoCLITests", dependencies: ["modelinfo", "TestSupport"], exclude: ["Snapshots"]),

@@ -38,12 +38,20 @@ public enum ONNXReader {
     /// Reads a serialized `TensorProto` (the `input_K.pb` / `output_K.pb`
     /// files of ONNX test data). Its data stays in the mapped file.
     public static func readTensor(path: String) throws(ModelError) -> Tensor {
-        let file = try MappedFile(path: path)
+        try readTensor(file: try MappedFile(path: path))
+    }
+
+    /// Reads a serialized `TensorProto` from an already mapped file, through
+    /// the same pre-pass as a model; external data is resolved relative to
+    /// the file's folder. Errors name `file.path`.
+    public static func readTensor(file: MappedFile) throws(ModelError) -> Tensor {
         do throws(ModelError) {
             let bytes = file.bytes
-            if bytes.isEmpty { throw ModelError(.malformed, "empty file, not a TensorProto") }
+            guard let base = bytes.baseAddress, !bytes.isEmpty else {
+                throw ModelError(.malformed, "empty file, not a TensorProto")
+            }
             var prepass = OnnxPrepassResult()
-            let status = onnx_prepass(bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), bytes.count,
+            let status = onnx_prepass(base.assumingMemoryBound(to: UInt8.self), bytes.count,
                                       ONNX_PREPASS_ROOT_TENSOR, metadataBudget, &prepass)
             defer { onnx_prepass_free(&prepass) }
             if status != ONNX_PREPASS_OK { throw prepassError(prepass) }
@@ -52,10 +60,10 @@ public enum ONNXReader {
             }
             defer { onnx__tensor_proto__free_unpacked(message, nil) }
             let spans = UnsafeBufferPointer(start: prepass.spans, count: prepass.span_count)
-            let converter = Converter(file: file, spans: spans, externalData: ExternalData(folder: externalDataFolder(of: path)))
+            let converter = Converter(file: file, spans: spans, externalData: ExternalData(folder: externalDataFolder(of: file.path)))
             return try converter.tensor(message.pointee, path: "TensorProto")
         } catch {
-            throw error.inFile(path)
+            throw error.inFile(file.path)
         }
     }
 

@@ -1,5 +1,5 @@
-internal import CChecksum
 import ModelCore
+import Zlib
 
 /// The fixed parts of a `.swm` file (docs/FORMAT.md, "Header" and "Section table").
 enum Layout {
@@ -146,26 +146,6 @@ struct SectionEntry: Equatable {
         let crc = try r.uint32()
         _ = try r.uint32()
         return SectionEntry(kind: kind, flags: flags, offset: offset, length: length, crc: crc)
-    }
-}
-
-/// zlib's CRC-32 (the same polynomial as ZIP, PNG and gzip), computed by
-/// CChecksum: carry-less-multiplication folding where the CPU has it, zlib's
-/// `crc32_z` otherwise, with the same results either way.
-enum CRC32 {
-    static func of(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
-        update(0, bytes)
-    }
-
-    static func of(_ bytes: [UInt8]) -> UInt32 {
-        bytes.withUnsafeBytes { of($0) }
-    }
-
-    /// Continues `crc` (0 to start) over `bytes`, as zlib's `crc32_z` would:
-    /// `update(update(0, a), b)` is the CRC of `a` followed by `b`.
-    static func update(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
-        guard let base = bytes.baseAddress, bytes.count > 0 else { return crc }
-        return swm_crc32(crc, base, bytes.count)
     }
 }
 

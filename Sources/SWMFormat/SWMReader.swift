@@ -1,4 +1,5 @@
 import ModelCore
+import Zlib
 
 /// A `.swm` file's contents: the model, with tensors that are views into the
 /// mapped file, and what the file says about how they are stored.

@@ -1,6 +1,7 @@
 import Dispatch
 import FoundationEssentials
 import ModelCore
+import Zlib
 
 /// How `SWMWriter` stores float32 weights.
 public enum WeightEncoding: String, CaseIterable, Sendable {

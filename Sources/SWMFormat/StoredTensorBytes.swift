@@ -1,5 +1,6 @@
 import Synchronization
 import ModelCore
+import Zlib
 
 /// The bytes of one `.swm` tensor, checked on first use.
 ///

@@ -1,5 +1,5 @@
-internal import CZlib
 import ModelCore
+import Zlib
 
 /// Turns a float32 tensor's bytes into the stored encodings and back, and
 /// applies the optional byte shuffle + deflate. Decoding works on untrusted
@@ -24,7 +24,7 @@ enum TensorCodec {
         case .bfloat16:
             return [UInt8](unsafeUninitializedCapacity: count * 2) { buffer, initialized in
                 let out = UnsafeMutableRawBufferPointer(buffer)
-                for i in 0..<count { out.storeBytes(of: bfloat16Bits(float(i)).littleEndian, toByteOffset: i * 2, as: UInt16.self) }
+                for i in 0..<count { out.storeBytes(of: ElementCodec.bfloat16Bits(float(i)).littleEndian, toByteOffset: i * 2, as: UInt16.self) }
                 initialized = count * 2
             }
         case .int8:
@@ -47,14 +47,6 @@ enum TensorCodec {
         }
     }
 
-    /// Round to nearest even on the upper 16 bits; NaN stays a (quiet) NaN.
-    static func bfloat16Bits(_ value: Float) -> UInt16 {
-        let bits = value.bitPattern
-        if value.isNaN { return UInt16(bits >> 16) | 0x0040 }
-        let rounded = bits &+ 0x7FFF &+ ((bits >> 16) & 1)
-        return UInt16(rounded >> 16)
-    }
-
     /// `value / scale` rounded and clamped to ±127; NaN becomes 0.
     static func quantize(_ value: Float, scale: Float) -> Int8 {
         guard scale > 0, !value.isNaN else { return 0 }
@@ -65,26 +57,21 @@ enum TensorCodec {
     /// `bytes` shuffled by `unit` (byte k of every element together), then deflated.
     /// Returns `nil` when that would not make the data smaller.
     static func compress(_ bytes: UnsafeRawBufferPointer, unit: Int, floatingPoint: Bool) -> [UInt8]? {
+        // zlib's header and trailer alone are 6 bytes, so the smallest inputs never shrink.
+        guard bytes.count > 6 else { return nil }
         let shuffled = shuffle(bytes, unit: unit)
-        var stream = z_stream()
         // Shuffled float data is mostly mantissa noise with no repeats: plain
         // Huffman coding packs it smaller than LZ77 matching, and 2-5× faster.
-        let strategy = floatingPoint ? Z_HUFFMAN_ONLY : Z_DEFAULT_STRATEGY
-        guard deflateInit2_(&stream, 6, Z_DEFLATED, 15, 9, strategy, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+        guard let deflater = try? Deflater(format: .zlib, memoryLevel: 9, strategy: floatingPoint ? .huffmanOnly : .standard) else {
             return nil
         }
-        defer { deflateEnd(&stream) }
-        let bound = Int(deflateBound(&stream, UInt(bytes.count)))
-        var output = [UInt8](repeating: 0, count: bound)
-        let produced: Int? = shuffled.withUnsafeBytes { input in
-            output.withUnsafeMutableBytes { out in
-                let result = pump(&stream, input: input, output: out) { deflate(&$0, $1 ? Z_FINISH : Z_NO_FLUSH) }
-                return result.status == Z_STREAM_END ? out.count - result.outputLeft : nil
-            }
+        // Room for one byte less than the input: data that does not shrink stops compressing early.
+        var produced: Int?
+        let output = [UInt8](unsafeUninitializedCapacity: bytes.count - 1) { buffer, initialized in
+            produced = shuffled.withUnsafeBytes { input in (try? deflater.compress(input, into: UnsafeMutableRawBufferPointer(buffer))) ?? nil }
+            initialized = produced ?? 0
         }
-        guard let produced, produced < bytes.count else { return nil }
-        output.removeSubrange(produced...)
-        return output
+        return produced == nil ? nil : output
     }
 
     static func shuffle(_ bytes: UnsafeRawBufferPointer, unit: Int) -> [UInt8] {
@@ -134,8 +121,8 @@ enum TensorCodec {
             }
         case .bfloat16:
             for i in 0..<count {
-                let bits = UInt32(UInt16(littleEndian: encoded.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self))) << 16
-                target.storeBytes(of: Float(bitPattern: bits), toByteOffset: i * 4, as: Float.self)
+                let bits = UInt16(littleEndian: encoded.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self))
+                target.storeBytes(of: ElementCodec.float(bfloat16Bits: bits), toByteOffset: i * 4, as: Float.self)
             }
         case .int8:
             let layout = ChannelLayout(dims: entry.dims, axis: entry.axis)
@@ -152,49 +139,28 @@ enum TensorCodec {
 
     /// Inflates a zlib stream that must produce exactly `expected` bytes.
     static func inflate(_ stored: UnsafeRawBufferPointer, expected: Int) throws(ModelError) -> [UInt8] {
-        var stream = z_stream()
-        guard inflateInit_(&stream, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-            throw ModelError(.limit, "cannot start decompressing (out of memory?)")
-        }
-        defer { inflateEnd(&stream) }
-        var output = [UInt8](repeating: 0, count: expected)
-        let outcome: String? = output.withUnsafeMutableBytes { out in
-            let result = pump(&stream, input: stored, output: out) { stream, _ in CZlib.inflate(&stream, Z_NO_FLUSH) }
-            switch result.status {
-            case Z_STREAM_END:
-                if result.outputLeft != 0 { return "the data decompresses to \(out.count - result.outputLeft) bytes, not \(expected)" }
-                if result.inputLeft != 0 { return "the data has \(result.inputLeft) bytes after its compressed stream" }
-                return nil
-            case Z_BUF_ERROR:
-                return result.outputLeft == 0 ? "the data decompresses to more than \(expected) bytes" : "the compressed data is truncated"
-            default:
-                return "the compressed data is corrupt" + (stream.msg.map { " (\(String(cString: $0)))" } ?? "")
+        var outcome: Result<(written: Int, unread: Int), Inflater.Failure> = .success((0, 0))
+        let output = [UInt8](unsafeUninitializedCapacity: expected) { buffer, initialized in
+            outcome = Result { () throws(Inflater.Failure) in
+                try Inflater.inflate(stored, into: UnsafeMutableRawBufferPointer(buffer), format: .zlib, extent: .whole)
             }
+            initialized = (try? outcome.get().written) ?? 0
         }
-        if let outcome { throw ModelError(.malformed, outcome) }
-        return output
-    }
-
-    /// Calls `step` (a deflate or inflate call; its flag says all input has
-    /// been handed over) while it returns `Z_OK`, handing zlib at most 4 GiB at
-    /// a time since its counters are 32-bit. Returns the last status and the
-    /// bytes of input and output left.
-    private static func pump(_ stream: inout z_stream, input: UnsafeRawBufferPointer, output: UnsafeMutableRawBufferPointer,
-                             step: (inout z_stream, Bool) -> Int32) -> (status: Int32, inputLeft: Int, outputLeft: Int) {
-        stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: UInt8.self))
-        stream.next_out = output.baseAddress?.assumingMemoryBound(to: UInt8.self)
-        var inputLeft = input.count
-        var outputLeft = output.count
-        while true {
-            let take = min(inputLeft, Int(UInt32.max))
-            let room = min(outputLeft, Int(UInt32.max))
-            stream.avail_in = UInt32(take)
-            stream.avail_out = UInt32(room)
-            let status = step(&stream, take == inputLeft)
-            inputLeft -= take - Int(stream.avail_in)
-            outputLeft -= room - Int(stream.avail_out)
-            // Without progress possible zlib answers Z_BUF_ERROR, so this ends.
-            if status != Z_OK { return (status, inputLeft, outputLeft) }
+        switch outcome {
+        case .success(let result) where result.written != expected:
+            throw ModelError(.malformed, "the data decompresses to \(result.written) bytes, not \(expected)")
+        case .success(let result) where result.unread != 0:
+            throw ModelError(.malformed, "the data has \(result.unread) bytes after its compressed stream")
+        case .success:
+            return output
+        case .failure(.outputOverflow):
+            throw ModelError(.malformed, "the data decompresses to more than \(expected) bytes")
+        case .failure(.inputEnded):
+            throw ModelError(.malformed, "the compressed data is truncated")
+        case .failure(.corrupt(let reason)):
+            throw ModelError(.malformed, "the compressed data is corrupt (\(reason))")
+        case .failure(.outOfMemory):
+            throw ModelError(.limit, "cannot decompress (out of memory?)")
         }
     }
 

@@ -1,4 +1,5 @@
 import ModelCore
+import Zlib
 
 /// NumPy `.npz`: a ZIP archive whose members are `.npy` files named after their arrays.
 enum NpzArchive {
@@ -109,7 +110,7 @@ enum NpzArchive {
         var produced = 0
         let owned = OwnedBytes(count: member.uncompressedSize) { output in
             do throws(Inflater.Failure) {
-                produced = try Inflater.inflate(compressed, into: output, extent: .whole)
+                produced = try Inflater.inflate(compressed, into: output, format: .raw, extent: .whole).written
             } catch {
                 failure = error
             }
@@ -135,7 +136,8 @@ enum NpzArchive {
         var failure: Inflater.Failure?
         let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
             do throws(Inflater.Failure) {
-                initialized = try Inflater.inflate(compressed, into: UnsafeMutableRawBufferPointer(buffer), extent: .prefix)
+                initialized = try Inflater.inflate(compressed, into: UnsafeMutableRawBufferPointer(buffer), format: .raw,
+                                                   extent: .prefix).written
             } catch {
                 failure = error
                 initialized = 0
@@ -150,6 +152,7 @@ enum NpzArchive {
         case .corrupt(let reason): return "damaged deflate data: \(reason)"
         case .inputEnded: return "truncated: the deflate data ends before the member's end"
         case .outputOverflow: return "inflates to more than the \(declared) bytes it declares"
+        case .outOfMemory: return "out of memory while inflating"
         }
     }
 }

@@ -1,5 +1,3 @@
-internal import CONNX
-internal import CProtobufC
 import ModelCore
 #if canImport(Glibc)
 import Glibc
@@ -60,15 +58,6 @@ final class OutputFile {
     /// Replaces bytes already written at `offset` (a header completed after its data).
     func overwrite(_ bytes: [UInt8], at offset: Int) throws(ModelError) {
         try bytes.withBytes { (buffer) throws(ModelError) in try write(buffer, at: offset) }
-    }
-
-    /// Serializes a protobuf-c message into the file through a small staging buffer.
-    func pack(_ message: UnsafePointer<ProtobufCMessage>) throws(ModelError) {
-        var reason = [CChar](repeating: 0, count: 128)
-        guard onnx_pack_to_fd(message, descriptor, &reason, reason.count) == 0 else {
-            let text = String(decoding: reason.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            throw ModelError(.io, "cannot write: " + text, file: target)
-        }
     }
 
     /// Closes the file and renames it over the target.

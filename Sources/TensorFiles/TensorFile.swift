@@ -1,4 +1,3 @@
-internal import CProtobufC
 import ModelCore
 import ONNXFormat
 
@@ -51,7 +50,7 @@ public enum TensorFile {
             if bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) || bytes.starts(with: [0x50, 0x4B, 0x05, 0x06]) {
                 return try NpzArchive.read(file)
             }
-            return [try readTensorProto(path: path, bytes: bytes)]
+            return [try readTensorProto(file)]
         } catch {
             throw error.inFile(path)
         }
@@ -69,16 +68,6 @@ public enum TensorFile {
         try write([tensor], to: path, format: format)
     }
 
-    /// The bytes of `tensor` as a serialized ONNX `TensorProto`.
-    /// - Throws: `ModelError` when a name holds a NUL byte or the message would exceed protobuf's 2 GB.
-    public static func serializeTensorProto(_ tensor: Tensor) throws(ModelError) -> [UInt8] {
-        try TensorProtoEncoding.withMessage(tensor) { message, size in
-            [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-                count = buffer.baseAddress.map { protobuf_c_message_pack(message, $0) } ?? 0
-            }
-        }
-    }
-
     /// `write(_:to:format:)` with the size from which ZIP64 fields are used,
     /// lowered by tests to exercise ZIP64 without 4 GB files.
     static func write(_ tensors: [Tensor], to path: String, format: Format, zip64Threshold: Int) throws(ModelError) {
@@ -87,16 +76,17 @@ public enum TensorFile {
                 throw ModelError(.malformed, "\(format == .npy ? "an .npy" : "a TensorProto") file holds one tensor, not "
                                  + "\(tensors.count); write several to an .npz")
             }
+            if format == .tensorProto {
+                // ONNXFormat streams the message into a staged file of its own.
+                return try ONNXWriter.writeTensor(tensors[0], to: path)
+            }
             let output = try OutputFile(target: path)
-            switch format {
-            case .npy:
+            if case .npz(let compressed) = format {
+                try NpzArchive.write(tensors, to: output, compressed: compressed, zip64Threshold: zip64Threshold)
+            } else {
                 let (header, data) = try NumpyArray.encode(tensors[0])
                 try output.append(header)
                 try data.withBytes { (bytes) throws(ModelError) in try output.append(bytes) }
-            case .tensorProto:
-                try TensorProtoEncoding.withMessage(tensors[0]) { (message, _) throws(ModelError) in try output.pack(message) }
-            case .npz(let compressed):
-                try NpzArchive.write(tensors, to: output, compressed: compressed, zip64Threshold: zip64Threshold)
             }
             try output.commit()
         } catch {
@@ -105,12 +95,12 @@ public enum TensorFile {
     }
 
     /// A `.pb`; a file of another known kind is named rather than reported as bad protobuf.
-    private static func readTensorProto(path: String, bytes: UnsafeRawBufferPointer) throws(ModelError) -> Tensor {
+    private static func readTensorProto(_ file: MappedFile) throws(ModelError) -> Tensor {
         do throws(ModelError) {
-            return try ONNXReader.readTensor(path: path)
+            return try ONNXReader.readTensor(file: file)
         } catch {
-            guard !bytes.isEmpty, let kind = FileKind.describe(bytes) else { throw error }
-            throw ModelError(.malformed, "not a tensor file (.npy, .npz or TensorProto): the file looks like \(kind)", file: path)
+            guard !file.bytes.isEmpty, let kind = FileKind.describe(file.bytes) else { throw error }
+            throw ModelError(.malformed, "not a tensor file (.npy, .npz or TensorProto): the file looks like \(kind)", file: file.path)
         }
     }
 

@@ -1,4 +1,5 @@
 import ModelCore
+import Zlib
 
 /// Writes a ZIP archive member by member, as numpy's `savez` reads it:
 /// stored or deflated, ZIP64 fields only where a size or offset needs them.
@@ -50,7 +51,7 @@ final class ZipWriter {
             }
             uncompressed = sum
         }
-        let deflater = compressed ? try Deflater() : nil
+        let deflater = compressed ? try Deflater(format: .raw) : nil
         let headerOffset = file.position
         // The compressed size is known only afterwards; zlib's bound decides whether ZIP64 room is needed.
         let zip64 = uncompressed >= zip64Threshold || (deflater?.bound(uncompressed) ?? 0) >= zip64Threshold

@@ -3,6 +3,7 @@ import ModelInfo
 @testable import SWMFormat
 import Testing
 import TestSupport
+import Zlib
 
 /// Every file is untrusted: damage gives one clear error, never a crash.
 @Suite struct DamagedFileTests {

@@ -1,6 +1,6 @@
 import CChecksum
 import CZlib
-@testable import SWMFormat
+import Zlib
 import Testing
 
 /// `CRC32` (and each of CChecksum's methods) gives zlib's `crc32_z` results
