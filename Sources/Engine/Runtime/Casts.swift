@@ -63,23 +63,23 @@ func castReader(_ x: EngineTensor) throws(ModelError) -> (Int) -> CastValue {
         return { .signed(p[$0] != 0 ? 1 : 0) }
     case .int4, .int2, .uint4, .uint2:
         let width = x.dtype.bitsPerElement ?? 8, signed = x.dtype.kind == .signedInteger
-        let p = base.assumingMemoryBound(to: UInt8.self)
+        let raw = UnsafeRawBufferPointer(start: base, count: x.buffer.byteCount)
         return { i in
-            let bits = UInt64(packedBits(p, index: i, width: width))
+            let bits = ElementCodec.bits(raw, index: i, width: width)
             if !signed { return .unsigned(bits) }
             let shift = 64 - width
             return .signed(Int64(bitPattern: bits << UInt64(shift)) >> Int64(shift))
         }
     case .float4e2m1:
-        let p = base.assumingMemoryBound(to: UInt8.self)
-        return { .real(MiniFloat.e2m1.decode(packedBits(p, index: $0, width: 4))) }
+        let raw = UnsafeRawBufferPointer(start: base, count: x.buffer.byteCount)
+        return { .real(ElementCodec.SmallFloat.e2m1.value(ElementCodec.bits(raw, index: $0, width: 4))) }
     case .float8e8m0:
         let p = base.assumingMemoryBound(to: UInt8.self)
-        return { p[$0] == 0xFF ? .real(.nan) : .real(Glibc.exp2(Double(Int(p[$0]) - 127))) }
+        return { .real(ElementCodec.e8m0Value(p[$0])) }
     default:
-        if let format = MiniFloat.format(of: x.dtype) {
+        if let format = ElementCodec.SmallFloat.float8(of: x.dtype) {
             let p = base.assumingMemoryBound(to: UInt8.self)
-            return { .real(format.decode(p[$0])) }
+            return { .real(format.value(UInt64(p[$0]))) }
         }
         return try ElementTypes.visit(x.dtype, CastSource(tensor: x), "Cast")
     }
@@ -134,7 +134,7 @@ func castWriter(_ output: EngineTensor, saturate: Bool,
         return { read, count in
             bytes.initialize(repeating: 0, count: output.buffer.byteCount)
             for i in 0..<count {
-                storePackedBits(bytes, index: i, width: 4, value: MiniFloat.e2m1.encode(realValue(read(i)), saturate: true))
+                storePackedBits(bytes, index: i, width: 4, value: ElementCodec.SmallFloat.e2m1.encode(realValue(read(i)), saturate: true))
             }
         }
     case .float8e8m0:
@@ -142,7 +142,7 @@ func castWriter(_ output: EngineTensor, saturate: Bool,
             for i in 0..<count { bytes[i] = encodeE8M0(realValue(read(i)), saturate: saturate, rounding: roundMode) }
         }
     default:
-        if let format = MiniFloat.format(of: output.dtype) {
+        if let format = ElementCodec.SmallFloat.float8(of: output.dtype) {
             return { read, count in
                 for i in 0..<count { bytes[i] = format.encode(realValue(read(i)), saturate: saturate) }
             }
@@ -170,12 +170,6 @@ func realValue(_ value: CastValue) -> Double {
     case .unsigned(let v): return Double(v)
     case .real(let v): return v
     }
-}
-
-/// Element `index` of a packed sub-byte tensor (ONNX packs them least significant bits first).
-func packedBits(_ bytes: UnsafeMutablePointer<UInt8>, index: Int, width: Int) -> UInt8 {
-    let bit = index * width
-    return (bytes[bit / 8] >> UInt8(bit % 8)) & UInt8((1 << width) - 1)
 }
 
 /// Stores element `index` of a zero-initialised packed sub-byte tensor.

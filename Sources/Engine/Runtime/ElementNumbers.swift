@@ -24,7 +24,7 @@ enum ElementNumbers {
         case .float: return read(Float.self) { Double($0) }
         case .double: return read(Double.self) { $0 }
         case .float16: return read(UInt16.self) { Double(Float16(bitPattern: $0)) }
-        case .bfloat16: return read(UInt16.self) { Double(Float(bitPattern: UInt32($0) << 16)) }
+        case .bfloat16: return read(UInt16.self) { Double(ElementCodec.float(bfloat16Bits: $0)) }
         case .int8: return read(Int8.self) { Double($0) }
         case .int16: return read(Int16.self) { Double($0) }
         case .int32: return read(Int32.self) { Double($0) }
@@ -48,7 +48,7 @@ enum ElementNumbers {
         case .float: return write(Float.self) { Float($0) }
         case .double: return write(Double.self) { $0 }
         case .float16: return write(UInt16.self) { Float16($0).bitPattern }
-        case .bfloat16: return write(UInt16.self) { bfloat16(Float($0)) }
+        case .bfloat16: return write(UInt16.self) { ElementCodec.bfloat16Bits(Float($0)) }
         case .int8: return write(Int8.self) { saturated($0) }
         case .int16: return write(Int16.self) { saturated($0) }
         case .int32: return write(Int32.self) { saturated($0) }
@@ -126,12 +126,5 @@ enum ElementNumbers {
     static func element(_ value: Double, dtype: DType) throws(ModelError) -> FillElement {
         if dtype == .string { return .string([]) }
         return try FillElement(tensor([value], dtype: dtype, shape: []), at: 0)
-    }
-
-    /// The bfloat16 bits of `value`, rounded to nearest even.
-    static func bfloat16(_ value: Float) -> UInt16 {
-        if value.isNaN { return 0x7FC0 }
-        let bits = value.bitPattern
-        return UInt16(truncatingIfNeeded: (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) >> 16)
     }
 }

@@ -5,14 +5,8 @@ import Glibc
 import FoundationEssentials
 import ModelCore
 
-// Elementwise kernels: unary math and activations, broadcasting arithmetic,
-// comparisons and logic, variadic Sum/Mean/Max/Min, Where, Clip, Cast and
-// the softmax family, for every numeric element type the engine holds.
-//
-// Integer arithmetic wraps around. Integer division and remainder by zero,
-// which ONNX leaves undefined, give 0 instead of trapping.
-
-// MARK: - Element types
+// The element types the engine computes on, and the visitors that
+// dispatch a kernel to the Swift type of a tensor's element type.
 
 /// A floating-point type with the libm functions the kernels need: Float and Double.
 protocol Real: BinaryFloatingPoint, Sendable {
@@ -210,18 +204,9 @@ struct BFloat16: RealElement {
 
     init(bits: UInt16) { self.bits = bits }
 
-    init(computed value: Float) {
-        let pattern = value.bitPattern
-        if value.isNaN {
-            bits = 0x7FC0
-        } else {
-            // Round to nearest even on the 16 bits that are dropped.
-            let rounded = pattern &+ 0x7FFF &+ ((pattern >> 16) & 1)
-            bits = UInt16(truncatingIfNeeded: rounded >> 16)
-        }
-    }
+    init(computed value: Float) { bits = ElementCodec.bfloat16Bits(value) }
 
-    var computed: Float { Float(bitPattern: UInt32(bits) << 16) }
+    var computed: Float { ElementCodec.float(bfloat16Bits: bits) }
     static var zero: BFloat16 { BFloat16(bits: 0) }
     static func < (a: BFloat16, b: BFloat16) -> Bool { a.computed < b.computed }
     static func == (a: BFloat16, b: BFloat16) -> Bool { a.computed == b.computed }

@@ -112,44 +112,15 @@ func floatInput(_ inputs: [EngineTensor?], _ index: Int, _ what: String) throws(
     return tensor
 }
 
-// Reductions and normalisations: the Reduce* family, ArgMax/ArgMin,
-// CumSum/CumProd, TopK, and the normalisations that compute statistics over
-// the input itself (Layer, Instance, Group, RMS, Lp, mean-variance, LRN).
-//
-// Sums of real elements accumulate in float64, so float32 results are at
-// least as accurate as the reference's float32 arithmetic.
-
-// MARK: - Shared helpers
-
-/// `axis` counted from the end when negative, checked against `rank`.
-func normalizedAxis(_ axis: Int, rank: Int) throws(ModelError) -> Int {
-    let a = axis < 0 ? axis + rank : axis
-    guard a >= 0, a < rank else { throw ModelError(.invalidGraph, "axis \(axis) is out of range for rank \(rank)") }
-    return a
-}
-
-/// Kernels that move, select or generate elements: views (Reshape,
-/// Squeeze…), copies along index tables (Transpose, Slice, Gather, Pad…),
-/// scatters, generators (Range, ConstantOfShape…) and Resize. Copies run on
-/// every element type of whole bytes, moving each element's bytes, and on
-/// string tensors; the kernels that compute (scatter reductions, Range,
-/// linear and cubic Resize) go through `ElementNumbers`.
+/// Index, axis and shape helpers of the kernels that move, select or
+/// generate elements (views, copies along index tables, scatters,
+/// generators, Resize). Copies run on every element type of whole bytes and
+/// on string tensors; the kernels that compute go through `ElementNumbers`.
 enum ShapeKernels {}
 
 // MARK: - Inputs, axes and shapes
 
 extension ShapeKernels {
-    /// Input `index`, which must be present.
-    static func input(_ inputs: [EngineTensor?], _ index: Int, _ what: String) throws(ModelError) -> EngineTensor {
-        guard index < inputs.count, let tensor = inputs[index] else { throw ModelError(.invalidGraph, "\(what) is missing") }
-        return tensor
-    }
-
-    /// Input `index`, or `nil` when it is omitted.
-    static func optionalInput(_ inputs: [EngineTensor?], _ index: Int) -> EngineTensor? {
-        index < inputs.count ? inputs[index] : nil
-    }
-
     /// The elements of an integer tensor (shapes, axes and indices are int64 or int32).
     static func integers(_ tensor: EngineTensor, _ what: String) throws(ModelError) -> [Int] {
         guard tensor.dtype.kind == .signedInteger || tensor.dtype.kind == .unsignedInteger else {

@@ -15,7 +15,7 @@ struct IfKernel: Kernel {
     }
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
-        let condition = try ControlFlowKernels.condition(try ShapeKernels.input(inputs, 0, "cond"), "cond")
+        let condition = try ControlFlowKernels.condition(try requiredInput(inputs, 0, "cond"), "cond")
         let branch = condition ? thenBranch : elseBranch
         let outer = ControlFlowKernels.outerValues(inputs, names: inputNames, captured: captured)
         let results = try branch.run([:], context: context, outer: outer)

@@ -26,12 +26,12 @@ struct LoopKernel: Kernel {
     }
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
-        let tripCount = try ShapeKernels.optionalInput(inputs, 0).map { t throws(ModelError) in try ShapeKernels.scalarInteger(t, "M") }
-        let conditionInput = try ShapeKernels.optionalInput(inputs, 1).map { t throws(ModelError) in try ControlFlowKernels.condition(t, "cond") }
+        let tripCount = try optionalInput(inputs, 0).map { t throws(ModelError) in try ShapeKernels.scalarInteger(t, "M") }
+        let conditionInput = try optionalInput(inputs, 1).map { t throws(ModelError) in try ControlFlowKernels.condition(t, "cond") }
         // Without either input the loop would never end: ONNX allows it, but no side effect could ever stop it.
         guard tripCount != nil || conditionInput != nil else { throw ModelError(.invalidGraph, "Loop has neither a trip count nor a condition") }
         var values: [EngineTensor] = []
-        for i in 0..<carried { values.append(try ShapeKernels.input(inputs, 2 + i, "loop-carried value \(i)")) }
+        for i in 0..<carried { values.append(try requiredInput(inputs, 2 + i, "loop-carried value \(i)")) }
         let outer = ControlFlowKernels.outerValues(inputs, names: inputNames, captured: captured)
         let scanNames = Array(body.outputNames.dropFirst(1 + carried))
         var scans = Array(repeating: [EngineTensor](), count: scanNames.count)

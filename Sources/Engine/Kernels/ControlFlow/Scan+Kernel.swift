@@ -37,8 +37,8 @@ struct ScanKernel: Kernel {
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
         let first = batched ? 1 : 0
         var states: [EngineTensor] = [], scanned: [EngineTensor] = []
-        for i in 0..<stateCount { states.append(try ShapeKernels.input(inputs, first + i, "state \(i)")) }
-        for j in 0..<scanInputCount { scanned.append(try ShapeKernels.input(inputs, first + stateCount + j, "scan input \(j)")) }
+        for i in 0..<stateCount { states.append(try requiredInput(inputs, first + i, "state \(i)")) }
+        for j in 0..<scanInputCount { scanned.append(try requiredInput(inputs, first + stateCount + j, "scan input \(j)")) }
         let outer = ControlFlowKernels.outerValues(inputs, names: inputNames, captured: captured)
         guard batched else { return try scan(states, scanned, length: nil, outer: outer, context) }
 
@@ -46,7 +46,7 @@ struct ScanKernel: Kernel {
               (states + scanned).allSatisfy({ $0.shape.first == batch && $0.shape.count >= 1 }) else {
             throw ModelError(.invalidGraph, "batched states and scan inputs must share their first axis")
         }
-        let lengths = try ShapeKernels.optionalInput(inputs, 0).map { t throws(ModelError) in try ShapeKernels.integers(t, "sequence_lens") }
+        let lengths = try optionalInput(inputs, 0).map { t throws(ModelError) in try ShapeKernels.integers(t, "sequence_lens") }
         guard lengths.map({ $0.count == batch }) ?? true else { throw ModelError(.invalidGraph, "sequence_lens must hold \(batch) lengths") }
         var perEntry: [[EngineTensor?]] = []
         for b in 0..<batch {

@@ -6,6 +6,9 @@ import FoundationEssentials
 import ModelCore
 
 // MARK: - Binary operators
+//
+// Integer arithmetic wraps around. Integer division and remainder by zero,
+// which ONNX leaves undefined, give 0 instead of trapping.
 
 /// Add, Sub, Mul, Div and Mod with NumPy broadcasting, on every numeric type.
 struct ArithmeticKernel: Kernel {

@@ -19,7 +19,7 @@ struct ConstantOfShapeKernel: Kernel {
     }
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
-        let dims = try ShapeKernels.integers(try ShapeKernels.input(inputs, 0, "shape"), "shape")
+        let dims = try ShapeKernels.integers(try requiredInput(inputs, 0, "shape"), "shape")
         guard dims.allSatisfy({ $0 >= 0 }) else { throw ModelError(.invalidGraph, "the shape \(dims) has a negative dimension") }
         var output = try ElementOutput(dtype: dtype, shape: dims)
         output.fill(fill, at: 0, count: output.count)

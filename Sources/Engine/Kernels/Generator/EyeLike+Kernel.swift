@@ -15,7 +15,7 @@ struct EyeLikeKernel: Kernel {
     }
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
-        let x = try ShapeKernels.input(inputs, 0, "input")
+        let x = try requiredInput(inputs, 0, "input")
         guard x.shape.count == 2 else { throw ModelError(.invalidGraph, "the input must be 2-D, it has rank \(x.shape.count)") }
         let type = dtype ?? x.dtype
         var output = try ElementOutput(dtype: type, shape: x.shape)

@@ -10,8 +10,8 @@ struct RangeKernel: Kernel {
     static let maxElements = 1 << 31
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
-        let operands = [try ShapeKernels.input(inputs, 0, "start"), try ShapeKernels.input(inputs, 1, "limit"),
-                        try ShapeKernels.input(inputs, 2, "delta")]
+        let operands = [try requiredInput(inputs, 0, "start"), try requiredInput(inputs, 1, "limit"),
+                        try requiredInput(inputs, 2, "delta")]
         try ShapeKernels.sameType(operands, "Range")
         guard operands.allSatisfy({ $0.count == 1 }) else { throw ModelError(.invalidGraph, "start, limit and delta must be scalars") }
         let dtype = operands[0].dtype

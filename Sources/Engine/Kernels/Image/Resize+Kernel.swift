@@ -77,7 +77,7 @@ struct ResizeKernel: Kernel {
     }
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
-        let x = try ShapeKernels.input(inputs, 0, "X")
+        let x = try requiredInput(inputs, 0, "X")
         let plans = try axisPlans(x.shape, inputs)
         if mode == .nearest {
             let fill = try ElementNumbers.element(extrapolation, dtype: x.dtype)
@@ -121,7 +121,7 @@ struct ResizeKernel: Kernel {
         let resized = try axes.map { a throws(ModelError) in try ShapeKernels.axes(a, rank: rank) } ?? Array(0..<rank)
         // An empty tensor stands for an omitted input (opset 11 needed an empty scales to reach sizes).
         func given(_ index: Int?) -> EngineTensor? {
-            index.flatMap { ShapeKernels.optionalInput(inputs, $0) }.flatMap { $0.count > 0 ? $0 : nil }
+            index.flatMap { optionalInput(inputs, $0) }.flatMap { $0.count > 0 ? $0 : nil }
         }
         var roi = Array(repeating: (start: 0.0, end: 1.0), count: rank)
         if coordinateMode == "tf_crop_and_resize", let region = given(roiIndex) {

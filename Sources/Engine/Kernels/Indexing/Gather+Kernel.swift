@@ -11,7 +11,7 @@ struct GatherKernel: Kernel {
     let axis: Int
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
-        let data = try ShapeKernels.input(inputs, 0, "data"), indices = try ShapeKernels.input(inputs, 1, "indices")
+        let data = try requiredInput(inputs, 0, "data"), indices = try requiredInput(inputs, 1, "indices")
         let a = try ShapeKernels.axis(axis, rank: data.shape.count)
         let size = data.shape[a]
         let strides = ShapeKernels.strides(data.shape)
@@ -31,7 +31,7 @@ struct GatherElementsKernel: Kernel {
     let axis: Int
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
-        let data = try ShapeKernels.input(inputs, 0, "data"), indices = try ShapeKernels.input(inputs, 1, "indices")
+        let data = try requiredInput(inputs, 0, "data"), indices = try requiredInput(inputs, 1, "indices")
         let rank = data.shape.count
         let a = try ShapeKernels.axis(axis, rank: rank)
         let offsets = try ElementIndexing(data: data.shape, indices: indices.shape, axis: a)
@@ -112,7 +112,7 @@ struct GatherNDKernel: Kernel {
     let batchDims: Int
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
-        let data = try ShapeKernels.input(inputs, 0, "data"), indices = try ShapeKernels.input(inputs, 1, "indices")
+        let data = try requiredInput(inputs, 0, "data"), indices = try requiredInput(inputs, 1, "indices")
         let addressing = try SliceIndexing(data: data.shape, indices: indices.shape,
                                            values: try ShapeKernels.integers(indices, "indices"), batchDims: batchDims)
         let depth = indices.shape.last ?? 0

@@ -9,8 +9,8 @@ struct CompressKernel: Kernel {
     let axis: Int?
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
-        var data = try ShapeKernels.input(inputs, 0, "input")
-        let condition = try ShapeKernels.input(inputs, 1, "condition")
+        var data = try requiredInput(inputs, 0, "input")
+        let condition = try requiredInput(inputs, 1, "condition")
         guard condition.shape.count == 1 else { throw ModelError(.invalidGraph, "condition must be 1-D") }
         let flags = try ElementNumbers.integers(condition)
         var a = 0
@@ -34,7 +34,7 @@ struct CompressKernel: Kernel {
 /// NonZero: the int64 indices of the non-zero elements, one row per axis, in row-major order.
 struct NonZeroKernel: Kernel {
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
-        let x = try ShapeKernels.input(inputs, 0, "input")
+        let x = try requiredInput(inputs, 0, "input")
         let nonZero: [Bool]
         if x.dtype == .string {
             nonZero = ShapeKernels.strings(of: x).map { !$0.isEmpty }

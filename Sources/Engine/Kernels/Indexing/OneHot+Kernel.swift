@@ -9,8 +9,8 @@ struct OneHotKernel: Kernel {
     let axis: Int
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
-        let indices = try ShapeKernels.input(inputs, 0, "indices"), depthInput = try ShapeKernels.input(inputs, 1, "depth")
-        let values = try ShapeKernels.input(inputs, 2, "values")
+        let indices = try requiredInput(inputs, 0, "indices"), depthInput = try requiredInput(inputs, 1, "depth")
+        let values = try requiredInput(inputs, 2, "values")
         guard values.count == 2 else { throw ModelError(.invalidGraph, "values must hold [off, on], it holds \(values.count) elements") }
         let depths = try ElementNumbers.doubles(depthInput)
         guard depths.count == 1, let depth = Int(exactly: depths[0].rounded(.towardZero)), depth >= 0 else {

@@ -15,8 +15,8 @@ struct ReverseSequenceKernel: Kernel {
     }
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
-        let x = try ShapeKernels.input(inputs, 0, "input")
-        let lengths = try ShapeKernels.integers(try ShapeKernels.input(inputs, 1, "sequence_lens"), "sequence_lens")
+        let x = try requiredInput(inputs, 0, "input")
+        let lengths = try ShapeKernels.integers(try requiredInput(inputs, 1, "sequence_lens"), "sequence_lens")
         guard x.shape.count >= 2 else { throw ModelError(.invalidGraph, "the input must have rank 2 or more") }
         let batch = x.shape[batchAxis], time = x.shape[timeAxis]
         guard lengths.count == batch, lengths.allSatisfy({ $0 >= 0 && $0 <= time }) else {

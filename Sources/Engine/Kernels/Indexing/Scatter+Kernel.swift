@@ -83,8 +83,8 @@ struct ScatterElementsKernel: Kernel {
     }
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
-        let data = try ShapeKernels.input(inputs, 0, "data"), indices = try ShapeKernels.input(inputs, 1, "indices")
-        let updates = try ShapeKernels.input(inputs, 2, "updates")
+        let data = try requiredInput(inputs, 0, "data"), indices = try requiredInput(inputs, 1, "indices")
+        let updates = try requiredInput(inputs, 2, "updates")
         guard updates.shape == indices.shape, updates.dtype == data.dtype else {
             throw ModelError(.invalidGraph, "updates (\(updates.dtype) \(updates.shape)) must match indices \(indices.shape) and data type \(data.dtype)")
         }
@@ -103,8 +103,8 @@ struct ScatterNDKernel: Kernel {
     let reduction: ScatterReduction
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
-        let data = try ShapeKernels.input(inputs, 0, "data"), indices = try ShapeKernels.input(inputs, 1, "indices")
-        let updates = try ShapeKernels.input(inputs, 2, "updates")
+        let data = try requiredInput(inputs, 0, "data"), indices = try requiredInput(inputs, 1, "indices")
+        let updates = try requiredInput(inputs, 2, "updates")
         let addressing = try SliceIndexing(data: data.shape, indices: indices.shape,
                                            values: try ShapeKernels.integers(indices, "indices"), batchDims: 0)
         let depth = indices.shape.last ?? 0

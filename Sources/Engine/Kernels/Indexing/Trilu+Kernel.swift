@@ -9,9 +9,9 @@ struct TriluKernel: Kernel {
     let upper: Bool
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
-        let x = try ShapeKernels.input(inputs, 0, "input")
+        let x = try requiredInput(inputs, 0, "input")
         guard x.shape.count >= 2 else { throw ModelError(.invalidGraph, "the input must have rank 2 or more") }
-        let k = try ShapeKernels.optionalInput(inputs, 1).map { t throws(ModelError) in try ShapeKernels.scalarInteger(t, "k") } ?? 0
+        let k = try optionalInput(inputs, 1).map { t throws(ModelError) in try ShapeKernels.scalarInteger(t, "k") } ?? 0
         let rows = x.shape[x.shape.count - 2], columns = x.shape[x.shape.count - 1]
         var output = try ElementOutput(copying: x)
         let zero = try FillElement(zeroOf: x.dtype)

@@ -107,7 +107,7 @@ struct LayerNormKernel: Kernel {
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
         let x = try requiredInput(inputs, 0, "input X")
-        let first = try normalizedAxis(axis, rank: x.shape.count)
+        let first = try ShapeKernels.axis(axis, rank: x.shape.count)
         let layout = ReductionLayout(shape: x.shape, axes: Set(first..<x.shape.count))
         let apply = Apply(x: x, scale: optionalInput(inputs, 1), bias: rms ? nil : optionalInput(inputs, 2), layout: layout,
                           epsilon: Double(epsilon), rms: rms, context: context)
@@ -233,7 +233,7 @@ struct LpNormKernel: Kernel {
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
         let x = try requiredInput(inputs, 0, "input")
-        let a = try normalizedAxis(axis, rank: x.shape.count)
+        let a = try ShapeKernels.axis(axis, rank: x.shape.count)
         let apply = Apply(x: x, layout: ReductionLayout(shape: x.shape, axes: [a]), p: p, context: context)
         return [try ElementTypes.visit(x.dtype, apply, "LpNormalization")]
     }
@@ -282,7 +282,7 @@ struct MeanVarianceNormKernel: Kernel {
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
         let x = try requiredInput(inputs, 0, "input")
         var reduced = Set<Int>()
-        for axis in axes { reduced.insert(try normalizedAxis(axis, rank: x.shape.count)) }
+        for axis in axes { reduced.insert(try ShapeKernels.axis(axis, rank: x.shape.count)) }
         let apply = Apply(x: x, layout: ReductionLayout(shape: x.shape, axes: reduced), context: context)
         return [try ElementTypes.visit(x.dtype, apply, "MeanVarianceNormalization")]
     }

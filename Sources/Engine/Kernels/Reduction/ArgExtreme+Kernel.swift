@@ -49,7 +49,7 @@ struct ArgExtremeKernel: Kernel {
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
         let x = try requiredInput(inputs, 0, "input data")
-        let a = try normalizedAxis(axis, rank: x.shape.count)
+        let a = try ShapeKernels.axis(axis, rank: x.shape.count)
         guard x.shape[a] > 0 else { throw ModelError(.invalidGraph, "cannot take the extreme of an empty axis \(a) of shape \(x.shape)") }
         var shape = x.shape
         if keepDims { shape[a] = 1 } else { shape.remove(at: a) }

@@ -49,7 +49,7 @@ struct CumulativeKernel: Kernel {
         let x = try requiredInput(inputs, 0, "input x")
         let axes = try integerValues(try requiredInput(inputs, 1, "axis"), "axis")
         guard axes.count == 1 else { throw ModelError(.invalidGraph, "\(op) axis must be one value, got \(axes.count)") }
-        let a = try normalizedAxis(axes[0], rank: x.shape.count)
+        let a = try ShapeKernels.axis(axes[0], rank: x.shape.count)
         let apply = Apply(x: x, split: AxisSplit(x.shape, axis: a), product: product, exclusive: exclusive, reverse: reverse)
         return [try ElementTypes.visit(x.dtype, apply, op)]
     }

@@ -115,7 +115,7 @@ struct ReduceKernel: Kernel {
         if given.isEmpty && schema.noopWithEmptyAxes { return [x] }
         let rank = x.shape.count
         var axes = Set<Int>()
-        for axis in given { axes.insert(try normalizedAxis(axis, rank: rank)) }
+        for axis in given { axes.insert(try ShapeKernels.axis(axis, rank: rank)) }
         if given.isEmpty { axes = Set(0..<rank) }
         let layout = ReductionLayout(shape: x.shape, axes: axes)
         let shape = schema.keepDims ? layout.kept : x.shape.enumerated().filter { !axes.contains($0.offset) }.map(\.element)

@@ -52,7 +52,7 @@ struct TopKKernel: Kernel {
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
         let x = try requiredInput(inputs, 0, "input X")
-        let a = try normalizedAxis(axis, rank: x.shape.count)
+        let a = try ShapeKernels.axis(axis, rank: x.shape.count)
         var k = kAttribute ?? 0
         if kAttribute == nil {
             let given = try integerValues(try requiredInput(inputs, 1, "K"), "K")

@@ -117,7 +117,7 @@ struct RecurrentKernel: Kernel {
             throw ModelError(.invalidGraph, "W \(w.shape) and R \(r.shape) do not fit \(directions) direction(s), input size \(g.input) and hidden size \(hidden)")
         }
         let bias = try optionalFloat(inputs, 3, "B", [directions, 2 * g.gateWidth])
-        let lengths = try ShapeKernels.optionalInput(inputs, 4).map { t throws(ModelError) in try ShapeKernels.integers(t, "sequence_lens") }
+        let lengths = try optionalInput(inputs, 4).map { t throws(ModelError) in try ShapeKernels.integers(t, "sequence_lens") }
             ?? Array(repeating: g.steps, count: g.batch)
         guard lengths.count == g.batch, lengths.allSatisfy({ $0 >= 0 && $0 <= g.steps }) else {
             throw ModelError(.invalidGraph, "sequence_lens must give a length of at most \(g.steps) for each of the \(g.batch) batch entries")
@@ -150,7 +150,7 @@ struct RecurrentKernel: Kernel {
 
     /// A float32 input of the given shape, or `nil` when omitted.
     func optionalFloat(_ inputs: [EngineTensor?], _ index: Int, _ what: String, _ shape: [Int]) throws(ModelError) -> EngineTensor? {
-        guard ShapeKernels.optionalInput(inputs, index) != nil else { return nil }
+        guard optionalInput(inputs, index) != nil else { return nil }
         let tensor = try floatInput(inputs, index, what)
         guard tensor.shape == shape else { throw ModelError(.invalidGraph, "\(what) has shape \(tensor.shape), expected \(shape)") }
         return tensor

@@ -10,7 +10,7 @@ struct ConcatKernel: Kernel {
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
         var parts: [EngineTensor] = []
-        for i in inputs.indices { parts.append(try ShapeKernels.input(inputs, i, "input \(i)")) }
+        for i in inputs.indices { parts.append(try requiredInput(inputs, i, "input \(i)")) }
         guard let first = parts.first else { throw ModelError(.invalidGraph, "Concat has no inputs") }
         try ShapeKernels.sameType(parts, "Concat")
         let rank = first.shape.count

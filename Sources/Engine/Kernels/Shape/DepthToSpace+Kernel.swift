@@ -19,7 +19,7 @@ struct BlockRearrangeKernel: Kernel {
     }
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
-        let x = try ShapeKernels.input(inputs, 0, "input")
+        let x = try requiredInput(inputs, 0, "input")
         guard x.shape.count == 4 else { throw ModelError(.invalidGraph, "the input must be 4-D, it has rank \(x.shape.count)") }
         let (n, c, h, w, b) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3], blockSize)
         if toDepth {

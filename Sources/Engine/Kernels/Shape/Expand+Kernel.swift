@@ -7,8 +7,8 @@ import ModelCore
 /// Expand: the input broadcast to a shape (NumPy rules, so a 1 in the target keeps the input's dimension).
 struct ExpandKernel: Kernel {
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
-        let data = try ShapeKernels.input(inputs, 0, "input")
-        let target = try ShapeKernels.integers(try ShapeKernels.input(inputs, 1, "shape"), "shape")
+        let data = try requiredInput(inputs, 0, "input")
+        let target = try ShapeKernels.integers(try requiredInput(inputs, 1, "shape"), "shape")
         let rank = max(data.shape.count, target.count)
         let padded = Array(repeating: 1, count: rank - data.shape.count) + data.shape
         let wanted = Array(repeating: 1, count: rank - target.count) + target
@@ -29,15 +29,15 @@ struct TileKernel: Kernel {
     let legacy: Bool
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
-        let data = try ShapeKernels.input(inputs, 0, "input")
+        let data = try requiredInput(inputs, 0, "input")
         let rank = data.shape.count
         var repeats = Array(repeating: 1, count: rank)
         if legacy {
-            let tiles = try Self.wholeNumber(try ShapeKernels.input(inputs, 1, "tiles"), "tiles")
-            let axis = try Self.wholeNumber(try ShapeKernels.input(inputs, 2, "axis"), "axis")
+            let tiles = try Self.wholeNumber(try requiredInput(inputs, 1, "tiles"), "tiles")
+            let axis = try Self.wholeNumber(try requiredInput(inputs, 2, "axis"), "axis")
             repeats[try ShapeKernels.axis(axis, rank: rank)] = tiles
         } else {
-            repeats = try ShapeKernels.integers(try ShapeKernels.input(inputs, 1, "repeats"), "repeats")
+            repeats = try ShapeKernels.integers(try requiredInput(inputs, 1, "repeats"), "repeats")
         }
         guard repeats.count == rank, repeats.allSatisfy({ $0 >= 0 }) else {
             throw ModelError(.invalidGraph, "repeats \(repeats) must give a non-negative count for each of the \(rank) axes")

@@ -20,16 +20,16 @@ struct PadKernel: Kernel {
     }
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
-        let data = try ShapeKernels.input(inputs, 0, "data")
+        let data = try requiredInput(inputs, 0, "data")
         let rank = data.shape.count
         var pads = padsAttribute ?? []
-        if padsAttribute == nil { pads = try ShapeKernels.integers(try ShapeKernels.input(inputs, 1, "pads"), "pads") }
-        let axes = try ShapeKernels.optionalInput(inputs, 3).map { t throws(ModelError) in
+        if padsAttribute == nil { pads = try ShapeKernels.integers(try requiredInput(inputs, 1, "pads"), "pads") }
+        let axes = try optionalInput(inputs, 3).map { t throws(ModelError) in
             try ShapeKernels.axes(try ShapeKernels.integers(t, "axes"), rank: rank)
         } ?? Array(0..<rank)
         guard pads.count == 2 * axes.count else { throw ModelError(.invalidGraph, "pads has \(pads.count) elements for \(axes.count) axes") }
         var fill = try FillElement(zeroOf: data.dtype)
-        if let value = ShapeKernels.optionalInput(inputs, 2), value.count > 0 {
+        if let value = optionalInput(inputs, 2), value.count > 0 {
             guard value.dtype == data.dtype else { throw ModelError(.invalidGraph, "constant_value is \(value.dtype), the data \(data.dtype)") }
             fill = try FillElement(value, at: 0)
         } else if padsAttribute != nil {

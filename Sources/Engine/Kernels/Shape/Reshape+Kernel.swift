@@ -18,9 +18,9 @@ struct ReshapeKernel: Kernel {
     }
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
-        let data = try ShapeKernels.input(inputs, 0, "data")
+        let data = try requiredInput(inputs, 0, "data")
         var target = shapeAttribute ?? []
-        if shapeAttribute == nil { target = try ShapeKernels.integers(try ShapeKernels.input(inputs, 1, "shape"), "shape") }
+        if shapeAttribute == nil { target = try ShapeKernels.integers(try requiredInput(inputs, 1, "shape"), "shape") }
         var dims: [Int] = []
         var inferred: Int?
         for (i, d) in target.enumerated() {
@@ -54,7 +54,7 @@ struct FlattenKernel: Kernel {
     let axis: Int
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
-        let x = try ShapeKernels.input(inputs, 0, "input")
+        let x = try requiredInput(inputs, 0, "input")
         let a = axis < 0 ? axis + x.shape.count : axis
         guard a >= 0, a <= x.shape.count else { throw ModelError(.invalidGraph, "axis \(axis) is out of range for rank \(x.shape.count)") }
         return [x.reshaped([x.shape.prefix(a).reduce(1, *), x.shape.dropFirst(a).reduce(1, *)])]

@@ -16,7 +16,7 @@ struct ShapeOfKernel: Kernel {
     }
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
-        let shape = try ShapeKernels.input(inputs, 0, "data").shape
+        let shape = try requiredInput(inputs, 0, "data").shape
         let rank = shape.count
         func clamp(_ i: Int) -> Int { min(max(i < 0 ? i + rank : i, 0), rank) }
         let first = clamp(start), last = clamp(end ?? rank)
@@ -28,7 +28,7 @@ struct ShapeOfKernel: Kernel {
 /// Size: the input's element count as an int64 scalar.
 struct SizeKernel: Kernel {
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
-        [try ShapeKernels.int64Tensor([try ShapeKernels.input(inputs, 0, "data").count], shape: [])]
+        [try ShapeKernels.int64Tensor([try requiredInput(inputs, 0, "data").count], shape: [])]
     }
 }
 

@@ -14,15 +14,15 @@ struct SliceKernel: Kernel {
     }
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
-        let data = try ShapeKernels.input(inputs, 0, "data")
+        let data = try requiredInput(inputs, 0, "data")
         let starts: [Int], ends: [Int], axesGiven: [Int]?, steps: [Int]?
         if let attributes {
             (starts, ends, axesGiven, steps) = (attributes.starts, attributes.ends, attributes.axes, nil)
         } else {
-            starts = try ShapeKernels.integers(try ShapeKernels.input(inputs, 1, "starts"), "starts")
-            ends = try ShapeKernels.integers(try ShapeKernels.input(inputs, 2, "ends"), "ends")
-            axesGiven = try ShapeKernels.optionalInput(inputs, 3).map { t throws(ModelError) in try ShapeKernels.integers(t, "axes") }
-            steps = try ShapeKernels.optionalInput(inputs, 4).map { t throws(ModelError) in try ShapeKernels.integers(t, "steps") }
+            starts = try ShapeKernels.integers(try requiredInput(inputs, 1, "starts"), "starts")
+            ends = try ShapeKernels.integers(try requiredInput(inputs, 2, "ends"), "ends")
+            axesGiven = try optionalInput(inputs, 3).map { t throws(ModelError) in try ShapeKernels.integers(t, "axes") }
+            steps = try optionalInput(inputs, 4).map { t throws(ModelError) in try ShapeKernels.integers(t, "steps") }
         }
         let rank = data.shape.count
         let axes = try ShapeKernels.axes(axesGiven ?? Array(0..<starts.count), rank: rank)

@@ -20,11 +20,11 @@ struct SplitKernel: Kernel {
     }
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
-        let data = try ShapeKernels.input(inputs, 0, "input")
+        let data = try requiredInput(inputs, 0, "input")
         let a = try ShapeKernels.axis(axis, rank: data.shape.count)
         let size = data.shape[a], n = outputCount
         var sizes: [Int]
-        if let given = try ShapeKernels.optionalInput(inputs, 1).map({ t throws(ModelError) in try ShapeKernels.integers(t, "split") }) ?? splitAttribute {
+        if let given = try optionalInput(inputs, 1).map({ t throws(ModelError) in try ShapeKernels.integers(t, "split") }) ?? splitAttribute {
             sizes = given
         } else if unevenLast {
             let chunk = (size + n - 1) / n

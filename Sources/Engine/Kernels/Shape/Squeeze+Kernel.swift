@@ -9,9 +9,9 @@ struct SqueezeKernel: Kernel {
     let axesAttribute: [Int]?
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
-        let data = try ShapeKernels.input(inputs, 0, "data")
+        let data = try requiredInput(inputs, 0, "data")
         var given = axesAttribute
-        if given == nil, let axes = ShapeKernels.optionalInput(inputs, 1) { given = try ShapeKernels.integers(axes, "axes") }
+        if given == nil, let axes = optionalInput(inputs, 1) { given = try ShapeKernels.integers(axes, "axes") }
         let rank = data.shape.count
         let removed: [Int]
         if let given, !given.isEmpty {
@@ -31,9 +31,9 @@ struct UnsqueezeKernel: Kernel {
     let axesAttribute: [Int]?
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
-        let data = try ShapeKernels.input(inputs, 0, "data")
+        let data = try requiredInput(inputs, 0, "data")
         var given = axesAttribute ?? []
-        if axesAttribute == nil { given = try ShapeKernels.integers(try ShapeKernels.input(inputs, 1, "axes"), "axes") }
+        if axesAttribute == nil { given = try ShapeKernels.integers(try requiredInput(inputs, 1, "axes"), "axes") }
         let rank = data.shape.count + given.count
         let inserted = try ShapeKernels.axes(given, rank: rank)
         var remaining = data.shape.makeIterator()

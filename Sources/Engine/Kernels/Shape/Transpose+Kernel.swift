@@ -11,7 +11,7 @@ struct TransposeKernel: Kernel {
     let perm: [Int]?
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
-        let data = try ShapeKernels.input(inputs, 0, "data")
+        let data = try requiredInput(inputs, 0, "data")
         let rank = data.shape.count
         let order = perm ?? Array((0..<rank).reversed())
         guard order.count == rank else { throw ModelError(.invalidGraph, "perm has \(order.count) axes, the input \(rank)") }

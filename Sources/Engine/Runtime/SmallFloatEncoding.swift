@@ -5,37 +5,13 @@ import Glibc
 import FoundationEssentials
 import ModelCore
 
-/// A small floating-point format (float8, float4): its field widths, bias
-/// and which codes are special.
-struct MiniFloat: Sendable {
-    /// Where the format keeps infinities and NaN.
-    enum Special: Sendable {
-        /// IEEE-like: the top exponent holds infinities and NaN (e5m2).
-        case ieee
-        /// No infinities; only the all-ones code is NaN (e4m3fn).
-        case finite
-        /// No infinities and no negative zero; 0x80 is NaN (the fnuz formats).
-        case unsignedZero
-        /// Neither infinities nor NaN (e2m1).
-        case none
-    }
-
-    let exponentBits: Int, mantissaBits: Int, bias: Int
-    let special: Special
-
-    static let e4m3fn = MiniFloat(exponentBits: 4, mantissaBits: 3, bias: 7, special: .finite)
-    static let e4m3fnuz = MiniFloat(exponentBits: 4, mantissaBits: 3, bias: 8, special: .unsignedZero)
-    static let e5m2 = MiniFloat(exponentBits: 5, mantissaBits: 2, bias: 15, special: .ieee)
-    static let e5m2fnuz = MiniFloat(exponentBits: 5, mantissaBits: 2, bias: 16, special: .unsignedZero)
-    static let e2m1 = MiniFloat(exponentBits: 2, mantissaBits: 1, bias: 1, special: .none)
-
-    /// The byte-sized float8 format of `dtype`, if it is one.
-    static func format(of dtype: DType) -> MiniFloat? {
+// Encoding into the small float formats, which only Cast needs; decoding is
+// ModelCore's (`ElementCodec.SmallFloat.value`).
+extension ElementCodec.SmallFloat {
+    /// The float8 format of `dtype` (float16 and the sub-byte formats are handled elsewhere).
+    static func float8(of dtype: DType) -> Self? {
         switch dtype {
-        case .float8e4m3fn: return .e4m3fn
-        case .float8e4m3fnuz: return .e4m3fnuz
-        case .float8e5m2: return .e5m2
-        case .float8e5m2fnuz: return .e5m2fnuz
+        case .float8e4m3fn, .float8e4m3fnuz, .float8e5m2, .float8e5m2fnuz: return format(of: dtype)
         default: return nil
         }
     }
@@ -47,24 +23,8 @@ struct MiniFloat: Sendable {
     var largest: Double {
         let topExponent = special == .ieee ? exponentMask - 1 : exponentMask
         // e4m3fn gives its top mantissa code to NaN.
-        let topMantissa = (1 << mantissaBits) - (special == .finite ? 2 : 1)
+        let topMantissa = (1 << mantissaBits) - (special == .nanAllOnes ? 2 : 1)
         return (1 + Double(topMantissa) / Double(1 << mantissaBits)) * Glibc.exp2(Double(topExponent - bias))
-    }
-
-    func decode(_ code: UInt8) -> Double {
-        let negative = code & signBit != 0
-        let exponent = Int(code >> UInt8(mantissaBits)) & exponentMask
-        let mantissa = Int(code) & ((1 << mantissaBits) - 1)
-        switch special {
-        case .ieee where exponent == exponentMask: return mantissa == 0 ? (negative ? -.infinity : .infinity) : .nan
-        case .finite where exponent == exponentMask && mantissa == (1 << mantissaBits) - 1: return .nan
-        case .unsignedZero where code == signBit: return .nan
-        default: break
-        }
-        let magnitude = exponent == 0
-            ? Double(mantissa) * Glibc.exp2(Double(1 - bias - mantissaBits))
-            : Double((1 << mantissaBits) + mantissa) * Glibc.exp2(Double(exponent - bias - mantissaBits))
-        return negative ? -magnitude : magnitude
     }
 
     /// `x` rounded to nearest even. Out of range (and infinities) saturate to
@@ -73,31 +33,31 @@ struct MiniFloat: Sendable {
         let sign: UInt8 = x.sign == .minus ? signBit : 0
         let nanCode: UInt8
         switch special {
-        case .ieee, .finite: nanCode = signBit - 1
-        case .unsignedZero: nanCode = signBit
+        case .ieee, .nanAllOnes: nanCode = signBit - 1
+        case .nanNegativeZero: nanCode = signBit
         // e2m1 has no NaN; the reference (ml_dtypes) writes a zero whose sign is the NaN's flipped.
         case .none: nanCode = x.sign == .minus ? 0 : signBit
         }
-        if x.isNaN { return special == .finite || special == .ieee ? sign | nanCode : nanCode }
+        if x.isNaN { return special == .nanAllOnes || special == .ieee ? sign | nanCode : nanCode }
         let overflow: UInt8
         if saturate || special == .none {
             overflow = sign | code(ofMagnitude: largest)
         } else {
             switch special {
             case .ieee: overflow = sign | UInt8(exponentMask << mantissaBits)
-            case .finite: overflow = sign | nanCode
+            case .nanAllOnes: overflow = sign | nanCode
             default: overflow = nanCode
             }
         }
         let magnitude = Swift.abs(x)
         if magnitude.isInfinite { return overflow }
-        if magnitude == 0 { return special == .unsignedZero ? 0 : sign }
+        if magnitude == 0 { return special == .nanNegativeZero ? 0 : sign }
         // The spacing of representable values at this magnitude (subnormals share the smallest).
         let exponent = Swift.max(Int(magnitude.exponent), 1 - bias)
         let quantum = Glibc.exp2(Double(exponent - mantissaBits))
         let rounded = (magnitude / quantum).rounded(.toNearestOrEven) * quantum
         if rounded > largest { return overflow }
-        if rounded == 0 { return special == .unsignedZero ? 0 : sign }
+        if rounded == 0 { return special == .nanNegativeZero ? 0 : sign }
         return sign | code(ofMagnitude: rounded)
     }
 
