@@ -50,6 +50,18 @@ public struct Shape: Hashable, Sendable, CustomStringConvertible, ExpressibleByA
         dims.isEmpty ? "scalar" : dims.map(\.description).joined(separator: "×")
     }
 
+    /// Row-major strides of `dims`, in elements. Meaningful only for dims
+    /// whose product is known not to overflow (`product`).
+    public static func strides(_ dims: [Int]) -> [Int] {
+        var strides = Array(repeating: 1, count: dims.count)
+        var running = 1
+        for i in stride(from: dims.count - 1, through: 0, by: -1) {
+            strides[i] = running
+            running &*= dims[i]
+        }
+        return strides
+    }
+
     /// Overflow-checked product of non-negative dimensions; `nil` on overflow or a negative value.
     public static func product(_ values: [Int]) -> Int? {
         var total = 1

@@ -196,7 +196,7 @@ extension ShapeKernels {
 
     /// `source` with its axes permuted (output axis k is source axis perm[k]), for a view of `dims`.
     static func permuted(_ source: EngineTensor, dims: [Int], perm: [Int], context: ExecutionContext) throws(ModelError) -> EngineTensor {
-        let strides = strides(dims)
+        let strides = Shape.strides(dims)
         return try tableCopy(source, dims: perm.map { dims[$0] }, context: context) { k in wholeAxis(dims[perm[k]], stride: strides[perm[k]]) }
     }
 }

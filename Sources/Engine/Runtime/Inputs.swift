@@ -154,17 +154,6 @@ extension ShapeKernels {
         return result
     }
 
-    /// Row-major strides of `dims`, in elements.
-    static func strides(_ dims: [Int]) -> [Int] {
-        var strides = Array(repeating: 1, count: dims.count)
-        var running = 1
-        for i in stride(from: dims.count - 1, through: 0, by: -1) {
-            strides[i] = running
-            running &*= dims[i]
-        }
-        return strides
-    }
-
     /// The element count of `dims`, or an error when it overflows or a dimension is negative.
     static func count(_ dims: [Int]) throws(ModelError) -> Int {
         guard let count = Shape.product(dims) else { throw ModelError(.invalidGraph, "the shape \(dims) is invalid or too large") }

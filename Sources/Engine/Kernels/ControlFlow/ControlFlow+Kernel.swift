@@ -57,7 +57,7 @@ enum ControlFlowKernels {
 
     /// Slice `index` of `tensor` along `axis`, without that axis.
     static func slice(_ tensor: EngineTensor, axis: Int, index: Int, context: ExecutionContext) throws(ModelError) -> EngineTensor {
-        let strides = ShapeKernels.strides(tensor.shape)
+        let strides = Shape.strides(tensor.shape)
         var dims = tensor.shape
         dims[axis] = 1
         var shape = tensor.shape

@@ -27,7 +27,7 @@ struct ConstantKernel: Kernel {
         let indices = try ShapeKernels.integers(try EngineTensor(sparse.indices), "sparse indices")
         var output = try ElementOutput(dtype: values.dtype, shape: dims)
         output.fill(try FillElement(zeroOf: values.dtype), at: 0, count: output.count)
-        let strides = ShapeKernels.strides(dims)
+        let strides = Shape.strides(dims)
         let coordinates = indices.count == values.count ? 1 : dims.count
         guard indices.count == values.count * coordinates else {
             throw ModelError(.invalidGraph, "a sparse tensor has \(values.count) values and \(indices.count) indices")

@@ -81,7 +81,7 @@ struct ResizeKernel: Kernel {
         let plans = try axisPlans(x.shape, inputs)
         if mode == .nearest {
             let fill = try ElementNumbers.element(extrapolation, dtype: x.dtype)
-            let strides = ShapeKernels.strides(x.shape)
+            let strides = Shape.strides(x.shape)
             return [try ShapeKernels.tableCopy(x, dims: plans.map(\.output), fill: fill, context: context) { a in
                 plans[a].isIdentity ? ShapeKernels.wholeAxis(x.shape[a], stride: strides[a])
                     : (0..<plans[a].output).map { j in nearest(j, plans[a]).map { $0 * strides[a] } ?? -1 }

@@ -14,7 +14,7 @@ struct GatherKernel: Kernel {
         let data = try requiredInput(inputs, 0, "data"), indices = try requiredInput(inputs, 1, "indices")
         let a = try ShapeKernels.axis(axis, rank: data.shape.count)
         let size = data.shape[a]
-        let strides = ShapeKernels.strides(data.shape)
+        let strides = Shape.strides(data.shape)
         var picks: [Int] = []
         for i in try ShapeKernels.integers(indices, "indices") { picks.append(try ShapeKernels.index(i, size: size) * strides[a]) }
         var dims = data.shape
@@ -58,7 +58,7 @@ struct ElementIndexing {
 
     /// The data offset of each index element.
     func offsets(_ values: [Int]) throws(ModelError) -> [Int] {
-        let strides = ShapeKernels.strides(data)
+        let strides = Shape.strides(data)
         var index = Array(repeating: 0, count: indices.count)
         var result: [Int] = []
         result.reserveCapacity(values.count)
@@ -87,7 +87,7 @@ struct SliceIndexing {
               depth >= 1, depth <= data.count - batchDims, Array(indices[..<batchDims]) == Array(data[..<batchDims]) else {
             throw ModelError(.invalidGraph, "indices of shape \(indices) cannot address data of shape \(data) after \(batchDims) batch axes")
         }
-        let strides = ShapeKernels.strides(data)
+        let strides = Shape.strides(data)
         let tuples = values.count / depth
         let batches = data[..<batchDims].reduce(1, *)
         let perBatch = batches == 0 ? 0 : tuples / batches

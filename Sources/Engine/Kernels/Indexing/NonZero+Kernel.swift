@@ -22,7 +22,7 @@ struct CompressKernel: Kernel {
         let size = data.shape[a]
         guard flags.count <= size else { throw ModelError(.invalidGraph, "condition has \(flags.count) entries for an axis of \(size)") }
         let kept = flags.indices.filter { flags[$0] != 0 }
-        let strides = ShapeKernels.strides(data.shape)
+        let strides = Shape.strides(data.shape)
         var dims = data.shape
         dims[a] = kept.count
         return [try ShapeKernels.tableCopy(data, dims: dims, context: context) { k in

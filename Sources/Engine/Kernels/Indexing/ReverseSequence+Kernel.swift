@@ -22,7 +22,7 @@ struct ReverseSequenceKernel: Kernel {
         guard lengths.count == batch, lengths.allSatisfy({ $0 >= 0 && $0 <= time }) else {
             throw ModelError(.invalidGraph, "sequence_lens must give a length of at most \(time) for each of the \(batch) batch entries")
         }
-        let strides = ShapeKernels.strides(x.shape), inner = x.shape.dropFirst(2).reduce(1, *)
+        let strides = Shape.strides(x.shape), inner = x.shape.dropFirst(2).reduce(1, *)
         var output = try ElementOutput(dtype: x.dtype, shape: x.shape)
         for b in 0..<batch {
             for t in 0..<time {

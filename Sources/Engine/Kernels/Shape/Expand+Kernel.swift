@@ -17,7 +17,7 @@ struct ExpandKernel: Kernel {
             guard a == b || a == 1 || b == 1, b >= 0 else { throw ModelError(.invalidGraph, "cannot broadcast \(data.shape) to \(target)") }
             dims.append(a == 1 ? b : a)
         }
-        let strides = ShapeKernels.strides(padded)
+        let strides = Shape.strides(padded)
         return [try ShapeKernels.tableCopy(data, dims: dims, context: context) { k in
             padded[k] == 1 ? Array(repeating: 0, count: dims[k]) : ShapeKernels.wholeAxis(dims[k], stride: strides[k])
         }]
@@ -42,7 +42,7 @@ struct TileKernel: Kernel {
         guard repeats.count == rank, repeats.allSatisfy({ $0 >= 0 }) else {
             throw ModelError(.invalidGraph, "repeats \(repeats) must give a non-negative count for each of the \(rank) axes")
         }
-        let strides = ShapeKernels.strides(data.shape)
+        let strides = Shape.strides(data.shape)
         var dims: [Int] = []
         for k in 0..<rank {
             let (size, overflow) = data.shape[k].multipliedReportingOverflow(by: repeats[k])

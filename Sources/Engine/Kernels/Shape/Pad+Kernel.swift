@@ -42,7 +42,7 @@ struct PadKernel: Kernel {
         }
         // Pads come from data: bounded so that the sizes below cannot overflow.
         guard pads.allSatisfy({ $0 >= -Int(Int32.max) && $0 <= Int(Int32.max) }) else { throw ModelError(.invalidGraph, "pads \(pads) are out of range") }
-        let strides = ShapeKernels.strides(data.shape)
+        let strides = Shape.strides(data.shape)
         var regions: [(low: Int, kept: Int, before: Int)] = [], dims: [Int] = []
         for a in 0..<rank {
             // Negative pads crop first; the kept region is then padded by the mode.

@@ -30,28 +30,17 @@ struct SliceKernel: Kernel {
         guard ends.count == starts.count, axes.count == starts.count, stepList.count == starts.count else {
             throw ModelError(.invalidGraph, "starts, ends, axes and steps have \(starts.count), \(ends.count), \(axes.count) and \(stepList.count) elements")
         }
-        let strides = ShapeKernels.strides(data.shape)
+        let strides = Shape.strides(data.shape)
         var windows = data.shape.map { (first: 0, step: 1, count: $0) }
         for (k, a) in axes.enumerated() {
-            windows[a] = try Self.window(start: starts[k], end: ends[k], step: stepList[k], size: data.shape[a])
+            guard stepList[k] != 0 else { throw ModelError(.invalidGraph, "a slice step is zero") }
+            let window = Slice.window(start: starts[k], end: ends[k], step: stepList[k], size: data.shape[a])
+            windows[a] = (window.first, stepList[k], window.count)
         }
         return [try ShapeKernels.tableCopy(data, dims: windows.map(\.count), context: context) { a in
             let w = windows[a]
             return (0..<w.count).map { (w.first + $0 * w.step) * strides[a] }
         }]
-    }
-
-    /// The first index, step and element count of one sliced axis, clamped as NumPy does.
-    static func window(start: Int, end: Int, step: Int, size: Int) throws(ModelError) -> (first: Int, step: Int, count: Int) {
-        guard step != 0 else { throw ModelError(.invalidGraph, "a slice step is zero") }
-        let s = start < 0 ? start &+ size : start, e = end < 0 ? end &+ size : end
-        if step > 0 {
-            let first = min(max(s, 0), size), last = min(max(e, 0), size)
-            return (first, step, last > first ? (last - first - 1) / step + 1 : 0)
-        }
-        let first = min(max(s, 0), size - 1), last = min(max(e, -1), size - 1)
-        let magnitude = step == .min ? Int.max : -step
-        return (first, step, first > last ? (first - last - 1) / magnitude + 1 : 0)
     }
 }
 

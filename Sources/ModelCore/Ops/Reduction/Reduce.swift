@@ -103,7 +103,7 @@ public struct Reduce: OpSchema {
     private func reduced(_ value: KnownValue, axes: Set<Int>, keptShape: Shape) -> KnownValue? {
         guard [.sum, .prod, .max, .min].contains(kind), let outDims = keptShape.values,
               let outCount = ShapeMath.smallCount(outDims), value.count > 0 else { return nil }
-        let outStrides = ShapeMath.strides(outDims)
+        let outStrides = Shape.strides(outDims)
         // The output position of every input element, walking the input in row-major order.
         var targets: [Int] = []
         targets.reserveCapacity(value.count)

@@ -24,7 +24,7 @@ public struct Expand: OpSchema {
         var value: KnownValue?
         if let input = ShapeMath.value(of: data), let outDims = out.values {
             let offset = outDims.count - input.dims.count
-            let strides = ShapeMath.strides(input.dims)
+            let strides = Shape.strides(input.dims)
             value = ShapeMath.mapping(input, to: outDims) { index in
                 var flat = 0
                 for (axis, size) in input.dims.enumerated() where size != 1 { flat += index[axis + offset] * strides[axis] }
@@ -74,7 +74,7 @@ public struct Tile: OpSchema {
         let out = Shape(zip(shape.dims, repeats).map { $0 * $1 })
         var value: KnownValue?
         if let input = ShapeMath.value(of: data), let outDims = out.values {
-            let strides = ShapeMath.strides(input.dims)
+            let strides = Shape.strides(input.dims)
             value = ShapeMath.mapping(input, to: outDims) { index in
                 var flat = 0
                 for (axis, i) in index.enumerated() { flat += (i % input.dims[axis]) * strides[axis] }

@@ -6,17 +6,6 @@ enum ShapeMath {
         return count
     }
 
-    /// Row-major strides; only meaningful for dims whose product `smallCount` accepted.
-    static func strides(_ dims: [Int]) -> [Int] {
-        var strides = Array(repeating: 1, count: dims.count)
-        var running = 1
-        for i in stride(from: dims.count - 1, through: 0, by: -1) {
-            strides[i] = running
-            running = running &* dims[i]
-        }
-        return strides
-    }
-
     /// Whether `value` is consistent: its element count is the product of its dims.
     static func isWellFormed(_ value: KnownValue) -> Bool {
         Count.product(value.dims) == value.count

@@ -26,20 +26,23 @@ public struct Slice: OpSchema {
     /// dimension (exporters write INT64_MAX or INT32_MAX there).
     static let openEnd = Int(Int32.max)
 
+    /// The first index and element count of one sliced axis of a known size,
+    /// clamped as NumPy does; `step` is not 0. The engine slices with it too.
+    public static func window(start: Int, end: Int, step: Int, size: Int) -> (first: Int, count: Int) {
+        let s = start < 0 ? start &+ size : start, e = end < 0 ? end &+ size : end
+        if step > 0 {
+            let first = min(max(s, 0), size), last = min(max(e, 0), size)
+            return (first, last > first ? (last - first - 1) / step + 1 : 0)
+        }
+        let first = min(max(s, 0), size - 1), last = min(max(e, -1), size - 1)
+        return (first, first > last ? (first - last - 1) / Int(clamping: step.magnitude) + 1 : 0)
+    }
+
     /// The size and first index of one sliced axis of size `size`.
     static func window(start: Dim, end: Dim, step: Int, size: Dim) -> (count: Dim, first: Int?) {
         if let size = size.value, let start = start.value, let end = end.value {
-            var first: Int, last: Int, count: Int
-            if step > 0 {
-                first = min(max(start < 0 ? start + size : start, 0), size)
-                last = min(max(end < 0 ? end + size : end, 0), size)
-                count = last > first ? (last - first - 1) / step + 1 : 0
-            } else {
-                first = min(max(start < 0 ? start + size : start, 0), size - 1)
-                last = min(max(end < 0 ? end + size : end, -1), size - 1)
-                count = first > last ? (first - last - 1) / Int(clamping: step.magnitude) + 1 : 0
-            }
-            return (.known(count), first)
+            let window = window(start: start, end: end, step: step, size: size)
+            return (.known(window.count), window.first)
         }
         // A symbolic size survives a whole-axis slice, forwards or backwards.
         let wholeForward = step == 1 && start == .known(0) && (end == size || (end.value ?? 0) >= openEnd)
@@ -88,7 +91,7 @@ public struct Slice: OpSchema {
         let out = Shape(dims)
         var value: KnownValue?
         if let input = ShapeMath.value(of: data), let outDims = out.values {
-            let inputStrides = ShapeMath.strides(input.dims)
+            let inputStrides = Shape.strides(input.dims)
             value = ShapeMath.mapping(input, to: outDims) { index in
                 var flat = 0
                 for (axis, i) in index.enumerated() { flat += (firsts[axis] + i * strides[axis]) * inputStrides[axis] }

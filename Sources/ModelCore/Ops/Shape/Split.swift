@@ -76,7 +76,7 @@ public struct Split: OpSchema {
             dims[cut] = size
             var value: KnownValue?
             if let input, let outDims = Shape(dims).values {
-                let strides = ShapeMath.strides(input.dims)
+                let strides = Shape.strides(input.dims)
                 let start = offset
                 value = ShapeMath.mapping(input, to: outDims) { index in
                     var flat = 0

@@ -25,7 +25,7 @@ public struct Transpose: OpSchema {
         let out = Shape(order.map { shape.dims[$0] })
         var value: KnownValue?
         if let input = ShapeMath.value(of: data), let outDims = out.values {
-            let strides = ShapeMath.strides(input.dims)
+            let strides = Shape.strides(input.dims)
             value = ShapeMath.mapping(input, to: outDims) { index in
                 zip(index, order).reduce(0) { $0 + $1.0 * strides[$1.1] }
             }
