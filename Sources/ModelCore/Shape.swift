@@ -52,6 +52,7 @@ public struct Shape: Hashable, Sendable, CustomStringConvertible, ExpressibleByA
 
     /// Row-major strides of `dims`, in elements. Meaningful only for dims
     /// whose product is known not to overflow (`product`).
+    @inlinable
     public static func strides(_ dims: [Int]) -> [Int] {
         var strides = Array(repeating: 1, count: dims.count)
         var running = 1
@@ -60,6 +61,19 @@ public struct Shape: Hashable, Sendable, CustomStringConvertible, ExpressibleByA
             running &*= dims[i]
         }
         return strides
+    }
+
+    /// Steps `index` to the next multi-index of `dims` in row-major order
+    /// (after the last one it wraps to all zeros).
+    @inlinable
+    public static func advance(_ index: inout [Int], in dims: [Int]) {
+        var axis = dims.count - 1
+        while axis >= 0 {
+            index[axis] += 1
+            if index[axis] < dims[axis] { return }
+            index[axis] = 0
+            axis -= 1
+        }
     }
 
     /// Overflow-checked product of non-negative dimensions; `nil` on overflow or a negative value.

@@ -140,7 +140,7 @@ extension ShapeKernels {
                     base += e
                 }
                 for e in inner { values.append(outside || e < 0 ? fillString : strings[base + e]) }
-                advance(&index, outerDims)
+                Shape.advance(&index, in: outerDims)
             }
             return EngineTensor(strings: values, shape: output.shape)
         }
@@ -176,7 +176,7 @@ extension ShapeKernels {
                         }
                     }
                 }
-                advance(&index, outerDims)
+                Shape.advance(&index, in: outerDims)
             }
         }
         return output.tensor

@@ -203,18 +203,6 @@ extension ShapeKernels {
         }
     }
 
-    /// Steps `index` to the next multi-index of `dims` in row-major order.
-    @inline(__always)
-    static func advance(_ index: inout [Int], _ dims: [Int]) {
-        var axis = dims.count - 1
-        while axis >= 0 {
-            index[axis] += 1
-            if index[axis] < dims[axis] { return }
-            index[axis] = 0
-            axis -= 1
-        }
-    }
-
     /// The multi-index of flat position `flat` in `dims`.
     static func multiIndex(_ flat: Int, _ dims: [Int]) -> [Int] {
         var index = Array(repeating: 0, count: dims.count)

@@ -66,7 +66,7 @@ struct ElementIndexing {
             var offset = try ShapeKernels.index(v, size: data[axis]) * strides[axis]
             for k in index.indices where k != axis { offset += index[k] * strides[k] }
             result.append(offset)
-            ShapeKernels.advance(&index, indices)
+            Shape.advance(&index, in: indices)
         }
         return result
     }

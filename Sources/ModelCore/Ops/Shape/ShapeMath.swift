@@ -31,13 +31,7 @@ enum ShapeMath {
         for _ in 0..<count {
             guard let s = source(index) else { return nil }
             sources.append(s)
-            var axis = dims.count - 1
-            while axis >= 0 {
-                index[axis] += 1
-                if index[axis] < dims[axis] { break }
-                index[axis] = 0
-                axis -= 1
-            }
+            Shape.advance(&index, in: dims)
         }
         return pick(value, sources, dims: dims)
     }
