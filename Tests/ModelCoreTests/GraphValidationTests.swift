@@ -1,5 +1,7 @@
+import Foundation
 import ModelCore
 import Testing
+import TestSupport
 
 @Suite struct GraphValidationTests {
     let input = ValueInfo(name: "x", type: .tensor(.float, [1]))
@@ -77,8 +79,22 @@ import Testing
 }
 
 @Suite struct OpRegistryTests {
-    @Test func everyOperatorBelongsToOneFamily() {
+    @Test func everyOperatorIsRegisteredOnce() {
         #expect(OpRegistry.duplicateRegistrations.isEmpty)
+    }
+
+    /// An operator has one address: each kernel file sits beside its schema
+    /// file, under the same family name (docs/ARCHITECTURE.md).
+    @Test func kernelFilesMirrorSchemaFiles() throws {
+        let kernels = Fixtures.root.appendingPathComponent("Sources/Engine/Kernels")
+        let schemas = Fixtures.root.appendingPathComponent("Sources/ModelCore/Ops")
+        let files = try #require(FileManager.default.subpaths(atPath: kernels.path)).filter { $0.hasSuffix("+Kernel.swift") }
+        #expect(files.count > 40)
+        for file in files {
+            let schema = String(file.dropLast("+Kernel.swift".count)) + ".swift"
+            #expect(FileManager.default.fileExists(atPath: schemas.appendingPathComponent(schema).path),
+                    "Engine/Kernels/\(file) has no ModelCore/Ops/\(schema)")
+        }
     }
 
     @Test func coversTheOperatorsCNNsAndTransformersUse() {

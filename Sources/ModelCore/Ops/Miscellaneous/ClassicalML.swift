@@ -16,26 +16,6 @@ public struct ArrayFeatureExtractor: OpSchema {
     public func cost(_ inputs: [ValueFact?], _ outputs: [ValueFact]) -> OpCost? { .zero }
 }
 
-/// `ai.onnx.ml.Binarizer`: 1 where an element exceeds the threshold, else 0.
-///
-/// 1 FLOP (a comparison) per element.
-public struct Binarizer: OpSchema {
-    public init(node: Node, opset: Int) throws(ModelError) {
-        let reader = AttributeReader(node)
-        _ = try reader.float("threshold", default: 0)
-        try reader.expectInputs(1...1)
-    }
-
-    public func infer(_ inputs: [ValueFact?]) throws(ModelError) -> [ValueFact] {
-        [ValueFact(dtype: inputs[input: 0]?.dtype, shape: inputs[input: 0]?.shape)]
-    }
-
-    public func cost(_ inputs: [ValueFact?], _ outputs: [ValueFact]) -> OpCost? {
-        guard let count = outputs.first?.elementCount else { return nil }
-        return .elementwise(count, perElement: 1)
-    }
-}
-
 /// `ai.onnx.ml.LabelEncoder`: maps each element through a key → value table; the output type is the values'.
 ///
 /// A lookup: zero FLOPs.
