@@ -95,7 +95,8 @@ public enum Analyzer {
             for (i, input) in node.inputs.enumerated() where !input.isEmpty {
                 let source = alias[input] ?? input
                 guard let tensor = stored[source], tensor.dtype.isFloatingPoint,
-                      node.opType != "Identity", schema?.holdsParameters(input: i) ?? true else { continue }
+                      node.opType != "Identity", schema?.holdsParameters(input: i) ?? true,
+                      !(tensor.elementCount == 1 && schema?.oneElementInputsAreConstants == true) else { continue }
                 parameters.append(ParameterUse(source: source, elements: tensor.elementCount, bytes: tensor.byteCount))
             }
             reports.append(NodeReport(index: index, node: node, status: status, cost: cost,

@@ -40,6 +40,29 @@ import Testing
         #expect(try Analyzer.analyze(model).totals.params == 0)
     }
 
+    /// torch.onnx's exact GELU and attention scale: scalar constants, as
+    /// Constant nodes and as initializers, are not parameters; a one-element
+    /// PRelu slope and the weights are.
+    @Test func scalarConstantsOfExportedFormulasAreNotParameters() throws {
+        func scalar(_ name: String, _ value: Float) throws -> Tensor {
+            try Tensor(name: name, dtype: .float, dims: [], storage: .bytes(ByteRegion(copying: withUnsafeBytes(of: value) { Array($0) })))
+        }
+        let model = Self.model([
+            Node(name: "/mlp/MatMul", opType: "MatMul", inputs: ["x", "w"], outputs: ["h"]),
+            Node(name: "/act/Constant", opType: "Constant", outputs: ["root2"], attributes: [Attribute(name: "value", value: .tensor(try scalar("", 1.4142135)))]),
+            Node(name: "/act/Div", opType: "Div", inputs: ["h", "root2"], outputs: ["d"]),
+            Node(name: "/act/Erf", opType: "Erf", inputs: ["d"], outputs: ["e"]),
+            Node(name: "/act/Add", opType: "Add", inputs: ["e", "one"], outputs: ["a"]),
+            Node(name: "/act/Mul", opType: "Mul", inputs: ["h", "a"], outputs: ["m"]),
+            Node(name: "/act/Mul_1", opType: "Mul", inputs: ["m", "half"], outputs: ["g"]),
+            Node(name: "/prelu/PRelu", opType: "PRelu", inputs: ["g", "slope"], outputs: ["y"]),
+        ], initializers: [try Self.floats("w", [8, 8]), try scalar("one", 1), try scalar("half", 0.5), try Self.floats("slope", [1])],
+           input: .tensor(.float, [2, 8]), outputs: ["y"])
+        let analysis = try Analyzer.analyze(model)
+        #expect(analysis.totals.params == 64 + 1)
+        #expect(analysis.totals.paramsUnique == 64 + 1)
+    }
+
     @Test func batchNormRunningStatisticsAreNotParameters() throws {
         let model = Self.model([
             Node(name: "bn", opType: "BatchNormalization", inputs: ["x", "scale", "bias", "mean", "var"], outputs: ["y"]),

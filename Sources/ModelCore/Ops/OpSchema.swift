@@ -24,10 +24,17 @@ public protocol OpSchema: Sendable {
     /// tensor. BatchNormalization's running statistics are stored but not
     /// learned, and integer inputs (shapes, indices) never count.
     func holdsParameters(input index: Int) -> Bool
+
+    /// Whether a one-element stored input is a constant of the operator's
+    /// formula rather than a learned parameter: the 0.5, √2 and 1 of an
+    /// exported GELU, an attention scale, a LayerNorm epsilon, which
+    /// elementwise arithmetic takes as scalar inputs (docs/COUNTING.md).
+    var oneElementInputsAreConstants: Bool { get }
 }
 
 extension OpSchema {
     public func holdsParameters(input index: Int) -> Bool { true }
+    public var oneElementInputsAreConstants: Bool { false }
 }
 
 /// The arithmetic one node performs.

@@ -118,6 +118,9 @@ public struct Binary: OpSchema {
         guard let count = outputs.first?.elementCount else { return nil }
         return .elementwise(count, perElement: flopsPerElement)
     }
+
+    /// PRelu's slope is learned even when one slope serves every channel.
+    public var oneElementInputsAreConstants: Bool { op != "PRelu" }
 }
 
 /// Maps a flat index of a broadcast result to the flat index of one operand

@@ -21,4 +21,6 @@ public struct Variadic: OpSchema {
         guard let count = outputs.first?.elementCount else { return nil }
         return .elementwise(count, perElement: inputCount - 1 + (op == "Mean" ? 1 : 0))
     }
+
+    public var oneElementInputsAreConstants: Bool { true }
 }
