@@ -63,6 +63,32 @@ import Testing
         #expect(analysis.totals.paramsUnique == 64 + 1)
     }
 
+    /// A transformer layer as onnxruntime's optimizer rewrites it: its
+    /// contrib operators are known, shaped and counted, and the residual
+    /// stream they take is not a parameter.
+    @Test func onnxruntimeContribOperatorsAreCounted() throws {
+        var model = Self.model([
+            Node(name: "fc1", opType: "FusedMatMul", domain: "com.microsoft", inputs: ["x", "w1"], outputs: ["h"],
+                 attributes: [Attribute(name: "transB", value: .int(1))]),
+            Node(name: "act", opType: "BiasGelu", domain: "com.microsoft", inputs: ["h", "b1"], outputs: ["g"]),
+            Node(name: "fc2", opType: "MatMul", inputs: ["g", "w2"], outputs: ["o"]),
+            Node(name: "norm", opType: "SkipLayerNormalization", domain: "com.microsoft",
+                 inputs: ["o", "x", "gamma", "beta", "b2"], outputs: ["y", "", "", "sum"]),
+        ], initializers: [try Self.floats("w1", [32, 8]), try Self.floats("b1", [32]), try Self.floats("w2", [32, 8]),
+                          try Self.floats("gamma", [8]), try Self.floats("beta", [8]), try Self.floats("b2", [8])],
+           input: .tensor(.float, [2, 4, 8]), outputs: ["y", "sum"])
+        model.opsets.append(OpsetID(domain: "com.microsoft", version: 1))
+        let analysis = try Analyzer.analyze(model)
+        #expect(analysis.unknownOperators.isEmpty)
+        #expect(analysis.nodes.allSatisfy { $0.status == .counted })
+        #expect(analysis.facts["h"]?.shape == Shape([2, 4, 32]))
+        #expect(analysis.facts["sum"]?.shape == Shape([2, 4, 8]))
+        #expect(analysis.nodes[0].macs == 2 * 4 * 32 * 8)
+        #expect(analysis.nodes[1].flops == 2 * 4 * 32 * 6, "Gelu 5 plus the bias")
+        #expect(analysis.nodes[3].flops == 2 * 4 * 8 * (8 + 2), "LayerNormalization 8 plus skip and bias")
+        #expect(analysis.totals.params == 256 + 32 + 256 + 8 + 8 + 8)
+    }
+
     @Test func batchNormRunningStatisticsAreNotParameters() throws {
         let model = Self.model([
             Node(name: "bn", opType: "BatchNormalization", inputs: ["x", "scale", "bias", "mean", "var"], outputs: ["y"]),

@@ -113,6 +113,12 @@ public enum OpRegistry {
         add(ShortTimeFourierTransform.self, ["STFT"])
         add(WindowFunction.self, ["HannWindow", "HammingWindow", "BlackmanWindow"])
         add(MelWeightMatrix.self, ["MelWeightMatrix"])
+        // onnxruntime's contrib operators, as its transformer optimizer writes them
+        add(ContribActivation.self, ["com.microsoft.Gelu", "com.microsoft.FastGelu", "com.microsoft.BiasGelu",
+                                     "com.microsoft.QuickGelu", "com.microsoft.BiasAdd"])
+        add(SkipLayerNormalization.self, ["com.microsoft.SkipLayerNormalization", "com.microsoft.SkipSimplifiedLayerNormalization",
+                                          "SimplifiedLayerNormalization", "com.microsoft.SimplifiedLayerNormalization"])
+        add(FusedMatMul.self, ["com.microsoft.FusedMatMul"])
         // Text, training and classical ML
         add(TfIdfVectorizer.self, ["TfIdfVectorizer"])
         add(StringOperator.self, ["StringNormalizer", "RegexFullMatch", "StringConcat", "StringSplit"])
