@@ -10,12 +10,7 @@ public struct DepthToSpace: OpSchema {
 
     public init(node: Node, opset: Int) throws(ModelError) {
         reader = AttributeReader(node)
-        guard let size = try reader.int("blocksize"), size > 0, size < 1 << 16 else { throw reader.error("blocksize must be a positive integer") }
-        blockSize = size
-        let mode = try reader.string("mode", default: "DCR")
-        guard mode == "DCR" || mode == "CRD" else { throw reader.error("unknown mode '\(mode)'") }
-        columnRowDepth = mode == "CRD"
-        try reader.expectInputs(1...1)
+        (blockSize, columnRowDepth) = try blockAttributes(reader)
     }
 
     public func infer(_ inputs: [ValueFact?]) throws(ModelError) -> [ValueFact] {
@@ -43,12 +38,7 @@ public struct SpaceToDepth: OpSchema {
 
     public init(node: Node, opset: Int) throws(ModelError) {
         reader = AttributeReader(node)
-        guard let size = try reader.int("blocksize"), size > 0, size < 1 << 16 else { throw reader.error("blocksize must be a positive integer") }
-        blockSize = size
-        let mode = try reader.string("mode", default: "DCR")
-        guard mode == "DCR" || mode == "CRD" else { throw reader.error("unknown mode '\(mode)'") }
-        columnRowDepth = mode == "CRD"
-        try reader.expectInputs(1...1)
+        (blockSize, columnRowDepth) = try blockAttributes(reader)
     }
 
     public func infer(_ inputs: [ValueFact?]) throws(ModelError) -> [ValueFact] {
@@ -63,4 +53,14 @@ public struct SpaceToDepth: OpSchema {
     }
 
     public func cost(_ inputs: [ValueFact?], _ outputs: [ValueFact]) -> OpCost? { .zero }
+}
+
+/// DepthToSpace's and SpaceToDepth's attributes: `blocksize` and whether
+/// `mode` is CRD (else DCR); both take one input.
+private func blockAttributes(_ reader: AttributeReader) throws(ModelError) -> (blockSize: Int, columnRowDepth: Bool) {
+    guard let size = try reader.int("blocksize"), size > 0, size < 1 << 16 else { throw reader.error("blocksize must be a positive integer") }
+    let mode = try reader.string("mode", default: "DCR")
+    guard mode == "DCR" || mode == "CRD" else { throw reader.error("unknown mode '\(mode)'") }
+    try reader.expectInputs(1...1)
+    return (size, mode == "CRD")
 }
