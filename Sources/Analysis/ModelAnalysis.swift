@@ -63,8 +63,10 @@ public struct AnalysisTotals: Sendable, Equatable, Codable {
     public var weightBytes: Int
     /// Bytes of every node output, summed.
     public var activationBytes: Int
-    /// The most activation bytes alive at once (`ModelAnalysis.peakActivationBytes`); nil when a live value's size is unknown.
+    /// The most activation bytes alive at once (`ModelAnalysis.peakActivation`); nil when a live value's size is unknown.
     public var peakActivationBytes: Int?
+    /// The node after which the peak is reached (its name, or `#index`).
+    public var peakActivationNode: String?
     public var bytesRead: Int
     public var bytesWritten: Int
     public var nodes: Int
@@ -84,6 +86,7 @@ public struct ModelAnalysis: Sendable {
     public var totals: AnalysisTotals {
         var unique: [String: Int] = [:]
         for node in nodes { for use in node.parameters { unique[use.source] = use.elements } }
+        let peak = peakActivation
         return AnalysisTotals(
             params: nodes.reduce(0) { $0 + $1.params },
             paramsUnique: unique.values.reduce(0, +),
@@ -91,7 +94,8 @@ public struct ModelAnalysis: Sendable {
             flops: nodes.reduce(0) { $0 + $1.flops },
             weightBytes: nodes.reduce(0) { $0 + $1.weightBytes },
             activationBytes: nodes.reduce(0) { $0 + $1.activationBytes },
-            peakActivationBytes: peakActivationBytes,
+            peakActivationBytes: peak?.bytes,
+            peakActivationNode: peak.map { nodes[$0.node].name },
             bytesRead: nodes.reduce(0) { $0 + $1.bytesRead },
             bytesWritten: nodes.reduce(0) { $0 + $1.bytesWritten },
             nodes: nodes.count,
@@ -102,8 +106,12 @@ public struct ModelAnalysis: Sendable {
     /// order: a graph input lives from the start, a node's outputs from the
     /// node on, each value until its last consumer (a subgraph's use of an
     /// outer value counts), and graph outputs to the end. Constant outputs are
-    /// weights, not activations. Nil when a live value's size is unknown.
-    public var peakActivationBytes: Int? {
+    /// weights, not activations. The peak is measured after a node has
+    /// written its outputs and before its dead inputs are released, as the
+    /// engine's plan measures it (`ExecutionPlan.LiveMemory`); `node` is the
+    /// index of the first node at which it is reached. Nil when a live
+    /// value's size is unknown.
+    public var peakActivation: (bytes: Int, node: Int)? {
         var lastUse: [String: Int] = [:]
         for (index, report) in nodes.enumerated() {
             for name in report.node.inputs + report.node.capturedNames() where !name.isEmpty { lastUse[name] = index }
@@ -116,7 +124,7 @@ public struct ModelAnalysis: Sendable {
             sizes[name] = bytes
             live += bytes
         }
-        var peak = live
+        var peak = live, peakNode = 0
         for (index, report) in nodes.enumerated() {
             let node = report.node
             if !(node.opType == "Constant" && node.domain.isEmpty) {
@@ -126,14 +134,14 @@ public struct ModelAnalysis: Sendable {
                     live += bytes
                 }
             }
-            peak = max(peak, live)
+            if live > peak { (peak, peakNode) = (live, index) }
             for name in node.inputs + node.capturedNames() + node.outputs {
                 guard let bytes = sizes[name], (lastUse[name] ?? index) <= index else { continue }
                 live -= bytes
                 sizes[name] = nil
             }
         }
-        return peak
+        return nodes.isEmpty ? nil : (peak, peakNode)
     }
 
     /// Operators without a schema, with how many nodes use each, most frequent first.

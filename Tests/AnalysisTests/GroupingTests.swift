@@ -32,6 +32,29 @@ import TestSupport
         #expect(try Analyzer.analyze(open).totals.peakActivationBytes == nil)
     }
 
+    /// The static rule against the engine's measured peak: equal for VGG-16,
+    /// whose peak is conv1_2's input and output whether or not the plan fuses
+    /// the Relus; never below it where fusion drops intermediates (VGG-11's
+    /// conv1_1 output before its Relu, ResNet's BatchNorm outputs).
+    @Test func peakMatchesTheEnginesMeasuredPeak() throws {
+        for (name, equal) in [("vgg16", true), ("vgg11", false), ("resnet18", false)] {
+            let model = try Zoo.build(name, imageSize: 224)
+            let analysis = try Analyzer.analyze(model)
+            let plan = try ExecutionPlan(model: model)
+            let input = try EngineTensor(floats: [Float](repeating: 0.5, count: 3 * 224 * 224), shape: [1, 3, 224, 224])
+            let (_, memory) = try plan.runMeasuringMemory([plan.inputNames[0]: input], context: ExecutionContext(threads: 2))
+            let peak = try #require(analysis.totals.peakActivationBytes)
+            if equal {
+                #expect(peak == memory.peakBytes, "\(name): \(peak) vs measured \(memory.peakBytes)")
+                // Unfused, two full maps are first alive at relu1_1 (conv1_1's output and its Relu's); fused, at conv1_2.
+                #expect(analysis.totals.peakActivationNode == "/features/block1/relu1_1/Relu")
+                #expect(memory.peakStep.contains("/features/block1/conv1_2/Conv"), "\(memory.peakStep)")
+            } else {
+                #expect(peak >= memory.peakBytes && peak <= 2 * memory.peakBytes, "\(name): \(peak) vs measured \(memory.peakBytes)")
+            }
+        }
+    }
+
     @Test func peakOfResNet50() throws {
         let analysis = try Analyzer.analyze(try Model.load(path: "zoo:resnet50").model, options: AnalysisOptions(batch: 1))
         // The input (602 kB) and the 1×64×112×112 stem outputs (3.2 MB each) at the first BatchNorm, later
