@@ -193,7 +193,7 @@ final class GraphBuilder {
 
     /// Output length of a convolution or pooling window along one axis (floor
     /// rounding, dilation 1); throws when the input is too small for it.
-    private static func slidingOutput(_ length: Int, kernel: Int, stride: Int, padding: Int,
+    static func slidingOutput(_ length: Int, kernel: Int, stride: Int, padding: Int,
                                       at scope: Scope) throws(ModelError) -> Int {
         let span = length + 2 * padding - kernel
         guard span >= 0 else {
@@ -204,7 +204,7 @@ final class GraphBuilder {
     }
 
     /// A float32 initializer `name` of shape `dims`, drawn lazily from `distribution`.
-    private func weight(_ name: String, dims: [Int], _ distribution: WeightDistribution) throws(ModelError) -> String {
+    func weight(_ name: String, dims: [Int], _ distribution: WeightDistribution) throws(ModelError) -> String {
         claim(name)
         let count = dims.reduce(1, *)
         let owner = GeneratedWeights(elementCount: count, key: WeightStream.key(seed: seed, name: name),
@@ -214,7 +214,7 @@ final class GraphBuilder {
     }
 
     /// Appends a node named `name` with one output, `output` or `<name>_output_0`.
-    private func add(node name: String, _ opType: String, inputs: [String], dims: [Int], output: String? = nil,
+    func add(node name: String, _ opType: String, inputs: [String], dims: [Int], output: String? = nil,
                      attributes: [Attribute] = []) -> Activation {
         let result = output ?? name + "_output_0"
         claim(name)
@@ -238,7 +238,7 @@ final class GraphBuilder {
     }
 
     /// Records a node, value or initializer name; a repeat is a bug in an architecture.
-    private func claim(_ name: String) {
+    func claim(_ name: String) {
         precondition(names.insert(name).inserted, "zoo graph reuses the name '\(name)'")
     }
 }

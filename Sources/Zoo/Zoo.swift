@@ -12,7 +12,7 @@ public enum Zoo {
         public let name: String
         /// One line saying what the model is.
         public let summary: String
-        fileprivate let logits: @Sendable (GraphBuilder, Activation) throws(ModelError) -> Activation
+        let logits: @Sendable (GraphBuilder, Activation) throws(ModelError) -> Activation
     }
 
     /// Classes of the ImageNet classifier head.
