@@ -189,6 +189,36 @@ final class GraphBuilder {
         return add(node: scope.nodeName("Add"), "Add", inputs: [a.name, b.name], dims: a.dims)
     }
 
+    /// An operator of one input whose output has the input's shape
+    /// (`Sigmoid`, `Erf`, `Softmax`…). `node` replaces the op type as the
+    /// node name's last part, for repeats in one scope (torch.onnx writes `Mul_1`).
+    func unary(_ opType: String, _ x: Activation, _ scope: Scope, node: String? = nil,
+               attributes: [Attribute] = []) -> Activation {
+        add(node: scope.nodeName(node ?? opType), opType, inputs: [x.name], dims: x.dims, attributes: attributes)
+    }
+
+    /// An element-wise operator of two inputs with numpy broadcasting (`Add`,
+    /// `Mul`, `Div`…); `node` as for `unary`.
+    func binary(_ opType: String, _ a: Activation, _ b: Activation, _ scope: Scope,
+                node: String? = nil) -> Activation {
+        let rank = max(a.dims.count, b.dims.count)
+        let left = [Int](repeating: 1, count: rank - a.dims.count) + a.dims
+        let right = [Int](repeating: 1, count: rank - b.dims.count) + b.dims
+        let dims = zip(left, right).map { l, r in
+            precondition(l == r || l == 1 || r == 1, "\(a.dims) and \(b.dims) do not broadcast at \(scope.nodeName(opType))")
+            return l == 1 ? r : l
+        }
+        return add(node: scope.nodeName(node ?? opType), opType, inputs: [a.name, b.name], dims: dims)
+    }
+
+    /// `Concat` along `axis`; the other dimensions must agree.
+    func concat(_ xs: [Activation], axis: Int, _ scope: Scope, node: String? = nil) -> Activation {
+        var dims = xs[0].dims
+        dims[axis] = xs.reduce(0) { $0 + $1.dims[axis] }
+        return add(node: scope.nodeName(node ?? "Concat"), "Concat", inputs: xs.map(\.name), dims: dims,
+                   attributes: [Attribute(name: "axis", value: .int(Int64(axis)))])
+    }
+
     // MARK: Parts
 
     /// Output length of a convolution or pooling window along one axis (floor
