@@ -6,10 +6,13 @@ public struct AnalysisOptions: Sendable, Equatable {
     public var inputShapes: [String: [Int]]
     /// A value for the first dimension of every input whose first dimension is symbolic or unknown (`--batch N`).
     public var batch: Int?
+    /// Values for named symbolic dimensions of the inputs (`--symbol seq=128,past=0`).
+    public var symbols: [String: Int]
 
-    public init(inputShapes: [String: [Int]] = [:], batch: Int? = nil) {
+    public init(inputShapes: [String: [Int]] = [:], batch: Int? = nil, symbols: [String: Int] = [:]) {
         self.inputShapes = inputShapes
         self.batch = batch
+        self.symbols = symbols
     }
 }
 
@@ -41,8 +44,16 @@ public enum Analyzer {
         for name in options.inputShapes.keys where !inputNames.contains(name) {
             throw ModelError(.usage, "--input-shape names '\(name)', but the model's inputs are \(runtimeInputs.map(\.name).joined(separator: ", "))")
         }
+        let inputSymbols = Set(runtimeInputs.flatMap { info -> [String] in
+            guard case .tensor(_, let shape?)? = info.type else { return [] }
+            return shape.dims.compactMap { if case .symbol(let name) = $0 { name } else { nil } }
+        })
+        for name in options.symbols.keys.sorted() where !inputSymbols.contains(name) {
+            let known = inputSymbols.isEmpty ? "none" : inputSymbols.sorted().joined(separator: ", ")
+            throw ModelError(.usage, "--symbol names '\(name)', but the inputs' symbolic dimensions are \(known)")
+        }
         for info in runtimeInputs {
-            var fact = ValueFact(declared: info.type) ?? .unknown
+            var fact = (ValueFact(declared: info.type) ?? .unknown).substituting(options.symbols)
             if let dims = options.inputShapes[info.name] {
                 if let rank = fact.shape?.rank, rank != dims.count {
                     throw ModelError(.usage, "--input-shape gives '\(info.name)' \(dims.count) dimensions, the model declares \(rank)")

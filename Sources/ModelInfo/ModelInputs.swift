@@ -1,7 +1,7 @@
 /// Inputs for running a model: from tensor files, or seeded random data for the declared shapes.
 ///
 /// No shape is invented: a dimension the model leaves open takes its value from
-/// a given tensor, `--input-shape`, `--batch`, or, for the first (batch)
+/// a given tensor, `--input-shape`, `--symbol`, `--batch`, or, for the first (batch)
 /// dimension only, the documented default of 1. Any other open dimension is a
 /// usage error that names the input and the dimension.
 public enum ModelInputs {
@@ -26,13 +26,13 @@ public enum ModelInputs {
             }
             var dims: [Int] = []
             for (i, dim) in shape.dims.enumerated() {
-                if let value = dim.value {
+                if let value = dim.substituting(options.symbols).value {
                     dims.append(value)
                 } else if i == 0 {
                     dims.append(options.batch ?? 1)
                 } else {
                     throw ModelError(.usage, "input '\(info.name)' leaves dimension \(i) (\(dim)) open and nothing gives it a value; "
-                                     + "give every open dimension, e.g. --input-shape \(info.name)=\(example(shape, batch: options.batch ?? 1))")
+                                     + "give it with --symbol NAME=N or every open dimension, e.g. --input-shape \(info.name)=\(example(shape, batch: options.batch ?? 1))")
                 }
             }
             result[info.name] = dims
