@@ -68,53 +68,9 @@ public enum Analyzer {
         let resolved = Self.resolvedSymbols(graph: graph, facts: facts)
 
         let opsets = Dictionary(model.opsets.map { ($0.domain == "ai.onnx" ? "" : $0.domain, Int($0.version)) }, uniquingKeysWith: max)
-        var reports: [NodeReport] = []
-        var alias: [String: String] = [:]   // Identity outputs → the stored tensor they pass through
-        for (index, node) in graph.nodes.enumerated() {
-            let inputFacts: [ValueFact?] = node.inputs.map { $0.isEmpty ? nil : facts[$0] ?? .unknown }
-            var status = NodeStatus.counted
-            var outputFacts: [ValueFact] = []
-            var cost: OpCost?
-            var schema: (any OpSchema)?
-            do {
-                schema = try OpRegistry.schema(for: node, opset: opsets[node.domain == "ai.onnx" ? "" : node.domain] ?? 1)
-                if let schema {
-                    outputFacts = try schema.infer(inputFacts)
-                    cost = schema.cost(inputFacts, outputFacts)
-                    if cost == nil { status = .uncounted }
-                } else {
-                    status = .unknownOperator
-                }
-            } catch {
-                status = .invalid(error.message)
-            }
-
-            for (i, output) in node.outputs.enumerated() where !output.isEmpty {
-                var fact = i < outputFacts.count ? outputFacts[i] : .unknown
-                fact = fact.filling(from: declared[output]).substituting(resolved)
-                facts[output] = fact
-            }
-            if node.opType == "Identity", node.domain.isEmpty, let source = node.inputs.first, let output = node.outputs.first {
-                alias[output] = alias[source] ?? (stored[source] != nil ? source : nil)
-            }
-            if node.opType == "Constant", node.domain.isEmpty, let output = node.outputs.first,
-               case .tensor(let tensor)? = node.attribute("value")?.value {
-                stored[output] = tensor
-            }
-
-            var parameters: [ParameterUse] = []
-            for (i, input) in node.inputs.enumerated() where !input.isEmpty {
-                let source = alias[input] ?? input
-                guard let tensor = stored[source], tensor.dtype.isFloatingPoint,
-                      node.opType != "Identity", schema?.holdsParameters(input: i) ?? true,
-                      !(tensor.elementCount == 1 && schema?.oneElementInputsAreConstants == true) else { continue }
-                parameters.append(ParameterUse(source: source, elements: tensor.elementCount, bytes: tensor.byteCount))
-            }
-            reports.append(NodeReport(index: index, node: node, status: status, cost: cost,
-                                      inputs: inputFacts, outputs: node.outputs.map { $0.isEmpty ? nil : facts[$0] },
-                                      parameters: parameters))
-        }
-        return ModelAnalysis(nodes: reports, facts: facts, inputs: graph.runtimeInputs.map(\.name), outputs: graph.outputs.map(\.name))
+        var walk = GraphWalk(opsets: opsets, resolved: resolved, facts: facts, stored: stored)
+        let reports = walk.visit(graph.nodes, declared: declared, depth: 0)
+        return ModelAnalysis(nodes: reports, facts: walk.facts, inputs: graph.runtimeInputs.map(\.name), outputs: graph.outputs.map(\.name))
     }
 
     /// Symbols the options fixed: `--batch 1` turns `N` into 1 wherever `N` appears.

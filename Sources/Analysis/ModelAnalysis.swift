@@ -19,6 +19,10 @@ public struct NodeReport: Sendable {
     public let status: NodeStatus
     /// `nil` unless `status == .counted`.
     public let cost: OpCost?
+    /// For a counted node, how its count is an estimate (a control-flow node
+    /// whose branch or trip count is not known); for an uncounted one, why,
+    /// when the analysis knows more than its input shapes say.
+    public let note: String?
     public let inputs: [ValueFact?]
     /// One per node output; `nil` for an omitted optional output.
     public let outputs: [ValueFact?]
@@ -29,6 +33,9 @@ public struct NodeReport: Sendable {
     public var op: String { OpRegistry.key(domain: node.domain, opType: node.opType) }
 
     public var name: String { node.name.isEmpty ? "#\(index)" : node.name }
+
+    /// Counted, but as an estimate (`note` says how).
+    public var isEstimate: Bool { status == .counted && note != nil }
 
     public var macs: Int { cost?.macs ?? 0 }
     public var flops: Int { cost?.flops ?? 0 }
@@ -72,6 +79,9 @@ public struct AnalysisTotals: Sendable, Equatable, Codable {
     public var nodes: Int
     /// Nodes whose work is in `macs`/`flops`.
     public var countedNodes: Int
+    /// Counted nodes whose count is an estimate (`NodeReport.note` says how):
+    /// control flow whose branch or trip count is not known.
+    public var estimatedNodes: Int
 }
 
 /// The analysis of a model: one report per node of the main graph, in topological order.
@@ -99,7 +109,8 @@ public struct ModelAnalysis: Sendable {
             bytesRead: nodes.reduce(0) { $0 + $1.bytesRead },
             bytesWritten: nodes.reduce(0) { $0 + $1.bytesWritten },
             nodes: nodes.count,
-            countedNodes: nodes.filter { $0.status == .counted }.count)
+            countedNodes: nodes.filter { $0.status == .counted }.count,
+            estimatedNodes: nodes.filter { $0.isEstimate }.count)
     }
 
     /// The largest sum of activation bytes alive at once when the nodes run in

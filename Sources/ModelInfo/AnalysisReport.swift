@@ -20,8 +20,11 @@ public struct AnalysisReport: Sendable, Encodable {
         public var arithmeticIntensity: Double?
         /// `counted`, `unknownOperator`, `uncounted` (shapes unknown) or `invalid`.
         public var status: String
-        /// Why a node is invalid.
+        /// Why a node is invalid, or why a control-flow node is not counted.
         public var problem: String?
+        /// How a counted node's figures are an estimate: a control-flow
+        /// node whose branch or trip count is not known.
+        public var estimate: String?
     }
 
     /// An operator without a schema and how many nodes use it.
@@ -85,9 +88,9 @@ extension AnalysisReport.Node {
         bytesWritten = report.bytesWritten
         arithmeticIntensity = report.arithmeticIntensity
         switch report.status {
-        case .counted: status = "counted"
+        case .counted: status = "counted"; estimate = report.note
         case .unknownOperator: status = "unknownOperator"
-        case .uncounted: status = "uncounted"
+        case .uncounted: status = "uncounted"; problem = report.note
         case .invalid(let why): status = "invalid"; problem = why
         }
     }

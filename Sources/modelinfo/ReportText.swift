@@ -63,6 +63,11 @@ enum ReportText {
         if !report.unknownOps.isEmpty {
             notes.append("Not counted, unknown operators: " + report.unknownOps.map { "\($0.op) ×\($0.count)" }.joined(separator: ", ") + ".")
         }
+        let estimated = analysis.nodes.filter(\.isEstimate)
+        if let first = estimated.first {
+            notes.append("Estimated: \(estimated.count) control-flow node\(estimated.count == 1 ? "" : "s"). "
+                         + "The first, \(label(first)): \(first.note ?? "").")
+        }
         let uncounted = analysis.nodes.filter { $0.status != .counted && $0.status != .unknownOperator }
         guard let first = uncounted.first else { return notes }
         var ops: [String] = []
@@ -88,6 +93,7 @@ enum ReportText {
     /// Why a node's work could not be counted.
     static func reason(_ node: NodeReport) -> String {
         if case .invalid(let why) = node.status { return why }
+        if let note = node.note { return note }
         for (i, fact) in node.inputs.enumerated() {
             guard let fact, !node.node.inputs[i].isEmpty else { continue }
             guard let shape = fact.shape else { return "the rank of input '\(node.node.inputs[i])' is not known" }
@@ -175,8 +181,9 @@ enum ReportText {
             let counted = n.status == "counted"
             let op = wide ? n.op : Units.shortened(n.op, limit: 22)
             let shape = wide ? shapeText(n.outputShapes.first ?? nil) : Units.shortened(shapeText(n.outputShapes.first ?? nil), limit: 20)
-            return [String(n.index), n.name, op, shape, n.params > 0 ? number(n.params) : "", counted ? number(n.macs) : "?",
-                    counted ? share(n.macs) : "?"]
+            // "~": a control-flow node counted for its larger branch or one iteration.
+            let macs = counted ? (n.estimate == nil ? "" : "~ ") + number(n.macs) : "?"
+            return [String(n.index), n.name, op, shape, n.params > 0 ? number(n.params) : "", macs, counted ? share(n.macs) : "?"]
         }
         guard !wide else { return table }
         // The name takes what the other columns leave of the terminal width.
@@ -195,10 +202,14 @@ enum ReportText {
         return value == 0 ? "?" : "≥ " + text
     }
 
-    /// The totals, each marked with `partial` when some nodes were not counted.
+    /// The totals, each marked with `partial` when some nodes were not
+    /// counted, and with `~` when control flow made some counts estimates.
     static func totalsTable(_ t: AnalysisTotals) -> Table {
         let complete = t.countedNodes == t.nodes
-        func counted(_ text: String, _ value: Int) -> String { partial(text, value, complete: complete) }
+        func counted(_ text: String, _ value: Int) -> String {
+            let shown = partial(text, value, complete: complete)
+            return t.estimatedNodes > 0 && shown != "?" ? "~ " + shown : shown
+        }
         return Table([("total", .left), ("value", .right), ("", .left)], rows: [
             ["params", Units.scaled(t.params), t.paramsUnique == t.params ? "" : "(\(Units.scaled(t.paramsUnique)) unique)"],
             ["MACs", counted(Units.scaled(t.macs), t.macs), ""],
@@ -209,7 +220,7 @@ enum ReportText {
             ["activations", counted(Units.bytes(t.activationBytes), t.activationBytes), "(every node output, summed)"],
             ["memory traffic", counted(Units.bytes(t.bytesRead + t.bytesWritten), t.bytesRead + t.bytesWritten),
              "(read \(Units.bytes(t.bytesRead)), written \(Units.bytes(t.bytesWritten)))"],
-            ["nodes counted", "\(t.countedNodes) of \(t.nodes)", ""],
+            ["nodes counted", "\(t.countedNodes) of \(t.nodes)", t.estimatedNodes > 0 ? "(\(t.estimatedNodes) estimated)" : ""],
         ])
     }
 

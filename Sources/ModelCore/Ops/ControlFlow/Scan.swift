@@ -4,8 +4,12 @@
 /// scan output inserts the sequence length at its scan output axis into the
 /// body's declared per-iteration shape. Opset 8's form has a leading
 /// `sequence_lens` input and batched tensors (batch axis 0, scan axis 1).
-/// Uncounted: the body is not analysed.
-public struct Scan: OpSchema {
+///
+/// Cost: the body's times the sequence length (times the batch in opset 8's
+/// form, whose body sees one batch entry at a time) when those are known,
+/// else one iteration's work, marked "per iteration".
+public struct Scan: RunsSubgraphs {
+    let body: Graph
     /// Opset 8: batched inputs and a `sequence_lens` input first.
     public let batched: Bool
     /// Loop state variables (N).
@@ -28,6 +32,7 @@ public struct Scan: OpSchema {
         reader = AttributeReader(node)
         batched = opset < 9
         guard let body = try reader.graph("body") else { throw reader.error("Scan needs a body") }
+        self.body = body
         guard let m = try reader.int("num_scan_inputs"), m > 0 else { throw reader.error("num_scan_inputs must be positive") }
         scanInputCount = m
         let tensors = node.inputs.count - (batched ? 1 : 0)
@@ -99,4 +104,39 @@ public struct Scan: OpSchema {
     }
 
     public func cost(_ inputs: [ValueFact?], _ outputs: [ValueFact]) -> OpCost? { nil }
+
+    /// Each state as the node receives it, then each scan input without its
+    /// scan axis (and, in opset 8's form, without its batch axis).
+    public func bodies(_ inputs: [ValueFact?]) -> [SubgraphCall] {
+        let first = batched ? 1 : 0
+        var facts: [ValueFact] = (0..<stateCount).map { i in
+            var state = inputs[input: first + i] ?? .unknown
+            state.value = nil
+            if batched, let dims = state.shape?.dims, !dims.isEmpty { state.shape = Shape(Array(dims.dropFirst())) }
+            return state
+        }
+        for j in 0..<scanInputCount {
+            var slice = inputs[input: first + stateCount + j] ?? .unknown
+            slice.value = nil
+            if var dims = slice.shape?.dims, let axis = try? reader.axis(inputAxes[j], rank: dims.count) {
+                dims.remove(at: axis)
+                if batched { dims.removeFirst() }
+                slice.shape = Shape(dims)
+            } else {
+                slice.shape = nil
+            }
+            facts.append(slice)
+        }
+        return [SubgraphCall(attribute: "body", graph: body, inputs: facts)]
+    }
+
+    public func cost(_ inputs: [ValueFact?], bodies: [OpCost]) -> SubgraphCost? {
+        let first = batched ? 1 : 0
+        guard let scanned = inputs[input: first + stateCount]?.shape,
+              let axis = try? reader.axis(inputAxes[0], rank: scanned.rank), let length = scanned.dims[axis].value,
+              let runs = batched ? scanned.dims[0].value.flatMap({ Count.product($0, length) }) : length else {
+            return SubgraphCost(bodies[0], estimate: "per iteration: the sequence length is not known")
+        }
+        return bodies[0].repeated(runs).map { SubgraphCost($0) }
+    }
 }
