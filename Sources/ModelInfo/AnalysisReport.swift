@@ -37,6 +37,8 @@ public struct AnalysisReport: Sendable, Encodable {
     public var totals: AnalysisTotals
     public var nodes: [Node]
     public var unknownOps: [UnknownOp]
+    /// Per-token cost, KV cache and parameters by kind, for a decoder-only language model.
+    public var languageModel: LanguageModelFigures?
     /// Present with `--group-by`.
     public var groups: [NodeGroup]?
     public var groupBy: GroupingKey?
@@ -58,7 +60,7 @@ public struct AnalysisReport: Sendable, Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case totals, nodes, unknownOps, groups, groupBy
+        case totals, nodes, unknownOps, languageModel, groups, groupBy
     }
 
     /// The summary's keys at the top level, next to the analysis keys.
@@ -68,6 +70,7 @@ public struct AnalysisReport: Sendable, Encodable {
         try container.encode(totals, forKey: .totals)
         try container.encode(nodes, forKey: .nodes)
         try container.encode(unknownOps, forKey: .unknownOps)
+        try container.encodeIfPresent(languageModel, forKey: .languageModel)
         try container.encodeIfPresent(groups, forKey: .groups)
         try container.encodeIfPresent(groupBy, forKey: .groupBy)
     }

@@ -12,6 +12,8 @@ enum ReportText {
         var allNodes = false
         /// Inputs whose open batch dimension took the default 1.
         var defaultBatchInputs: [String] = []
+        /// The batch the analysis used.
+        var batch = 1
     }
 
     /// The width the default text fits in.
@@ -25,6 +27,9 @@ enum ReportText {
         out += table(report, nodes: rows.shown, raw: false, wide: layout.wide).text()
         if let folded = rows.foldedNote { out += "  " + folded + "\n" }
         out += "\nTotals\n" + totalsTable(report.totals).text(header: false)
+        if let figures = report.languageModel {
+            out += "\nLanguage model\n" + languageModelTable(figures, batch: layout.batch).text(header: false)
+        }
         out += notes(report, analysis: analysis, defaultBatchInputs: layout.defaultBatchInputs).map { wrap($0) }.joined()
         return out
     }
@@ -75,12 +80,21 @@ enum ReportText {
         notes.append("Not counted: \(uncounted.count) node\(uncounted.count == 1 ? "" : "s") (\(ops.joined(separator: ", "))). "
                      + "The first, \(label(first)): \(reason(first)).")
         // The hint only while some input still has an open dimension.
-        let open = analysis.inputs.compactMap { name -> String? in
+        let openShapes = analysis.inputs.compactMap { name -> (String, Shape)? in
             guard let shape = analysis.facts[name]?.shape, shape.dims.contains(where: { $0.value == nil }) else { return nil }
-            return "--input-shape \(name)=\(ModelInputs.example(shape, batch: 1))"
+            return (name, shape)
         }
-        if !open.isEmpty {
-            notes.append("Some inputs have open dimensions; give them, e.g. " + open.joined(separator: " ") + ".")
+        var symbols: [String] = []
+        for (_, shape) in openShapes {
+            for case .symbol(let name) in shape.dims where !symbols.contains(name) { symbols.append(name) }
+        }
+        // Named dimensions shared by several inputs are set once by name.
+        if !openShapes.isEmpty, openShapes.allSatisfy({ $0.1.dims.allSatisfy { $0.value != nil || $0 != .unknown } }) {
+            notes.append("Some inputs have symbolic dimensions; give them, e.g. --symbol "
+                         + symbols.map { "\($0)=N" }.joined(separator: ",") + ".")
+        } else if !openShapes.isEmpty {
+            notes.append("Some inputs have open dimensions; give them, e.g. "
+                         + openShapes.map { "--input-shape \($0.0)=\(ModelInputs.example($0.1, batch: 1))" }.joined(separator: " ") + ".")
         }
         return notes
     }
@@ -130,6 +144,9 @@ enum ReportText {
         out += "## " + heading(report, top: layout.top) + "\n\n" + table(report, nodes: rows.shown, raw: false, wide: true).markdown()
         if let folded = rows.foldedNote { out += "\n" + folded + "\n" }
         out += "\n## Totals\n\n" + totalsTable(report.totals).markdown()
+        if let figures = report.languageModel {
+            out += "\n## Language model\n\n" + languageModelTable(figures, batch: layout.batch).markdown()
+        }
         let notes = notes(report, analysis: analysis, defaultBatchInputs: layout.defaultBatchInputs)
         if !notes.isEmpty { out += "\n" + notes.joined(separator: "\n") + "\n" }
         return out
@@ -222,6 +239,38 @@ enum ReportText {
              "(read \(Units.bytes(t.bytesRead)), written \(Units.bytes(t.bytesWritten)))"],
             ["nodes counted", "\(t.countedNodes) of \(t.nodes)", t.estimatedNodes > 0 ? "(\(t.estimatedNodes) estimated)" : ""],
         ])
+    }
+
+    /// Prefill and decode cost per token, the KV cache, parameters by kind;
+    /// a hint instead of figures that need token counts not given.
+    static func languageModelTable(_ lm: LanguageModelFigures, batch: Int) -> Table {
+        let seq = lm.sequenceSymbol, past = lm.pastSymbol ?? "past"
+        var rows: [[String]] = []
+        func perToken(_ step: LanguageModelFigures.Step) -> String {
+            (step.complete ? "" : "≥ ") + Units.scaled(step.flopsPerToken) + " FLOPs per token"
+        }
+        if let step = lm.prefill {
+            rows.append(["prefill", perToken(step), "(\(step.tokens) tokens after \(step.past) cached, \(Units.scaled(step.flops)) FLOPs in all)"])
+        } else {
+            rows.append(["prefill", "?", "(--symbol \(seq)=N gives the tokens)"])
+        }
+        if let step = lm.decode {
+            rows.append(["decode step", perToken(step), "(1 token after \(step.past) cached)"])
+        } else if lm.pastSymbol != nil {
+            rows.append(["decode step", "?", "(--symbol \(seq)=N,\(past)=N gives the tokens)"])
+        }
+        if let perToken = lm.kvCacheBytesPerToken {
+            let tokens = (lm.prefill.map { $0.tokens + $0.past } ?? lm.decode?.past)
+            rows.append(["KV cache", Units.bytes(perToken) + " per token",
+                         "(" + (lm.kvCacheBytes.map { "\(Units.bytes($0)) after \(tokens ?? 0) tokens, " } ?? "") + "batch \(batch))"])
+        }
+        let p = lm.parameters
+        let kinds = [("embedding", p.embedding), ("attention", p.attention), ("MLP", p.mlp), ("norm", p.normalization),
+                     ("head", p.head), ("other", p.other)].filter { $0.1 > 0 }
+        let unique = kinds.reduce(0) { $0 + $1.1 }
+        rows.append(["parameters", Units.scaled(unique) + " unique", "(" + kinds.map { "\($0.0) \(Units.scaled($0.1))" }.joined(separator: " · ") + ")"])
+        if lm.tiedHead { rows.append(["", "", "(the head reuses the embedding's tensor)"]) }
+        return Table([("", .left), ("", .left), ("", .left)], rows: rows)
     }
 
     static func shapeText(_ dims: [ModelSummary.ShapeDim]?) -> String {

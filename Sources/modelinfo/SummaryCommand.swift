@@ -47,9 +47,11 @@ struct SummaryCommand: ParsableCommand {
         let analysis = try Analyzer.analyze(loaded.model, options: options)
         var report = AnalysisReport(summary: ModelSummary(loaded, totals: analysis.totals), analysis: analysis,
                                     groupBy: groupBy, stageDepth: stageDepth)
+        report.languageModel = try LanguageModelFigures.measure(loaded.model, analysis: analysis, options: options)
         if let top { report.keepTopNodes(top) }
         let layout = ReportText.Layout(top: top, wide: wide, allNodes: allNodes,
-                                       defaultBatchInputs: try analysisArguments.inputsTakingTheDefaultBatch(of: loaded.model))
+                                       defaultBatchInputs: try analysisArguments.inputsTakingTheDefaultBatch(of: loaded.model),
+                                       batch: options.batch ?? 1)
         switch format {
         case .json: print(try JSONText.encode(report))
         case .text: print(ReportText.text(report, analysis: analysis, layout: layout), terminator: "")

@@ -1,0 +1,186 @@
+import ModelCore
+
+/// What a decoder-only language model costs per token: a prefill of `seq`
+/// tokens, one decode step with a KV cache, the cache's size, and where its
+/// parameters sit.
+///
+/// A model is taken for a language model when a rank-2 integer input with a
+/// symbolic second dimension (`input_ids: [batch, seq]`) feeds a `Gather`
+/// as its indices: a token embedding. Its KV-cache inputs are the float
+/// inputs whose name contains `past`; their symbolic dimension other than
+/// the batch is the cached length. Rules: docs/COUNTING.md, "Language models".
+public struct LanguageModelFigures: Sendable, Equatable, Encodable {
+    /// The work of one analysis at fixed token counts.
+    public struct Step: Sendable, Equatable, Encodable {
+        /// New tokens per sequence in this step.
+        public var tokens: Int
+        /// Tokens already in the KV cache.
+        public var past: Int
+        public var macs: Int
+        public var flops: Int
+        /// `flops` ÷ (batch × tokens).
+        public var flopsPerToken: Int
+        /// Whether every node was counted; if not, the figures are lower bounds.
+        public var complete: Bool
+    }
+
+    /// The token input, e.g. `input_ids`.
+    public var tokenInput: String
+    /// The symbol of the new tokens' count, e.g. `seq`.
+    public var sequenceSymbol: String
+    /// The symbol of the cached tokens' count, e.g. `past`; nil without a KV cache.
+    public var pastSymbol: String?
+    /// The KV-cache inputs (`past_key_values.0.key`, …).
+    public var cacheInputs: [String]
+    /// `seq` tokens after `past` cached ones (none when `past` is not
+    /// given); nil when `--symbol` does not give `seq`.
+    public var prefill: Step?
+    /// The token after the prefill: one token after `past + seq` cached
+    /// ones; nil without a KV cache or when neither length is given.
+    public var decode: Step?
+    /// Bytes the cache grows by per token (all layers, keys and values, the batch).
+    public var kvCacheBytesPerToken: Int?
+    /// The cache after `past + seq` tokens.
+    public var kvCacheBytes: Int?
+    /// Unique parameters by what they serve.
+    public var parameters: ParameterKinds
+    /// The LM head uses the token embedding's tensor (counted once, under embedding).
+    public var tiedHead: Bool
+}
+
+/// Unique parameter elements by what they serve, decided per tensor by its
+/// consumers: see `LanguageModelFigures.classify`.
+public struct ParameterKinds: Sendable, Equatable, Encodable {
+    public var embedding = 0
+    public var attention = 0
+    public var mlp = 0
+    public var normalization = 0
+    public var head = 0
+    /// Tensors that none of the rules places.
+    public var other = 0
+}
+
+extension LanguageModelFigures {
+    /// The figures for `model` when it is a language model, else nil.
+    /// `analysis` is the model analysed with `options`; the prefill and decode
+    /// steps are analysed again with their token counts.
+    public static func measure(_ model: Model, analysis: ModelAnalysis,
+                               options: AnalysisOptions) throws(ModelError) -> LanguageModelFigures? {
+        let graph = model.graph
+        guard let (tokenInput, sequenceSymbol) = tokenInput(graph) else { return nil }
+        let cache = graph.runtimeInputs.filter { info in
+            guard case .tensor(let dtype, let shape?)? = info.type else { return false }
+            return info.name.lowercased().contains("past") && dtype.isFloatingPoint && shape.rank >= 3
+        }
+        let pastSymbol = cache.lazy.compactMap { info -> String? in
+            guard case .tensor(_, let shape?)? = info.type else { return nil }
+            return shape.dims.dropFirst().lazy.compactMap { if case .symbol(let s) = $0, s != sequenceSymbol { s } else { nil } }.first
+        }.first
+
+        let seq = options.symbols[sequenceSymbol]
+        let past = pastSymbol.flatMap { options.symbols[$0] }
+        // The re-analyses set the token counts through symbols only.
+        var base = options
+        for name in [tokenInput] + cache.map(\.name) { base.inputShapes[name] = nil }
+        func step(tokens: Int, past cached: Int) throws(ModelError) -> Step {
+            var stepOptions = base
+            stepOptions.symbols[sequenceSymbol] = tokens
+            if let pastSymbol { stepOptions.symbols[pastSymbol] = cached }
+            let totals = try Analyzer.analyze(model, options: stepOptions).totals
+            let batch = stepOptions.batch ?? 1
+            return Step(tokens: tokens, past: cached, macs: totals.macs, flops: totals.flops,
+                        flopsPerToken: totals.flops / max(1, batch * tokens), complete: totals.countedNodes == totals.nodes)
+        }
+        let prefill = try seq.map { tokens throws(ModelError) in try step(tokens: tokens, past: past ?? 0) }
+        // The decode step is the token after the prefill: the cache then holds past + seq tokens.
+        let cachedTokens = (past ?? 0) + (seq ?? 0)
+        let decode = pastSymbol == nil || (seq == nil && past == nil) ? nil : try step(tokens: 1, past: cachedTokens)
+
+        var perToken: Int? = cache.isEmpty ? nil : 0
+        for info in cache {
+            guard case .tensor(let dtype, let shape?)? = info.type else { perToken = nil; break }
+            var values = options.symbols
+            if let pastSymbol { values[pastSymbol] = 1 }
+            var dims = shape.dims.map { $0.substituting(values) }
+            if let batch = options.batch, let first = dims.first, first.value == nil { dims[0] = .known(batch) }
+            guard let elements = Shape(dims).elementCount, let bytes = dtype.byteCount(elements: elements),
+                  let sum = perToken?.addingReportingOverflow(bytes), !sum.overflow else { perToken = nil; break }
+            perToken = sum.partialValue
+        }
+        let (parameters, tied) = classify(analysis, graph: graph)
+        return LanguageModelFigures(
+            tokenInput: tokenInput, sequenceSymbol: sequenceSymbol, pastSymbol: pastSymbol, cacheInputs: cache.map(\.name),
+            prefill: prefill, decode: decode, kvCacheBytesPerToken: perToken,
+            kvCacheBytes: seq == nil && past == nil ? nil : perToken.flatMap { Count.product($0, cachedTokens) },
+            parameters: parameters, tiedHead: tied)
+    }
+
+    /// The first rank-2 integer input with a symbolic second dimension that a
+    /// `Gather` reads as indices, and that symbol.
+    static func tokenInput(_ graph: Graph) -> (String, String)? {
+        let gathered = Set(graph.nodes.filter { $0.opType == "Gather" && $0.domain.isEmpty && $0.inputs.count > 1 }.map { $0.inputs[1] })
+        for info in graph.runtimeInputs where gathered.contains(info.name) {
+            guard case .tensor(let dtype, let shape?)? = info.type, [.signedInteger, .unsignedInteger].contains(dtype.kind), shape.rank == 2,
+                  case .symbol(let symbol) = shape.dims[1] else { continue }
+            return (info.name, symbol)
+        }
+        return nil
+    }
+
+    /// Places each unique parameter tensor by the first rule that applies:
+    /// read by a `Gather` as its table → embedding; read by a normalisation
+    /// operator, or named as a norm (`norm`, `ln_`) → normalisation; used by
+    /// a node that leads to a graph output within two steps → head; named for attention (`attn`, `attention`) → attention;
+    /// named for the feed-forward block (`mlp`, `ffn`, `feed_forward`,
+    /// `intermediate`) → MLP; else other. Names are the tensor's and its
+    /// consumers' (torch.onnx node paths keep the module names). Returns the
+    /// counts and whether the head reuses the embedding's tensor.
+    static func classify(_ analysis: ModelAnalysis, graph: Graph) -> (ParameterKinds, Bool) {
+        let outputs = Set(graph.outputs.map(\.name))
+        var consumers: [String: [Node]] = [:]
+        for report in analysis.nodes {
+            for input in report.node.inputs { consumers[input, default: []].append(report.node) }
+        }
+        /// Writes a graph output, directly or within two steps of bias Add,
+        /// Reshape, Transpose (a tied table read transposed) or the product itself.
+        func leadsToOutput(_ node: Node, steps: Int = 2) -> Bool {
+            node.outputs.contains { name in
+                outputs.contains(name) || (steps > 0 && (consumers[name] ?? []).contains { next in
+                    ["Add", "Reshape", "Transpose", "MatMul", "Gemm"].contains(next.opType) && leadsToOutput(next, steps: steps - 1)
+                })
+            }
+        }
+        let normalizers: Set<String> = ["LayerNormalization", "RMSNormalization", "SimplifiedLayerNormalization",
+                                        "SkipLayerNormalization", "SkipSimplifiedLayerNormalization", "BatchNormalization",
+                                        "GroupNormalization", "InstanceNormalization"]
+        var users: [String: (elements: Int, nodes: [Node])] = [:]
+        for report in analysis.nodes {
+            for use in report.parameters {
+                users[use.source, default: (use.elements, [])].nodes.append(report.node)
+            }
+        }
+        var kinds = ParameterKinds()
+        var tied = false
+        for (source, entry) in users {
+            let names = ([source] + entry.nodes.map(\.name)).map { $0.lowercased() }
+            func named(_ words: [String]) -> Bool { names.contains { name in words.contains { name.contains($0) } } }
+            let embedding = entry.nodes.contains { $0.opType == "Gather" && $0.inputs.first == source }
+            let head = entry.nodes.contains { leadsToOutput($0) }
+            if embedding {
+                kinds.embedding += entry.elements
+                tied = tied || head
+            } else if entry.nodes.contains(where: { normalizers.contains($0.opType) }) || named(["norm", "ln_"]) {
+                kinds.normalization += entry.elements
+            } else if head || named(["lm_head"]) {
+                kinds.head += entry.elements
+            } else if named(["attn", "attention"]) {
+                kinds.attention += entry.elements
+            } else if named(["mlp", "ffn", "feed_forward", "intermediate"]) {
+                kinds.mlp += entry.elements
+            } else {
+                kinds.other += entry.elements
+            }
+        }
+        return (kinds, tied)
+    }
+}
