@@ -262,7 +262,8 @@ final class GraphBuilder {
     /// (dilation 1); throws when the input is too small for it. Floor
     /// rounding, or with `ceilMode` ceiling rounding where the last window
     /// must still start inside the input or its begin padding (ONNX's and
-    /// PyTorch's rule).
+    /// PyTorch's rule). A window wider than the padded input is refused in
+    /// both modes, as the analysis' pooling rule gives it no output.
     static func slidingOutput(_ length: Int, kernel: Int, stride: Int, padding: Int, ceilMode: Bool = false,
                               at scope: Scope) throws(ModelError) -> Int {
         let span = length + 2 * padding - kernel
