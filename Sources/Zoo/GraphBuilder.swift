@@ -93,8 +93,9 @@ final class GraphBuilder {
         ])
     }
 
-    /// `BatchNormalization` in inference form, with torchvision's epsilon.
-    func batchNorm(_ x: Activation, _ scope: Scope) throws(ModelError) -> Activation {
+    /// `BatchNormalization` in inference form, with torchvision's epsilon:
+    /// `BatchNorm2d`'s default 1e-5 unless the model sets another (GoogLeNet 1e-3).
+    func batchNorm(_ x: Activation, _ scope: Scope, epsilon: Float = 1e-5) throws(ModelError) -> Activation {
         let c = [x.channels]
         // Scale near 1 and a positive variance keep the normalised values in range.
         let inputs = [x.name,
@@ -103,7 +104,7 @@ final class GraphBuilder {
                       try weight(scope.parameterName("running_mean"), dims: c, WeightDistribution(low: -0.1, high: 0.1)),
                       try weight(scope.parameterName("running_var"), dims: c, WeightDistribution(low: 0.5, high: 1.5))]
         return add(node: scope.nodeName("BatchNormalization"), "BatchNormalization", inputs: inputs, dims: x.dims,
-                   attributes: [Attribute(name: "epsilon", value: .float(1e-5))])
+                   attributes: [Attribute(name: "epsilon", value: .float(epsilon))])
     }
 
     /// `Relu`.
@@ -123,14 +124,17 @@ final class GraphBuilder {
         return add(node: scope.nodeName("Clip"), "Clip", inputs: [x.name, bounds.min, bounds.max], dims: x.dims)
     }
 
-    /// `MaxPool` with a square window and symmetric padding (floor rounding).
+    /// `MaxPool` with a square window and symmetric padding; `ceilMode`
+    /// rounds the output size up, as `MaxPool2d(ceil_mode=True)` does.
     func maxPool(_ x: Activation, _ scope: Scope, kernel: Int, stride: Int,
-                 padding: Int = 0) throws(ModelError) -> Activation {
+                 padding: Int = 0, ceilMode: Bool = false) throws(ModelError) -> Activation {
         let dims = [x.dims[0], x.channels,
-                    try Self.slidingOutput(x.height, kernel: kernel, stride: stride, padding: padding, at: scope),
-                    try Self.slidingOutput(x.width, kernel: kernel, stride: stride, padding: padding, at: scope)]
+                    try Self.slidingOutput(x.height, kernel: kernel, stride: stride, padding: padding,
+                                           ceilMode: ceilMode, at: scope),
+                    try Self.slidingOutput(x.width, kernel: kernel, stride: stride, padding: padding,
+                                           ceilMode: ceilMode, at: scope)]
         return add(node: scope.nodeName("MaxPool"), "MaxPool", inputs: [x.name], dims: dims, attributes: [
-            Attribute(name: "ceil_mode", value: .int(0)),
+            Attribute(name: "ceil_mode", value: .int(ceilMode ? 1 : 0)),
             Attribute(name: "dilations", value: .ints([1, 1])),
             Attribute(name: "kernel_shape", value: .ints([Int64(kernel), Int64(kernel)])),
             Attribute(name: "pads", value: .ints([Int64](repeating: Int64(padding), count: 4))),
@@ -165,10 +169,12 @@ final class GraphBuilder {
             dims: [x.dims[0], x.channels, 1, 1])
     }
 
-    /// `Flatten(axis=1)`: `[N, …]` → `[N, product of the rest]`.
-    func flatten(_ x: Activation, _ scope: Scope) -> Activation {
+    /// `Flatten(axis=1)`: `[N, …]` → `[N, product of the rest]`; `output`
+    /// names its result (the graph output when it ends the model).
+    func flatten(_ x: Activation, _ scope: Scope, output: String? = nil) -> Activation {
         add(node: scope.nodeName("Flatten"), "Flatten", inputs: [x.name],
-            dims: [x.dims[0], x.dims.dropFirst().reduce(1, *)], attributes: [Attribute(name: "axis", value: .int(1))])
+            dims: [x.dims[0], x.dims.dropFirst().reduce(1, *)], output: output,
+            attributes: [Attribute(name: "axis", value: .int(1))])
     }
 
     /// A fully connected layer as `Gemm(x, W, b, transB=1)` with `W` `[out, in]`;
@@ -219,18 +225,55 @@ final class GraphBuilder {
                    attributes: [Attribute(name: "axis", value: .int(Int64(axis)))])
     }
 
+    /// A `Constant` node holding the int64 vector `values` (a shape, axes,
+    /// slice bounds), as torch.onnx writes them; integer tensors are not parameters.
+    func int64Constant(_ values: [Int], _ scope: Scope, node: String = "Constant") throws(ModelError) -> String {
+        let name = scope.nodeName(node)
+        let bytes = OwnedBytes(count: 8 * values.count) { buffer in
+            for (index, value) in values.enumerated() {
+                buffer.storeBytes(of: Int64(value).littleEndian, toByteOffset: 8 * index, as: Int64.self)
+            }
+        }
+        let tensor = try Tensor(name: name + "_output_0", dtype: .int64, dims: [values.count],
+                                storage: .bytes(ByteRegion(owner: bytes)))
+        return add(node: name, "Constant", inputs: [], dims: [values.count],
+                   attributes: [Attribute(name: "value", value: .tensor(tensor))]).name
+    }
+
+    /// `Reshape` to the fixed shape `dims`, given by a `Constant` named
+    /// `constant`, as torch.onnx writes `view` when the sizes are known.
+    func reshape(_ x: Activation, _ scope: Scope, to dims: [Int], node: String = "Reshape",
+                 constant: String = "Constant") throws(ModelError) -> Activation {
+        precondition(dims.reduce(1, *) == x.dims.reduce(1, *), "\(x.dims) cannot become \(dims) at \(scope.nodeName(node))")
+        let shape = try int64Constant(dims, scope, node: constant)
+        return add(node: scope.nodeName(node), "Reshape", inputs: [x.name, shape], dims: dims,
+                   attributes: [Attribute(name: "allowzero", value: .int(0))])
+    }
+
+    /// `Transpose` by `perm` (output axis i is input axis `perm[i]`).
+    func transpose(_ x: Activation, _ scope: Scope, perm: [Int], node: String = "Transpose") -> Activation {
+        add(node: scope.nodeName(node), "Transpose", inputs: [x.name], dims: perm.map { x.dims[$0] },
+            attributes: [Attribute(name: "perm", value: .ints(perm.map(Int64.init)))])
+    }
+
     // MARK: Parts
 
-    /// Output length of a convolution or pooling window along one axis (floor
-    /// rounding, dilation 1); throws when the input is too small for it.
-    static func slidingOutput(_ length: Int, kernel: Int, stride: Int, padding: Int,
-                                      at scope: Scope) throws(ModelError) -> Int {
+    /// Output length of a convolution or pooling window along one axis
+    /// (dilation 1); throws when the input is too small for it. Floor
+    /// rounding, or with `ceilMode` ceiling rounding where the last window
+    /// must still start inside the input or its begin padding (ONNX's and
+    /// PyTorch's rule). A window wider than the padded input is refused in
+    /// both modes, as the analysis' pooling rule gives it no output.
+    static func slidingOutput(_ length: Int, kernel: Int, stride: Int, padding: Int, ceilMode: Bool = false,
+                              at scope: Scope) throws(ModelError) -> Int {
         let span = length + 2 * padding - kernel
         guard span >= 0 else {
             throw ModelError(.usage, "the input is too small: at '/\(scope.nodePath.joined(separator: "/"))' the feature map is "
                              + "\(length) px across, too few for its \(kernel)×\(kernel) window with padding \(padding)")
         }
-        return span / stride + 1
+        guard ceilMode else { return span / stride + 1 }
+        let output = (span + stride - 1) / stride + 1
+        return (output - 1) * stride >= length + padding ? output - 1 : output
     }
 
     /// A float32 initializer `name` of shape `dims`, drawn lazily from `distribution`.

@@ -39,6 +39,18 @@ public enum Zoo {
         Architecture(name: "mobilenet_v2", summary: "MobileNetV2, width 1.0") { b, x throws(ModelError) in
             try MobileNetV2.logits(b, x, classes: classes)
         },
+        Architecture(name: "shufflenet_v2_x1_0", summary: "ShuffleNet V2, width 1.0") { b, x throws(ModelError) in
+            try ShuffleNetV2.logits(b, x, classes: classes)
+        },
+        Architecture(name: "densenet121", summary: "DenseNet-121, growth rate 32, blocks [6, 12, 24, 16]") {
+            b, x throws(ModelError) in try DenseNet.logits(b, x, classes: classes)
+        },
+        Architecture(name: "googlenet", summary: "GoogLeNet (Inception v1), without the auxiliary classifiers") {
+            b, x throws(ModelError) in try GoogLeNet.logits(b, x, classes: classes)
+        },
+        Architecture(name: "squeezenet1_0", summary: "SqueezeNet 1.0") { b, x throws(ModelError) in
+            try SqueezeNet.logits(b, x, classes: classes)
+        },
     ]
 
     /// `vgg16`, `vgg16_bn`, …

@@ -17,6 +17,10 @@ import TestSupport
         // v1 moves a stride, not a weight.
         "resnet50_v1": 25_557_032, "resnet101_v1": 44_549_160, "resnet152_v1": 60_192_808,
         "mobilenet_v2": 3_504_872,
+        "shufflenet_v2_x1_0": 2_278_604, "densenet121": 7_978_856,
+        // Without the auxiliary classifiers, which only training uses.
+        "googlenet": 6_624_904,
+        "squeezenet1_0": 1_248_424,
     ]
 
     /// Counted here rather than with `Zoo.torchvisionParameterCount`, so that the rule is checked too.
@@ -53,10 +57,11 @@ import TestSupport
         let names = graph.nodes.map(\.name) + graph.nodes.flatMap(\.outputs) + graph.initializers.map(\.name)
         #expect(Set(names).count == names.count, "a name is used twice")
         for node in graph.nodes {
-            // `/stage/…/Op`: at least a stage and the op.
+            // `/stage/…/Op`: at least a stage and the op, numbered `Op_1`, `Op_2`… on repeats in one scope as torch.onnx does.
             let parts = node.name.split(separator: "/", omittingEmptySubsequences: false)
-            #expect(parts.count >= 3 && parts[0].isEmpty && parts.last.map(String.init) == node.opType,
-                    "node name '\(node.name)'")
+            let last = parts.last.map(String.init) ?? ""
+            let repeated = last.hasPrefix(node.opType + "_") && Int(last.dropFirst(node.opType.count + 1)) != nil
+            #expect(parts.count >= 3 && parts[0].isEmpty && (last == node.opType || repeated), "node name '\(node.name)'")
         }
         for node in graph.nodes where node.opType == "Conv" {
             let attributes = Set(node.attributes.map(\.name))
@@ -67,7 +72,8 @@ import TestSupport
         }
         let ops = Set(graph.nodes.map(\.opType))
         #expect(ops.isSubset(of: ["Conv", "BatchNormalization", "Relu", "Clip", "Constant", "MaxPool", "AveragePool",
-                                  "GlobalAveragePool", "Flatten", "Gemm", "Add"]))
+                                  "GlobalAveragePool", "Flatten", "Gemm", "Add", "Concat", "Slice", "Reshape",
+                                  "Transpose", "ReduceMean"]))
     }
 
     @Test func resnetNamesFollowTorchvision() throws {
@@ -106,6 +112,58 @@ import TestSupport
         }
         #expect(try strides("resnet50") == (1, 2))
         #expect(try strides("resnet50_v1") == (2, 1))
+    }
+
+    /// The four-branch and concatenating architectures keep torch.onnx's node
+    /// names, torchvision's weight names and the attributes that make their sizes.
+    @Test func concatenatingArchitecturesFollowTorchvision() throws {
+        func graph(_ name: String) throws -> (nodes: [String: Node], weights: Set<String>) {
+            let graph = try Zoo.build(name).graph
+            return (Dictionary(uniqueKeysWithValues: graph.nodes.map { ($0.name, $0) }), Set(graph.initializers.map(\.name)))
+        }
+        let googlenet = try graph("googlenet")
+        let branchPool = try #require(googlenet.nodes["/inception3a/branch4/branch4.0/MaxPool"])
+        #expect(branchPool.attribute("ceil_mode")?.value == .int(1))
+        #expect(googlenet.nodes["/inception5b/Concat"]?.inputs.count == 4)
+        #expect(googlenet.nodes["/conv1/bn/BatchNormalization"]?.attribute("epsilon")?.value == .float(1e-3))
+        #expect(googlenet.nodes["/conv1/Relu"] != nil && googlenet.nodes["/fc/Gemm"] != nil)
+        #expect(googlenet.weights.isSuperset(of: ["conv1.conv.weight", "inception4e.branch3.1.conv.weight", "fc.bias"]))
+        #expect(!googlenet.weights.contains { $0.hasPrefix("aux") })
+
+        let densenet = try graph("densenet121")
+        // torchvision concatenates the first layer's input alone; torch.onnx keeps that Concat.
+        #expect(densenet.nodes["/features/denseblock1/denselayer1/Concat"]?.inputs.count == 1)
+        #expect(densenet.nodes["/features/denseblock4/Concat"]?.inputs.count == 17)
+        #expect(densenet.nodes["/features/transition3/pool/AveragePool"] != nil)
+        #expect(densenet.weights.isSuperset(of: ["features.denseblock4.denselayer16.conv2.weight",
+                                                 "features.norm5.running_var", "classifier.weight"]))
+
+        let shufflenet = try graph("shufflenet_v2_x1_0")
+        let shuffle = try #require(shufflenet.nodes["/stage3/stage3.7/Transpose"])
+        #expect(shuffle.attribute("perm")?.value == .ints([0, 2, 1, 3, 4]))
+        #expect(shufflenet.nodes["/stage3/stage3.7/Slice_1"] != nil && shufflenet.nodes["/stage3/stage3.0/Slice"] == nil)
+        #expect(shufflenet.nodes["/stage4/stage4.0/branch1/branch1.0/Conv"]?.attribute("group")?.value == .int(232))
+        #expect(shufflenet.nodes["/globalpool/ReduceMean"]?.attribute("keepdims")?.value == .int(0))
+
+        let squeezenet = try graph("squeezenet1_0")
+        #expect(squeezenet.nodes["/features/features.12/Concat"] != nil)
+        #expect(squeezenet.nodes["/classifier/classifier.1/Conv"]?.inputs == [
+            "/features/features.12/Concat_output_0", "classifier.1.weight", "classifier.1.bias"])
+        #expect(squeezenet.nodes["/flatten/Flatten"]?.outputs == ["output"])
+    }
+
+    /// Ceil mode rounds a pool's output up, as PyTorch's `ceil_mode=True`,
+    /// and the analysis reads the same sizes from the graph: floor rounding
+    /// would give 55, 13, 26 and 11 here.
+    @Test(arguments: [("googlenet", 224, "/maxpool1/MaxPool", [1, 64, 56, 56]),
+                      ("googlenet", 224, "/maxpool3/MaxPool", [1, 480, 14, 14]),
+                      ("squeezenet1_0", 224, "/features/features.6/MaxPool", [1, 256, 27, 27]),
+                      ("googlenet", 97, "/maxpool2/MaxPool", [1, 192, 12, 12])])
+    func ceilModePoolingRoundsUp(_ model: String, _ imageSize: Int, _ node: String, _ dims: [Int]) throws {
+        let analysis = try Analyzer.analyze(try Zoo.build(model, imageSize: imageSize))
+        let pool = try #require(analysis.nodes.first { $0.name == node })
+        #expect(pool.outputs.first??.shape == Shape(dims))
+        #expect(analysis.nodes.allSatisfy { $0.status == .counted })
     }
 
     @Test func batchAndImageSizeShapeTheGraph() throws {
@@ -197,7 +255,7 @@ import TestSupport
         defer { try? FileManager.default.removeItem(at: folder) }
 
         var paths: [String] = []
-        for name in ["mobilenet_v2", "resnet18"] {
+        for name in ["mobilenet_v2", "resnet18", "shufflenet_v2_x1_0", "densenet121", "googlenet", "squeezenet1_0"] {
             let model = try Zoo.build(name, batch: 2, imageSize: 96)
             let path = folder.appendingPathComponent("\(name).onnx").path
             try ONNXWriter().write(model, to: path)
