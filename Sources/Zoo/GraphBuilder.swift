@@ -259,21 +259,17 @@ final class GraphBuilder {
     // MARK: Parts
 
     /// Output length of a convolution or pooling window along one axis
-    /// (dilation 1); throws when the input is too small for it. Floor
-    /// rounding, or with `ceilMode` ceiling rounding where the last window
-    /// must still start inside the input or its begin padding (ONNX's and
-    /// PyTorch's rule). A window wider than the padded input is refused in
-    /// both modes, as the analysis' pooling rule gives it no output.
+    /// (dilation 1), by the analysis' own rule (`Window`): floor rounding,
+    /// or ceiling rounding with `ceilMode`. Throws when the input is too
+    /// small to give any output.
     static func slidingOutput(_ length: Int, kernel: Int, stride: Int, padding: Int, ceilMode: Bool = false,
                               at scope: Scope) throws(ModelError) -> Int {
-        let span = length + 2 * padding - kernel
-        guard span >= 0 else {
+        let window = Window(kernel: [kernel], strides: [stride], pads: [padding, padding], ceilMode: ceilMode)
+        guard let output = window.outputSpatial([.known(length)])[0].value, output > 0 else {
             throw ModelError(.usage, "the input is too small: at '/\(scope.nodePath.joined(separator: "/"))' the feature map is "
                              + "\(length) px across, too few for its \(kernel)×\(kernel) window with padding \(padding)")
         }
-        guard ceilMode else { return span / stride + 1 }
-        let output = (span + stride - 1) / stride + 1
-        return (output - 1) * stride >= length + padding ? output - 1 : output
+        return output
     }
 
     /// A float32 initializer `name` of shape `dims`, drawn lazily from `distribution`.

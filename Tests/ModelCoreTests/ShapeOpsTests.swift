@@ -53,6 +53,22 @@ import TestSupport
 
     // MARK: Reshape, Flatten, Squeeze, Unsqueeze
 
+    /// Ceil mode gives one output even when the window is wider than the
+    /// padded input, as PyTorch and onnxruntime do (3×3/2 on 2×2 → 1×1);
+    /// floor mode gives none.
+    @Test func ceilModePoolingKeepsAWindowWiderThanTheInput() throws {
+        func side(_ size: Int, ceil: Bool) throws -> Dim? {
+            let pool = try schema("MaxPool", attributes: ["kernel_shape": .ints([3, 3]), "strides": .ints([2, 2]),
+                                                          "ceil_mode": .int(ceil ? 1 : 0)])
+            return try pool.infer([fact([1, 1, size, size])])[0].shape?.dims[2]
+        }
+        #expect(try side(2, ceil: true) == .known(1))
+        #expect(try side(1, ceil: true) == .known(0), "a window starting past the input's end is dropped")
+        #expect(try side(5, ceil: true) == .known(2))
+        #expect(try side(6, ceil: true) == .known(3))
+        #expect(try side(6, ceil: false) == .known(2))
+    }
+
     @Test func reshapeCopiesZerosAndInfersMinusOneSymbolically() throws {
         let reshape = try schema("Reshape", inputs: 2)
         #expect(try shape(reshape, [fact(n, 512, 7, 7), ints([0, -1])]) == Shape([n, .known(25088)]))

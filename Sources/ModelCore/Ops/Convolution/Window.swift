@@ -19,6 +19,16 @@ public struct Window: Sendable, Equatable {
     public var autoPad: AutoPad
     public var ceilMode: Bool
 
+    /// A window with explicit pads, for graphs built in code (the zoo).
+    public init(kernel: [Int], strides: [Int], pads: [Int], ceilMode: Bool = false) {
+        self.kernel = kernel
+        self.strides = strides
+        dilations = Array(repeating: 1, count: kernel.count)
+        self.pads = pads
+        autoPad = .notSet
+        self.ceilMode = ceilMode
+    }
+
     /// Reads `strides`, `dilations`, `pads`, `auto_pad` for `kernel`.
     init(kernel: [Int], reader: AttributeReader, ceilMode: Bool = false) throws(ModelError) {
         let n = kernel.count
@@ -55,13 +65,17 @@ public struct Window: Sendable, Equatable {
                 return .known(size < extent ? 0 : (size - extent) / stride + 1)
             case .notSet:
                 let padded = size + pads[i] + pads[i + kernel.count]
-                guard padded >= extent else { return .known(0) }
                 if ceilMode {
-                    var out = (padded - extent + stride - 1) / stride + 1
+                    // ⌈(padded − extent) / stride⌉ + 1: a window wider than the
+                    // padded input still gives one output, as in PyTorch and onnxruntime.
+                    let span = padded - extent
+                    guard span > -stride else { return .known(0) }
+                    var out = span >= 0 ? (span + stride - 1) / stride + 1 : 1
                     // The last window must start inside the input or its begin padding.
                     if (out - 1) * stride >= size + pads[i] { out -= 1 }
                     return .known(out)
                 }
+                guard padded >= extent else { return .known(0) }
                 return .known((padded - extent) / stride + 1)
             }
         }
