@@ -10,7 +10,7 @@ import Testing
     static let macs: [(model: String, giga: Double)] = [
         ("alexnet", 0.714), ("vgg16", 15.47), ("vgg19", 19.63),
         ("resnet18", 1.814), ("resnet34", 3.664), ("resnet50", 4.089), ("resnet101", 7.801), ("resnet152", 11.514),
-        ("mobilenet_v2", 0.301),
+        ("mobilenet_v2", 0.301), ("convnext_tiny", 4.456), ("vit_b_16", 17.564),
         // The paper's v1 (stride on the first 1×1 of a bottleneck); its Table 1 rounds these to 3.8, 7.6 and 11.3.
         ("resnet50_v1", 3.858), ("resnet101_v1", 7.570), ("resnet152_v1", 11.282),
     ]
@@ -22,6 +22,13 @@ import Testing
         ("vgg19", 143_667_240), ("vgg11_bn", 132_868_840), ("vgg16_bn", 138_365_992), ("vgg19_bn", 143_678_248),
         ("resnet18", 11_689_512), ("resnet34", 21_797_672), ("resnet50", 25_557_032), ("resnet101", 44_549_160),
         ("resnet152", 60_192_808), ("resnet50_v1", 25_557_032), ("mobilenet_v2", 3_504_872),
+        ("convnext_tiny", 28_589_128), ("vit_b_16", 86_567_656),
+    ]
+
+    /// Conv + Gemm/MatMul multiply-adds at 224×224, batch 1, exactly: the same
+    /// sums over torch.onnx's own opset-17 exports of torchvision 0.28's models.
+    static let exactMACs: [(model: String, macs: Int)] = [
+        ("convnext_tiny", 4_455_531_264), ("vit_b_16", 17_563_828_224),
     ]
 
     static func analysis(_ name: String) throws -> ModelAnalysis {
@@ -37,6 +44,15 @@ import Testing
         #expect(linearMACs == analysis.totals.macs, "only Conv and Gemm/MatMul perform multiply-adds")
         let error = abs(Double(linearMACs) - expected) / expected
         #expect(error < 0.001, "\(model): \(linearMACs) MACs, published \(expected) (off by \(error * 100)%)")
+    }
+
+    @Test(arguments: exactMACs.map(\.model))
+    func multiplyAddsAreExact(_ model: String) throws {
+        let expected = try #require(Self.exactMACs.first { $0.model == model }).macs
+        let analysis = try Self.analysis(model)
+        #expect(analysis.nodes.allSatisfy { $0.status == .counted }, "every node of \(model) is counted")
+        let linearMACs = analysis.nodes.filter { ["Conv", "Gemm", "MatMul"].contains($0.op) }.reduce(0) { $0 + $1.macs }
+        #expect(linearMACs == expected)
     }
 
     @Test(arguments: params.map(\.model))
