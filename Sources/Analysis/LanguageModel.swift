@@ -6,7 +6,8 @@ import ModelCore
 ///
 /// A model is taken for a language model when a rank-2 integer input with a
 /// symbolic second dimension (`input_ids: [batch, seq]`) feeds a `Gather`
-/// as its indices: a token embedding. Its KV-cache inputs are the float
+/// as its indices (a token embedding) and an output ends in the embedding's
+/// row count (logits over the vocabulary). Its KV-cache inputs are the float
 /// inputs whose name contains `past`; their symbolic dimension other than
 /// the batch is the cached length. Rules: docs/COUNTING.md, "Language models".
 public struct LanguageModelFigures: Sendable, Equatable, Encodable {
@@ -116,12 +117,23 @@ extension LanguageModelFigures {
     }
 
     /// The first rank-2 integer input with a symbolic second dimension that a
-    /// `Gather` reads as indices, and that symbol.
+    /// `Gather` reads as indices from a stored table, and that symbol, when
+    /// some graph output ends in the table's row count: logits over the
+    /// vocabulary, which an encoder's hidden states are not.
     static func tokenInput(_ graph: Graph) -> (String, String)? {
-        let gathered = Set(graph.nodes.filter { $0.opType == "Gather" && $0.domain.isEmpty && $0.inputs.count > 1 }.map { $0.inputs[1] })
-        for info in graph.runtimeInputs where gathered.contains(info.name) {
-            guard case .tensor(let dtype, let shape?)? = info.type, [.signedInteger, .unsignedInteger].contains(dtype.kind), shape.rank == 2,
-                  case .symbol(let symbol) = shape.dims[1] else { continue }
+        let tables = Dictionary(graph.initializers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var vocabulary: [String: Int] = [:]
+        for node in graph.nodes where node.opType == "Gather" && node.domain.isEmpty && node.inputs.count > 1 {
+            if let table = tables[node.inputs[0]], table.dims.count == 2 { vocabulary[node.inputs[1]] = table.dims[0] }
+        }
+        let outputWidths = Set(graph.outputs.compactMap { info -> Int? in
+            guard case .tensor(_, let shape?)? = info.type else { return nil }
+            return shape.dims.last?.value
+        })
+        for info in graph.runtimeInputs {
+            guard let rows = vocabulary[info.name], outputWidths.contains(rows),
+                  case .tensor(let dtype, let shape?)? = info.type, [.signedInteger, .unsignedInteger].contains(dtype.kind),
+                  shape.rank == 2, case .symbol(let symbol) = shape.dims[1] else { continue }
             return (info.name, symbol)
         }
         return nil

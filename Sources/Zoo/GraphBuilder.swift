@@ -225,35 +225,91 @@ final class GraphBuilder {
                    attributes: [Attribute(name: "axis", value: .int(Int64(axis)))])
     }
 
-    /// A `Constant` node holding the int64 vector `values` (a shape, axes,
-    /// slice bounds), as torch.onnx writes them; integer tensors are not parameters.
-    func int64Constant(_ values: [Int], _ scope: Scope, node: String = "Constant") throws(ModelError) -> String {
-        let name = scope.nodeName(node)
-        let bytes = OwnedBytes(count: 8 * values.count) { buffer in
-            for (index, value) in values.enumerated() {
-                buffer.storeBytes(of: Int64(value).littleEndian, toByteOffset: 8 * index, as: Int64.self)
-            }
+    /// The last part of the next free node name for `opType` in `scope`:
+    /// `Mul`, then `Mul_1`, `Mul_2`…, as torch.onnx numbers repeats.
+    func numbered(_ opType: String, _ scope: Scope) -> String {
+        var part = opType
+        var count = 0
+        while names.contains(scope.nodeName(part)) {
+            count += 1
+            part = "\(opType)_\(count)"
         }
-        let tensor = try Tensor(name: name + "_output_0", dtype: .int64, dims: [values.count],
-                                storage: .bytes(ByteRegion(owner: bytes)))
-        return add(node: name, "Constant", inputs: [], dims: [values.count],
-                   attributes: [Attribute(name: "value", value: .tensor(tensor))]).name
+        return part
     }
 
-    /// `Reshape` to the fixed shape `dims`, given by a `Constant` named
-    /// `constant`, as torch.onnx writes `view` when the sizes are known.
-    func reshape(_ x: Activation, _ scope: Scope, to dims: [Int], node: String = "Reshape",
-                 constant: String = "Constant") throws(ModelError) -> Activation {
-        precondition(dims.reduce(1, *) == x.dims.reduce(1, *), "\(x.dims) cannot become \(dims) at \(scope.nodeName(node))")
-        let shape = try int64Constant(dims, scope, node: constant)
-        return add(node: scope.nodeName(node), "Reshape", inputs: [x.name, shape], dims: dims,
+    /// A `Constant` node holding a float32 scalar (GELU's √2, an attention
+    /// scale); a one-element tensor in arithmetic is not a parameter.
+    func scalar(_ value: Float, _ scope: Scope) throws(ModelError) -> Activation {
+        let bytes = OwnedBytes(count: 4) { $0.storeBytes(of: value.bitPattern.littleEndian, as: UInt32.self) }
+        return try constant(.float, dims: [], bytes, scope)
+    }
+
+    /// A `Constant` node holding int64 `values` of shape `dims` (a shape for
+    /// `Reshape`, an index for `Gather`): integers are never parameters.
+    func integers(_ values: [Int64], dims: [Int], _ scope: Scope) throws(ModelError) -> Activation {
+        let bytes = OwnedBytes(count: values.count * 8) { buffer in
+            for (index, value) in values.enumerated() {
+                buffer.storeBytes(of: value.littleEndian, toByteOffset: index * 8, as: Int64.self)
+            }
+        }
+        return try constant(.int64, dims: dims, bytes, scope)
+    }
+
+    /// `Reshape` to the fixed `dims`, given as a constant shape tensor (an
+    /// exporter that knows every size writes them as constants).
+    func reshape(_ x: Activation, to dims: [Int], _ scope: Scope) throws(ModelError) -> Activation {
+        precondition(dims.reduce(1, *) == x.dims.reduce(1, *), "\(x.dims) cannot become \(dims) at \(scope.nodeName("Reshape"))")
+        let shape = try integers(dims.map { Int64($0) }, dims: [dims.count], scope)
+        return add(node: scope.nodeName(numbered("Reshape", scope)), "Reshape", inputs: [x.name, shape.name], dims: dims,
                    attributes: [Attribute(name: "allowzero", value: .int(0))])
     }
 
-    /// `Transpose` by `perm` (output axis i is input axis `perm[i]`).
-    func transpose(_ x: Activation, _ scope: Scope, perm: [Int], node: String = "Transpose") -> Activation {
-        add(node: scope.nodeName(node), "Transpose", inputs: [x.name], dims: perm.map { x.dims[$0] },
-            attributes: [Attribute(name: "perm", value: .ints(perm.map(Int64.init)))])
+    /// `Transpose`: output axis `i` is input axis `perm[i]`.
+    func transpose(_ x: Activation, perm: [Int], _ scope: Scope) -> Activation {
+        add(node: scope.nodeName(numbered("Transpose", scope)), "Transpose", inputs: [x.name], dims: perm.map { x.dims[$0] },
+            attributes: [Attribute(name: "perm", value: .ints(perm.map { Int64($0) }))])
+    }
+
+    /// `nn.LayerNorm` over the last axis as `LayerNormalization`, with a
+    /// learned scale and shift of that axis' size.
+    func layerNorm(_ x: Activation, _ scope: Scope, epsilon: Float) throws(ModelError) -> Activation {
+        let c = [x.dims[x.dims.count - 1]]
+        let inputs = [x.name,
+                      try weight(scope.parameterName("weight"), dims: c, WeightDistribution(low: 0.5, high: 1.5)),
+                      try weight(scope.parameterName("bias"), dims: c, WeightDistribution(low: -0.1, high: 0.1))]
+        return add(node: scope.nodeName("LayerNormalization"), "LayerNormalization", inputs: inputs, dims: x.dims,
+                   attributes: [Attribute(name: "axis", value: .int(-1)), Attribute(name: "epsilon", value: .float(epsilon))])
+    }
+
+    /// `nn.Linear` on a tensor of any rank as torch.onnx writes it when the
+    /// input is not 2-D: `MatMul` by the weight, then `Add(bias, ·)`. The
+    /// exporter folds the transpose of the weight into the tensor it stores,
+    /// so the weight is `[in, out]` under its state-dict name.
+    func matMulLinear(_ x: Activation, _ scope: Scope, out: Int) throws(ModelError) -> Activation {
+        let fanIn = x.dims[x.dims.count - 1]
+        let w = try weight(scope.parameterName("weight"), dims: [fanIn, out], .fanIn(fanIn))
+        let product = add(node: scope.nodeName(numbered("MatMul", scope)), "MatMul", inputs: [x.name, w],
+                          dims: x.dims.dropLast() + [out])
+        let bias = Activation(name: try weight(scope.parameterName("bias"), dims: [out], .fanIn(fanIn)), dims: [out])
+        return binary("Add", bias, product, scope, node: numbered("Add", scope))
+    }
+
+    /// Exact GELU as torch.onnx writes it at opset 17:
+    /// `Div(x, √2) → Erf → Add(·, 1) → Mul(x, ·) → Mul(·, 0.5)`.
+    func gelu(_ x: Activation, _ scope: Scope) throws(ModelError) -> Activation {
+        var y = binary("Div", x, try scalar(Float(2).squareRoot(), scope), scope, node: numbered("Div", scope))
+        y = unary("Erf", y, scope, node: numbered("Erf", scope))
+        y = binary("Add", y, try scalar(1, scope), scope, node: numbered("Add", scope))
+        y = binary("Mul", x, y, scope, node: numbered("Mul", scope))
+        return binary("Mul", y, try scalar(0.5, scope), scope, node: numbered("Mul", scope))
+    }
+
+    /// The next `Constant` node of `scope`; its value tensor takes the output's name.
+    private func constant(_ dtype: DType, dims: [Int], _ bytes: OwnedBytes,
+                          _ scope: Scope) throws(ModelError) -> Activation {
+        let name = scope.nodeName(numbered("Constant", scope))
+        let value = try Tensor(name: name + "_output_0", dtype: dtype, dims: dims, storage: .bytes(ByteRegion(owner: bytes)))
+        return add(node: name, "Constant", inputs: [], dims: dims, attributes: [Attribute(name: "value", value: .tensor(value))])
     }
 
     // MARK: Parts

@@ -51,22 +51,19 @@ enum ShuffleNetV2 {
         let half = out / 2
         let kept: Activation
         let branchInput: Activation
-        var constants = 0
         if stride == 1 {
             precondition(input.channels == out, "a stride-1 block keeps its channels")
             // `x.chunk(2, dim=1)` as two Slices along the channels.
-            let axes = try b.int64Constant([1], scope, node: "Constant")
-            let halves = [(0, half, "Slice"), (half, out, "Slice_1")]
+            let axes = try b.integers([1], dims: [1], scope).name
             var slices: [Activation] = []
-            for (index, (start, end, node)) in halves.enumerated() {
-                let starts = try b.int64Constant([start], scope, node: "Constant_\(2 * index + 1)")
-                let ends = try b.int64Constant([end], scope, node: "Constant_\(2 * index + 2)")
+            for (start, end) in [(0, half), (half, out)] {
+                let starts = try b.integers([Int64(start)], dims: [1], scope).name
+                let ends = try b.integers([Int64(end)], dims: [1], scope).name
                 var dims = input.dims
                 dims[1] = end - start
-                slices.append(b.add(node: scope.nodeName(node), "Slice", inputs: [input.name, starts, ends, axes],
+                slices.append(b.add(node: scope.nodeName(b.numbered("Slice", scope)), "Slice", inputs: [input.name, starts, ends, axes],
                                     dims: dims))
             }
-            constants = 5
             (kept, branchInput) = (slices[0], slices[1])
         } else {
             let branch1 = scope.child("branch1")
@@ -91,20 +88,15 @@ enum ShuffleNetV2 {
         y = b.relu(y, branch2.child(index: 7))
 
         let joined = b.concat([kept, y], axis: 1, scope)
-        return try channelShuffle(b, joined, scope, groups: 2, firstConstant: constants)
+        return try channelShuffle(b, joined, scope, groups: 2)
     }
 
     /// torchvision's `channel_shuffle`: view as `[N, groups, C/groups, H, W]`,
     /// swap axes 1 and 2, view back as `[N, C, H, W]`.
-    private static func channelShuffle(_ b: GraphBuilder, _ x: Activation, _ scope: Scope, groups: Int,
-                                       firstConstant: Int) throws(ModelError) -> Activation {
-        func constant(_ offset: Int) -> String {
-            let index = firstConstant + offset
-            return index == 0 ? "Constant" : "Constant_\(index)"
-        }
+    private static func channelShuffle(_ b: GraphBuilder, _ x: Activation, _ scope: Scope,
+                                       groups: Int) throws(ModelError) -> Activation {
         let (n, c, h, w) = (x.dims[0], x.channels, x.height, x.width)
-        var y = try b.reshape(x, scope, to: [n, groups, c / groups, h, w], constant: constant(0))
-        y = b.transpose(y, scope, perm: [0, 2, 1, 3, 4])
-        return try b.reshape(y, scope, to: [n, c, h, w], node: "Reshape_1", constant: constant(1))
+        let y = b.transpose(try b.reshape(x, to: [n, groups, c / groups, h, w], scope), perm: [0, 2, 1, 3, 4], scope)
+        return try b.reshape(y, to: [n, c, h, w], scope)
     }
 }

@@ -51,6 +51,12 @@ public enum Zoo {
         Architecture(name: "squeezenet1_0", summary: "SqueezeNet 1.0") { b, x throws(ModelError) in
             try SqueezeNet.logits(b, x, classes: classes)
         },
+        Architecture(name: "convnext_tiny", summary: "ConvNeXt-T, 96–768 channels, [3, 3, 9, 3] blocks") { b, x throws(ModelError) in
+            try ConvNeXt.logits(b, x, stages: ConvNeXt.tiny, classes: classes)
+        },
+        Architecture(name: "vit_b_16", summary: "ViT-B/16, 12 layers of 12 heads, 768 wide, 224×224 only") { b, x throws(ModelError) in
+            try VisionTransformer.logits(b, x, VisionTransformer.base16, classes: classes)
+        },
     ]
 
     /// `vgg16`, `vgg16_bn`, …
@@ -88,7 +94,8 @@ public enum Zoo {
     /// - Throws: `ModelError` for an unknown name (listing the known ones), a
     ///   batch or image size out of range, or an image too small for the
     ///   model (or, for AlexNet and VGG, one whose last feature map is not a
-    ///   multiple of the classifier's 6×6 or 7×7 input).
+    ///   multiple of the classifier's 6×6 or 7×7 input, or for the ViT, any
+    ///   size but 224).
     public static func build(_ name: String, batch: Int = 1, imageSize: Int = 224,
                              seed: UInt64 = 0) throws(ModelError) -> Model {
         guard let architecture = architectures.first(where: { $0.name == name }) else {

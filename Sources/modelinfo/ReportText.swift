@@ -227,18 +227,26 @@ enum ReportText {
             let shown = partial(text, value, complete: complete)
             return t.estimatedNodes > 0 && shown != "?" ? "~ " + shown : shown
         }
-        return Table([("total", .left), ("value", .right), ("", .left)], rows: [
+        var rows = [
             ["params", Units.scaled(t.params), t.paramsUnique == t.params ? "" : "(\(Units.scaled(t.paramsUnique)) unique)"],
             ["MACs", counted(Units.scaled(t.macs), t.macs), ""],
             ["FLOPs", counted(Units.scaled(t.flops), t.flops), ""],
             ["weights", Units.bytes(t.weightBytes), ""],
-            ["peak activations", t.peakActivationBytes.map(Units.bytes) ?? "?",
-             t.peakActivationNode.map { "(the most alive at once, at " + Units.shortened($0, limit: 40) + ")" } ?? ""],
+            ["peak activations", t.peakActivationBytes.map(Units.bytes) ?? "?", ""],
             ["activations", counted(Units.bytes(t.activationBytes), t.activationBytes), "(every node output, summed)"],
             ["memory traffic", counted(Units.bytes(t.bytesRead + t.bytesWritten), t.bytesRead + t.bytesWritten),
              "(read \(Units.bytes(t.bytesRead)), written \(Units.bytes(t.bytesWritten)))"],
             ["nodes counted", "\(t.countedNodes) of \(t.nodes)", t.estimatedNodes > 0 ? "(\(t.estimatedNodes) estimated)" : ""],
-        ])
+        ]
+        if let node = t.peakActivationNode, let peak = rows.firstIndex(where: { $0[0] == "peak activations" }) {
+            // The node's name gets at most 40 columns, and no more than the
+            // other two columns (as wide as their widest cell) leave of the line.
+            let note = "(the most alive at once, at )"
+            let used = (0..<2).map { column in rows.map { $0[column].count }.max() ?? 0 }.reduce(0, +)
+            let limit = min(40, max(16, terminalWidth - 2 - used - 2 * 2 - note.count))
+            rows[peak][2] = "(the most alive at once, at " + Units.shortened(node, limit: limit) + ")"
+        }
+        return Table([("total", .left), ("value", .right), ("", .left)], rows: rows)
     }
 
     /// Prefill and decode cost per token, the KV cache, parameters by kind;

@@ -10,7 +10,7 @@ import Testing
     static let macs: [(model: String, giga: Double)] = [
         ("alexnet", 0.714), ("vgg16", 15.47), ("vgg19", 19.63),
         ("resnet18", 1.814), ("resnet34", 3.664), ("resnet50", 4.089), ("resnet101", 7.801), ("resnet152", 11.514),
-        ("mobilenet_v2", 0.301),
+        ("mobilenet_v2", 0.301), ("convnext_tiny", 4.456), ("vit_b_16", 17.564),
         // The paper's v1 (stride on the first 1×1 of a bottleneck); its Table 1 rounds these to 3.8, 7.6 and 11.3.
         ("resnet50_v1", 3.858), ("resnet101_v1", 7.570), ("resnet152_v1", 11.282),
     ]
@@ -23,7 +23,7 @@ import Testing
         ("resnet18", 11_689_512), ("resnet34", 21_797_672), ("resnet50", 25_557_032), ("resnet101", 44_549_160),
         ("resnet152", 60_192_808), ("resnet50_v1", 25_557_032), ("mobilenet_v2", 3_504_872),
         ("shufflenet_v2_x1_0", 2_278_604), ("densenet121", 7_978_856), ("googlenet", 6_624_904),
-        ("squeezenet1_0", 1_248_424),
+        ("squeezenet1_0", 1_248_424), ("convnext_tiny", 28_589_128), ("vit_b_16", 86_567_656),
     ]
 
     /// Conv + Gemm/MatMul multiply-adds at 224×224, batch 1, exactly: the sums
@@ -31,7 +31,7 @@ import Testing
     /// models. GoogLeNet without its auxiliary classifiers.
     static let exactMACs: [(model: String, macs: Int)] = [
         ("shufflenet_v2_x1_0", 144_907_992), ("densenet121", 2_834_161_664), ("googlenet", 1_498_376_192),
-        ("squeezenet1_0", 818_924_576),
+        ("squeezenet1_0", 818_924_576), ("convnext_tiny", 4_455_531_264), ("vit_b_16", 17_563_828_224),
     ]
 
     static func analysis(_ name: String) throws -> ModelAnalysis {

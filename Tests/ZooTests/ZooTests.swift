@@ -20,7 +20,7 @@ import TestSupport
         "shufflenet_v2_x1_0": 2_278_604, "densenet121": 7_978_856,
         // Without the auxiliary classifiers, which only training uses.
         "googlenet": 6_624_904,
-        "squeezenet1_0": 1_248_424,
+        "squeezenet1_0": 1_248_424, "convnext_tiny": 28_589_128, "vit_b_16": 86_567_656,
     ]
 
     /// Counted here rather than with `Zoo.torchvisionParameterCount`, so that the rule is checked too.
@@ -57,11 +57,12 @@ import TestSupport
         let names = graph.nodes.map(\.name) + graph.nodes.flatMap(\.outputs) + graph.initializers.map(\.name)
         #expect(Set(names).count == names.count, "a name is used twice")
         for node in graph.nodes {
-            // `/stage/…/Op`: at least a stage and the op, numbered `Op_1`, `Op_2`… on repeats in one scope as torch.onnx does.
+            // `/stage/…/Op`, or `/Op` for the model's own operations (ViT's token
+            // reshaping), with torch.onnx's `Op_1`, `Op_2`… for repeats in one scope.
             let parts = node.name.split(separator: "/", omittingEmptySubsequences: false)
             let last = parts.last.map(String.init) ?? ""
-            let repeated = last.hasPrefix(node.opType + "_") && Int(last.dropFirst(node.opType.count + 1)) != nil
-            #expect(parts.count >= 3 && parts[0].isEmpty && (last == node.opType || repeated), "node name '\(node.name)'")
+            let numbered = last.hasPrefix(node.opType + "_") && Int(last.dropFirst(node.opType.count + 1)) != nil
+            #expect(parts.count >= 2 && parts[0].isEmpty && (last == node.opType || numbered), "node name '\(node.name)'")
         }
         for node in graph.nodes where node.opType == "Conv" {
             let attributes = Set(node.attributes.map(\.name))
@@ -73,7 +74,9 @@ import TestSupport
         let ops = Set(graph.nodes.map(\.opType))
         #expect(ops.isSubset(of: ["Conv", "BatchNormalization", "Relu", "Clip", "Constant", "MaxPool", "AveragePool",
                                   "GlobalAveragePool", "Flatten", "Gemm", "Add", "Concat", "Slice", "Reshape",
-                                  "Transpose", "ReduceMean"]))
+                                  "Transpose", "ReduceMean",
+                                  // ConvNeXt's and the ViT's layer norms, linears on 3-D tensors, GELU and attention
+                                  "LayerNormalization", "MatMul", "Mul", "Div", "Erf", "Expand", "Gather", "Softmax"]))
     }
 
     @Test func resnetNamesFollowTorchvision() throws {
@@ -85,6 +88,56 @@ import TestSupport
                                       "/layer4/layer4.2/relu_2/Relu", "/avgpool/GlobalAveragePool", "/fc/Gemm"]))
         #expect(weights.isSuperset(of: ["conv1.weight", "bn1.running_var", "layer1.0.conv1.weight",
                                         "layer1.0.bn1.running_mean", "layer2.0.downsample.1.weight", "fc.bias"]))
+    }
+
+    @Test func convnextNamesFollowTorchvision() throws {
+        let graph = try Zoo.build("convnext_tiny").graph
+        let nodes = Set(graph.nodes.map(\.name))
+        #expect(nodes.isSuperset(of: ["/features/features.0/features.0.0/Conv",
+                                      "/features/features.0/features.0.1/Transpose_1",
+                                      "/features/features.1/features.1.0/block/block.0/Conv",
+                                      "/features/features.1/features.1.0/block/block.2/LayerNormalization",
+                                      "/features/features.1/features.1.0/block/block.4/Mul_1",
+                                      "/features/features.5/features.5.8/Add", "/features/features.6/features.6.1/Conv",
+                                      "/classifier/classifier.0/LayerNormalization", "/classifier/classifier.2/Gemm"]))
+        let weights = Set(graph.initializers.map(\.name))
+        #expect(weights.isSuperset(of: ["features.0.1.weight", "features.1.0.layer_scale", "features.1.0.block.3.weight",
+                                        "features.7.2.block.5.bias", "features.6.0.bias", "classifier.2.weight"]))
+        // A depthwise 7×7 per block: 18 blocks.
+        let depthwise = graph.nodes.filter { $0.opType == "Conv" && $0.attribute("group")?.value != .int(1) }
+        #expect(depthwise.count == 18)
+    }
+
+    @Test func vitNamesFollowTorchvision() throws {
+        let graph = try Zoo.build("vit_b_16").graph
+        let nodes = Set(graph.nodes.map(\.name))
+        let attention = "/encoder/layers/encoder_layer_11/self_attention/"
+        #expect(nodes.isSuperset(of: ["/conv_proj/Conv", "/Reshape", "/Expand", "/Concat", "/encoder/Add",
+                                      "/encoder/layers/encoder_layer_0/ln_1/LayerNormalization", attention + "MatMul",
+                                      attention + "Softmax", attention + "Gemm", "/encoder/layers/encoder_layer_11/Add_1",
+                                      "/encoder/layers/encoder_layer_11/mlp/mlp.3/Add", "/encoder/ln/LayerNormalization",
+                                      "/Gather", "/heads/head/Gemm"]))
+        let weights = Set(graph.initializers.map(\.name))
+        #expect(weights.isSuperset(of: ["class_token", "encoder.pos_embedding",
+                                        "encoder.layers.encoder_layer_0.self_attention.in_proj_weight",
+                                        "encoder.layers.encoder_layer_0.self_attention.out_proj.bias",
+                                        "encoder.layers.encoder_layer_5.mlp.0.weight", "heads.head.bias"]))
+        #expect(graph.nodes.filter { $0.opType == "Softmax" }.count == 12)
+    }
+
+    /// ConvNeXt takes any size its four downsamplings leave at least one pixel
+    /// of; the ViT's position embedding fixes it to 224.
+    @Test func transformerEraModelsAtOtherSizes() throws {
+        let convnext = try Zoo.build("convnext_tiny", batch: 2, imageSize: 160).graph
+        #expect(convnext.outputs.first?.type == .tensor(.float, [2, 1000]))
+        #expect(throws: ModelError.self) { try Zoo.build("convnext_tiny", imageSize: 16) }
+
+        let vit = try Zoo.build("vit_b_16", batch: 3).graph
+        #expect(vit.outputs.first?.type == .tensor(.float, [3, 1000]))
+        #expect { try Zoo.build("vit_b_16", imageSize: 256) } throws: { error in
+            "\(error)".contains("zoo model 'vit_b_16' at image size 256: the ViT is defined only at 224×224")
+                && !"\(error)".contains("\n")
+        }
     }
 
     @Test func vggNodesNameTheirBlock() throws {
