@@ -199,18 +199,25 @@ enum ReportText {
     static func totalsTable(_ t: AnalysisTotals) -> Table {
         let complete = t.countedNodes == t.nodes
         func counted(_ text: String, _ value: Int) -> String { partial(text, value, complete: complete) }
-        return Table([("total", .left), ("value", .right), ("", .left)], rows: [
+        var rows = [
             ["params", Units.scaled(t.params), t.paramsUnique == t.params ? "" : "(\(Units.scaled(t.paramsUnique)) unique)"],
             ["MACs", counted(Units.scaled(t.macs), t.macs), ""],
             ["FLOPs", counted(Units.scaled(t.flops), t.flops), ""],
             ["weights", Units.bytes(t.weightBytes), ""],
-            ["peak activations", t.peakActivationBytes.map(Units.bytes) ?? "?",
-             t.peakActivationNode.map { "(the most alive at once, at " + Units.shortened($0, limit: 40) + ")" } ?? ""],
+            ["peak activations", t.peakActivationBytes.map(Units.bytes) ?? "?", ""],
             ["activations", counted(Units.bytes(t.activationBytes), t.activationBytes), "(every node output, summed)"],
             ["memory traffic", counted(Units.bytes(t.bytesRead + t.bytesWritten), t.bytesRead + t.bytesWritten),
              "(read \(Units.bytes(t.bytesRead)), written \(Units.bytes(t.bytesWritten)))"],
             ["nodes counted", "\(t.countedNodes) of \(t.nodes)", ""],
-        ])
+        ]
+        if let node = t.peakActivationNode, let row = rows.firstIndex(where: { $0[0] == "peak activations" }) {
+            // The node's name takes what the label and value columns leave of the line.
+            let (prefix, suffix) = ("(the most alive at once, at ", ")")
+            let columns = (0..<2).map { i in rows.map { $0[i].count }.max() ?? 0 }.reduce(0, +)
+            let limit = max(16, terminalWidth - 2 - columns - 2 * 2 - prefix.count - suffix.count)
+            rows[row][2] = prefix + Units.shortened(node, limit: limit) + suffix
+        }
+        return Table([("total", .left), ("value", .right), ("", .left)], rows: rows)
     }
 
     static func shapeText(_ dims: [ModelSummary.ShapeDim]?) -> String {
