@@ -22,6 +22,14 @@ import Testing
         ("vgg19", 143_667_240), ("vgg11_bn", 132_868_840), ("vgg16_bn", 138_365_992), ("vgg19_bn", 143_678_248),
         ("resnet18", 11_689_512), ("resnet34", 21_797_672), ("resnet50", 25_557_032), ("resnet101", 44_549_160),
         ("resnet152", 60_192_808), ("resnet50_v1", 25_557_032), ("mobilenet_v2", 3_504_872),
+        ("efficientnet_b0", 5_288_548), ("mnasnet1_0", 4_383_312), ("regnet_y_400mf", 4_344_144),
+    ]
+
+    /// Conv + Gemm/MatMul multiply-adds at 224×224, batch 1, exactly: the same
+    /// sums over torch.onnx's opset-17 exports of torchvision's models (whose
+    /// BatchNormalization, Sigmoid and Mul cost no MACs).
+    static let exactMACs: [(model: String, macs: Int)] = [
+        ("efficientnet_b0", 385_814_752), ("mnasnet1_0", 314_415_872), ("regnet_y_400mf", 401_842_848),
     ]
 
     static func analysis(_ name: String) throws -> ModelAnalysis {
@@ -37,6 +45,15 @@ import Testing
         #expect(linearMACs == analysis.totals.macs, "only Conv and Gemm/MatMul perform multiply-adds")
         let error = abs(Double(linearMACs) - expected) / expected
         #expect(error < 0.001, "\(model): \(linearMACs) MACs, published \(expected) (off by \(error * 100)%)")
+    }
+
+    @Test(arguments: exactMACs.map(\.model))
+    func multiplyAddsMatchExactly(_ model: String) throws {
+        let expected = try #require(Self.exactMACs.first { $0.model == model }).macs
+        let analysis = try Self.analysis(model)
+        #expect(analysis.nodes.allSatisfy { $0.status == .counted }, "every node of \(model) is counted")
+        let linearMACs = analysis.nodes.filter { ["Conv", "Gemm", "MatMul"].contains($0.op) }.reduce(0) { $0 + $1.macs }
+        #expect(linearMACs == expected)
     }
 
     @Test(arguments: params.map(\.model))
