@@ -83,7 +83,8 @@ import TestSupport
     }
 
     /// Node names as torch.onnx exports torchvision's modules (checked against
-    /// opset-17 exports), weights under torchvision's state-dict keys.
+    /// opset-17 exports; the head's top-level `/Flatten` and `/ReduceMean` get a
+    /// stage, as everywhere in the zoo), weights under torchvision's state-dict keys.
     @Test(arguments: [
         ("efficientnet_b0",
          ["/features/features.0/features.0.2/Sigmoid", "/features/features.1/features.1.0/block/block.1/fc1/Conv",
