@@ -312,6 +312,12 @@ final class GraphBuilder {
         return add(node: name, "Constant", inputs: [], dims: dims, attributes: [Attribute(name: "value", value: .tensor(value))])
     }
 
+    /// SiLU (x · sigmoid(x)) as torch.onnx writes it: `Sigmoid` then `Mul(x, ·)`,
+    /// both in the activation's scope.
+    func silu(_ x: Activation, _ scope: Scope) -> Activation {
+        binary("Mul", x, unary("Sigmoid", x, scope), scope)
+    }
+
     // MARK: Parts
 
     /// Output length of a convolution or pooling window along one axis

@@ -39,6 +39,17 @@ public enum Zoo {
         Architecture(name: "mobilenet_v2", summary: "MobileNetV2, width 1.0") { b, x throws(ModelError) in
             try MobileNetV2.logits(b, x, classes: classes)
         },
+        Architecture(name: "efficientnet_b0", summary: "EfficientNet-B0, MBConv with squeeze-excitation and SiLU") {
+            b, x throws(ModelError) in
+            try EfficientNet.logits(b, x, classes: classes)
+        },
+        Architecture(name: "mnasnet1_0", summary: "MnasNet-B1, width 1.0") { b, x throws(ModelError) in
+            try MnasNet.logits(b, x, classes: classes)
+        },
+        Architecture(name: "regnet_y_400mf", summary: "RegNetY-400MF, group convs with squeeze-excitation") {
+            b, x throws(ModelError) in
+            try RegNet.logits(b, x, classes: classes)
+        },
         Architecture(name: "shufflenet_v2_x1_0", summary: "ShuffleNet V2, width 1.0") { b, x throws(ModelError) in
             try ShuffleNetV2.logits(b, x, classes: classes)
         },

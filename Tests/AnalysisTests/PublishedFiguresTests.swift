@@ -22,6 +22,7 @@ import Testing
         ("vgg19", 143_667_240), ("vgg11_bn", 132_868_840), ("vgg16_bn", 138_365_992), ("vgg19_bn", 143_678_248),
         ("resnet18", 11_689_512), ("resnet34", 21_797_672), ("resnet50", 25_557_032), ("resnet101", 44_549_160),
         ("resnet152", 60_192_808), ("resnet50_v1", 25_557_032), ("mobilenet_v2", 3_504_872),
+        ("efficientnet_b0", 5_288_548), ("mnasnet1_0", 4_383_312), ("regnet_y_400mf", 4_344_144),
         ("shufflenet_v2_x1_0", 2_278_604), ("densenet121", 7_978_856), ("googlenet", 6_624_904),
         ("squeezenet1_0", 1_248_424), ("convnext_tiny", 28_589_128), ("vit_b_16", 86_567_656),
     ]
@@ -30,6 +31,7 @@ import Testing
     /// that `modelinfo` finds in torch.onnx exports (opset 17) of torchvision's
     /// models. GoogLeNet without its auxiliary classifiers.
     static let exactMACs: [(model: String, macs: Int)] = [
+        ("efficientnet_b0", 385_814_752), ("mnasnet1_0", 314_415_872), ("regnet_y_400mf", 401_842_848),
         ("shufflenet_v2_x1_0", 144_907_992), ("densenet121", 2_834_161_664), ("googlenet", 1_498_376_192),
         ("squeezenet1_0", 818_924_576), ("convnext_tiny", 4_455_531_264), ("vit_b_16", 17_563_828_224),
     ]

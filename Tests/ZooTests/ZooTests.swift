@@ -17,6 +17,7 @@ import TestSupport
         // v1 moves a stride, not a weight.
         "resnet50_v1": 25_557_032, "resnet101_v1": 44_549_160, "resnet152_v1": 60_192_808,
         "mobilenet_v2": 3_504_872,
+        "efficientnet_b0": 5_288_548, "mnasnet1_0": 4_383_312, "regnet_y_400mf": 4_344_144,
         "shufflenet_v2_x1_0": 2_278_604, "densenet121": 7_978_856,
         // Without the auxiliary classifiers, which only training uses.
         "googlenet": 6_624_904,
@@ -74,9 +75,9 @@ import TestSupport
         let ops = Set(graph.nodes.map(\.opType))
         #expect(ops.isSubset(of: ["Conv", "BatchNormalization", "Relu", "Clip", "Constant", "MaxPool", "AveragePool",
                                   "GlobalAveragePool", "Flatten", "Gemm", "Add", "Concat", "Slice", "Reshape",
-                                  "Transpose", "ReduceMean",
+                                  "Transpose", "ReduceMean", "Sigmoid", "Mul",
                                   // ConvNeXt's and the ViT's layer norms, linears on 3-D tensors, GELU and attention
-                                  "LayerNormalization", "MatMul", "Mul", "Div", "Erf", "Expand", "Gather", "Softmax"]))
+                                  "LayerNormalization", "MatMul", "Div", "Erf", "Expand", "Gather", "Softmax"]))
     }
 
     @Test func resnetNamesFollowTorchvision() throws {
@@ -138,6 +139,32 @@ import TestSupport
             "\(error)".contains("zoo model 'vit_b_16' at image size 256: the ViT is defined only at 224×224")
                 && !"\(error)".contains("\n")
         }
+    }
+
+    /// Node names as torch.onnx exports torchvision's modules (checked against
+    /// opset-17 exports; the head's top-level `/Flatten` and `/ReduceMean` get a
+    /// stage, as everywhere in the zoo), weights under torchvision's state-dict keys.
+    @Test(arguments: [
+        ("efficientnet_b0",
+         ["/features/features.0/features.0.2/Sigmoid", "/features/features.1/features.1.0/block/block.1/fc1/Conv",
+          "/features/features.2/features.2.0/block/block.2/activation/Mul",
+          "/features/features.2/features.2.0/block/block.2/scale_activation/Sigmoid",
+          "/features/features.2/features.2.1/Add", "/features/features.8/features.8.2/Mul", "/classifier/classifier.1/Gemm"],
+         ["features.1.0.block.2.0.weight", "features.7.0.block.2.fc2.bias", "features.8.1.running_var"]),
+        ("mnasnet1_0",
+         ["/layers/layers.7/BatchNormalization", "/layers/layers.8/layers.8.1/layers/layers.3/Conv",
+          "/layers/layers.8/layers.8.1/Add", "/layers/layers.16/Relu", "/mean/ReduceMean", "/classifier/classifier.1/Gemm"],
+         ["layers.13.0.layers.7.weight", "layers.14.weight", "classifier.1.bias"]),
+        ("regnet_y_400mf",
+         ["/stem/stem.2/Relu", "/trunk_output/block1/block1-0/proj/proj.0/Conv",
+          "/trunk_output/block2/block2-1/f/se/activation/Relu", "/trunk_output/block4/block4-5/f/se/Mul",
+          "/trunk_output/block4/block4-5/Add", "/trunk_output/block4/block4-5/activation/Relu", "/fc/Gemm"],
+         ["trunk_output.block3.block3-0.f.b.0.weight", "trunk_output.block2.block2-0.f.se.fc1.bias", "fc.weight"]),
+    ])
+    func namesFollowTorchvision(_ name: String, _ nodes: [String], _ weights: [String]) throws {
+        let graph = try Zoo.build(name).graph
+        #expect(Set(graph.nodes.map(\.name)).isSuperset(of: nodes))
+        #expect(Set(graph.initializers.map(\.name)).isSuperset(of: weights))
     }
 
     @Test func vggNodesNameTheirBlock() throws {
