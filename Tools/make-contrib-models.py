@@ -48,6 +48,8 @@ class FirstOutput(torch.nn.Module):
 
 def optimize(source, target, model_type, heads, hidden, level, **options):
     fusion = FusionOptions(model_type)
+    # EmbedLayerNormalization is not among the operators the analysis knows.
+    fusion.enable_embed_layer_norm = False
     for key, value in options.items():
         setattr(fusion, key, value)
     model = optimize_model(source, model_type=model_type, num_heads=heads, hidden_size=hidden,
@@ -67,10 +69,11 @@ class Images(CalibrationDataReader):
         return next(self.batches, None)
 
 
-def quantize_all(source, stem, name, shape):
+def quantize_all(source, stem, name, shape, operators=True):
     quantize_dynamic(source, f"{stem}-dynamic.onnx", weight_type=QuantType.QInt8)
     quantize_static(source, f"{stem}-qdq.onnx", Images(name, shape), quant_format=QuantFormat.QDQ)
-    quantize_static(source, f"{stem}-qop.onnx", Images(name, shape), quant_format=QuantFormat.QOperator)
+    if operators:
+        quantize_static(source, f"{stem}-qop.onnx", Images(name, shape), quant_format=QuantFormat.QOperator)
 
 
 def main(out):
@@ -105,7 +108,8 @@ def main(out):
     quantize_all(f"{out}/mlp.onnx", f"{out}/mlp", "x", (1, 64))
     resnet = torchvision.models.resnet18(weights=None)
     export(resnet, (torch.randn(1, 3, 224, 224),), f"{out}/resnet18.onnx", ["x"], None)
-    quantize_all(f"{out}/resnet18.onnx", f"{out}/resnet18", "x", (1, 3, 224, 224))
+    # onnxruntime 1.32's QOperator quantizer fails on this graph's biases, so ResNet-18 has no QOperator form.
+    quantize_all(f"{out}/resnet18.onnx", f"{out}/resnet18", "x", (1, 3, 224, 224), operators=False)
 
 
 if __name__ == "__main__":
