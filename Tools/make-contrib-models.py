@@ -28,6 +28,11 @@ from transformers import BertConfig, BertModel, GPT2Config, GPT2LMHeadModel
 
 
 def export(module, args, path, names, dynamic):
+    # Freshly initialised norms and biases are all ones or zeros, and the exporter stores equal tensors once:
+    # random values keep every parameter its own tensor, as in a trained model.
+    with torch.no_grad():
+        for parameter in module.parameters():
+            parameter.normal_(0, 0.02)
     module.eval()
     torch.onnx.export(module, args, path, opset_version=17, dynamo=False, input_names=names,
                       dynamic_axes=dynamic, do_constant_folding=True)
