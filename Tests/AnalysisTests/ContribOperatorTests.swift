@@ -42,18 +42,27 @@ import Testing
         #expect(node.params == 16 * 48 + 48)
     }
 
-    /// GPT-2's form with a cache and unequal V: 3 new tokens after 5, Q/K 16 wide and V 8.
-    @Test func attentionWithPastAndHiddenSizes() throws {
+    /// GPT-2's form with a cache: 3 new tokens after 5.
+    @Test func attentionWithPast() throws {
         let analysis = try Self.analyze(
-            Self.node("Attention", ["x", "w", "", "", "past"], ["y", "present"],
-                      ["num_heads": .int(4), "unidirectional": .int(1), "qkv_hidden_sizes": .ints([16, 16, 8])]),
+            Self.node("Attention", ["x", "w", "", "", "past"], ["y", "present"], ["num_heads": .int(4), "unidirectional": .int(1)]),
             inputs: [("x", .float, [1, 3, 16]), ("past", .float, [2, 1, 4, 5, 4])],
-            initializers: [try Self.tensor("w", .float, [16, 40])])
+            initializers: [try Self.tensor("w", .float, [16, 48])])
         let node = analysis.nodes[0]
-        #expect(analysis.facts["y"]?.shape == Shape([1, 3, 8]))
+        #expect(analysis.facts["y"]?.shape == Shape([1, 3, 16]))
         #expect(analysis.facts["present"]?.shape == Shape([2, 1, 4, 8, 4]))
-        #expect(node.macs == 1 * 3 * 16 * 40 + 1 * 4 * 3 * 8 * (4 + 2))
+        #expect(node.macs == 1 * 3 * 16 * 48 + 1 * 4 * 3 * 8 * (4 + 4))
         #expect(node.flops == 2 * node.macs + 4 * 3 * 8 * 7)
+    }
+
+    /// `qkv_hidden_sizes` with a narrower V: Q and K 16 wide, V 8.
+    @Test func attentionWithHiddenSizes() throws {
+        let analysis = try Self.analyze(
+            Self.node("Attention", ["x", "w"], ["y"], ["num_heads": .int(4), "qkv_hidden_sizes": .ints([16, 16, 8])]),
+            inputs: [("x", .float, [1, 3, 16])], initializers: [try Self.tensor("w", .float, [16, 40])])
+        #expect(analysis.facts["y"]?.shape == Shape([1, 3, 8]))
+        #expect(analysis.nodes[0].macs == 1 * 3 * 16 * 40 + 1 * 4 * 3 * 3 * (4 + 2))
+        #expect(analysis.nodes[0].flops == 2 * analysis.nodes[0].macs + 4 * 3 * 3 * 6)
     }
 
     @Test func attentionRejectsSizesThatDoNotAddUp() throws {

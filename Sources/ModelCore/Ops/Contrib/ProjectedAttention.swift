@@ -79,6 +79,10 @@ public struct ProjectedAttention: OpSchema {
         _ = try SequenceModels.share(g.vHidden, .known(numHeads), "V hidden size", reader)
         if let past = inputs[input: 4]?.shape {
             guard past.rank == 5 else { throw reader.error("past must have rank 5, got \(past.rank)") }
+            // One cache holds K and V, so they must be the same size.
+            if let q = g.qHidden.value, let v = g.vHidden.value, q != v {
+                throw reader.error("with past, Q, K and V hidden sizes must be equal, got \(q) and \(v)")
+            }
             g.batch = try SequenceModels.same(g.batch, past.dims[1], "batch size", reader)
             _ = try SequenceModels.same(.known(numHeads), past.dims[2], "num_heads", reader)
             _ = try SequenceModels.same(g.qHidden.dividedExactly(by: .known(numHeads)), past.dims[4], "head size", reader)
