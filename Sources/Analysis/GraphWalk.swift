@@ -66,13 +66,15 @@ struct GraphWalk {
                 stored[output] = tensor
             }
 
+            // The schema says which stored inputs hold learned values (quantised weights among them).
             var parameters: [ParameterUse] = []
-            for (i, input) in node.inputs.enumerated() where !input.isEmpty {
-                let source = alias[input] ?? input
-                guard let tensor = stored[source], tensor.dtype.isFloatingPoint,
-                      node.opType != "Identity", schema?.holdsParameters(input: i) ?? true,
+            let sources = node.inputs.map { $0.isEmpty ? nil : alias[$0] ?? $0 }
+            let storedInputs = sources.map { $0.flatMap { stored[$0] } }
+            let learned = schema?.learnedValues(stored: storedInputs) ?? storedInputs.map { $0.flatMap(LearnedValues.init(floatingPoint:)) }
+            for (i, values) in learned.enumerated() where i < sources.count {
+                guard let values, let source = sources[i], let tensor = storedInputs[i], node.opType != "Identity",
                       !(tensor.elementCount == 1 && schema?.oneElementInputsAreConstants == true) else { continue }
-                parameters.append(ParameterUse(source: source, elements: tensor.elementCount, bytes: tensor.byteCount))
+                parameters.append(ParameterUse(source: source, elements: values.elements, bytes: values.bytes))
             }
             reports.append(NodeReport(index: index, node: node, status: status, cost: cost, note: note,
                                       inputs: inputFacts, outputs: node.outputs.map { $0.isEmpty ? nil : facts[$0] },

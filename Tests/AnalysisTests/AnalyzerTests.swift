@@ -40,9 +40,9 @@ import Testing
         #expect(try Analyzer.analyze(model).totals.params == 0)
     }
 
-    /// torch.onnx's exact GELU and attention scale: scalar constants, as
-    /// Constant nodes and as initializers, are not parameters; a one-element
-    /// PRelu slope and the weights are.
+    /// torch.onnx's exact GELU, attention scale and masked fill: scalar
+    /// constants, as Constant nodes and as initializers, are not parameters;
+    /// a one-element PRelu slope and the weights are.
     @Test func scalarConstantsOfExportedFormulasAreNotParameters() throws {
         func scalar(_ name: String, _ value: Float) throws -> Tensor {
             try Tensor(name: name, dtype: .float, dims: [], storage: .bytes(ByteRegion(copying: withUnsafeBytes(of: value) { Array($0) })))
@@ -55,8 +55,11 @@ import Testing
             Node(name: "/act/Add", opType: "Add", inputs: ["e", "one"], outputs: ["a"]),
             Node(name: "/act/Mul", opType: "Mul", inputs: ["h", "a"], outputs: ["m"]),
             Node(name: "/act/Mul_1", opType: "Mul", inputs: ["m", "half"], outputs: ["g"]),
-            Node(name: "/prelu/PRelu", opType: "PRelu", inputs: ["g", "slope"], outputs: ["y"]),
-        ], initializers: [try Self.floats("w", [8, 8]), try scalar("one", 1), try scalar("half", 0.5), try Self.floats("slope", [1])],
+            Node(name: "/prelu/PRelu", opType: "PRelu", inputs: ["g", "slope"], outputs: ["p"]),
+            Node(name: "/mask/Greater", opType: "Greater", inputs: ["p", "half"], outputs: ["keep"]),
+            Node(name: "/mask/Where", opType: "Where", inputs: ["keep", "p", "lowest"], outputs: ["y"]),
+        ], initializers: [try Self.floats("w", [8, 8]), try scalar("one", 1), try scalar("half", 0.5), try Self.floats("slope", [1]),
+                          try scalar("lowest", -Float.greatestFiniteMagnitude)],
            input: .tensor(.float, [2, 8]), outputs: ["y"])
         let analysis = try Analyzer.analyze(model)
         #expect(analysis.totals.params == 64 + 1)

@@ -68,9 +68,14 @@ import TestSupport
         // Notes wrap at 100 columns; read them as one line.
         let sequence = try run(["Fixtures/valid/symbolic.onnx"]).replacing("\n  ", with: " ")
         #expect(sequence.contains("The first, #0 (Cast): input 'tokens' is 1×seq, not fully known."))
-        #expect(sequence.contains("Some inputs have open dimensions; give them, e.g. --input-shape tokens=1x<seq>"))
+        #expect(sequence.contains("Some inputs have symbolic dimensions; give them, e.g. --symbol seq=N."))
         let given = try run(["Fixtures/valid/symbolic.onnx", "--input-shape", "tokens=1x16", "--input-shape", "mask=1x16"])
-        #expect(!given.contains("open dimensions") && !given.contains("taken as 1"))
+        #expect(!given.contains("dimensions;") && !given.contains("taken as 1"))
+        let named = try run(["Fixtures/valid/symbolic.onnx", "--symbol", "seq=16"])
+        #expect(!named.contains("dimensions;") && named.contains(/nodes counted +3 of 3/))
+        #expect(try CommandLineTool.run(["Fixtures/valid/symbolic.onnx", "--symbol", "sequence=16"]).stderr
+            .contains("--symbol names 'sequence', but the inputs' symbolic dimensions are N, seq"))
+        #expect(try CommandLineTool.run(["Fixtures/valid/symbolic.onnx", "--symbol", "seq"]).status == 2)
         // A shape that breaks the model: the reason is in the text, not only in the JSON.
         let broken = try run(["Fixtures/valid/tiny-cnn.onnx", "--input-shape", "input=1x4x8x8"])
         #expect(broken.contains("input has 4 channels but the weight expects 3"), "\(broken)")

@@ -30,11 +30,54 @@ public protocol OpSchema: Sendable {
     /// exported GELU, an attention scale, a LayerNorm epsilon, which
     /// elementwise arithmetic takes as scalar inputs (docs/COUNTING.md).
     var oneElementInputsAreConstants: Bool { get }
+
+    /// The learned values that the node's stored inputs hold: `stored[i]` is
+    /// input `i`'s tensor when it is stored in the file (an initializer or a
+    /// `Constant` output), else `nil`; the answer has one entry per input.
+    ///
+    /// The default is every element of a stored floating-point input that
+    /// `holdsParameters(input:)` admits. Quantised operators override it:
+    /// their int8 or packed 4-bit weights stand for as many learned values as
+    /// the float weights they replace, so a quantised model counts the
+    /// parameters of its float original, and the scales and zero points
+    /// stored beside such a weight add bytes but no values.
+    func learnedValues(stored: [Tensor?]) -> [LearnedValues?]
 }
 
 extension OpSchema {
     public func holdsParameters(input index: Int) -> Bool { true }
     public var oneElementInputsAreConstants: Bool { false }
+
+    public func learnedValues(stored: [Tensor?]) -> [LearnedValues?] { LearnedValues.defaultValues(self, stored) }
+}
+
+/// How many learned values a stored input holds, and in how many bytes.
+public struct LearnedValues: Sendable, Equatable {
+    /// The parameters it counts for (`params`).
+    public var elements: Int
+    /// What the file spends on them (`weightBytes`).
+    public var bytes: Int
+
+    public init(elements: Int, bytes: Int) {
+        self.elements = elements
+        self.bytes = bytes
+    }
+
+    /// Every element of a floating-point tensor; `nil` for integer tensors, which hold shapes and indices.
+    public init?(floatingPoint tensor: Tensor) {
+        guard tensor.dtype.isFloatingPoint else { return nil }
+        self.init(elements: tensor.elementCount, bytes: tensor.byteCount)
+    }
+
+    /// Every element of a quantised weight, whatever its element type.
+    public init(quantized tensor: Tensor) {
+        self.init(elements: tensor.elementCount, bytes: tensor.byteCount)
+    }
+
+    /// The bytes of a scale or zero point stored for a quantised weight: no learned values of its own.
+    public init(quantizationConstant tensor: Tensor) {
+        self.init(elements: 0, bytes: tensor.byteCount)
+    }
 }
 
 /// The arithmetic one node performs.

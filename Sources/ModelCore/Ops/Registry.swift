@@ -119,6 +119,11 @@ public enum OpRegistry {
         add(SkipLayerNormalization.self, ["com.microsoft.SkipLayerNormalization", "com.microsoft.SkipSimplifiedLayerNormalization",
                                           "SimplifiedLayerNormalization", "com.microsoft.SimplifiedLayerNormalization"])
         add(FusedMatMul.self, ["com.microsoft.FusedMatMul"])
+        add(ProjectedAttention.self, ["com.microsoft.Attention"])
+        add(MultiHeadAttention.self, ["com.microsoft.MultiHeadAttention"])
+        add(GroupQueryAttention.self, ["com.microsoft.GroupQueryAttention"])
+        add(ContribRotaryEmbedding.self, ["com.microsoft.RotaryEmbedding"])
+        add(MatMulNBits.self, ["com.microsoft.MatMulNBits"])
         // Text, training and classical ML
         add(TfIdfVectorizer.self, ["TfIdfVectorizer"])
         add(StringOperator.self, ["StringNormalizer", "RegexFullMatch", "StringConcat", "StringSplit"])

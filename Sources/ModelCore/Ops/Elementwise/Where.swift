@@ -26,4 +26,7 @@ public struct Where: OpSchema {
     public func cost(_ inputs: [ValueFact?], _ outputs: [ValueFact]) -> OpCost? {
         outputs.first?.elementCount == nil ? nil : .zero
     }
+
+    /// A one-element x or y is a fill value (the −∞ or minimum float of a masked fill), not a learned weight.
+    public var oneElementInputsAreConstants: Bool { true }
 }

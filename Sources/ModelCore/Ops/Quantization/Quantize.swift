@@ -44,6 +44,38 @@ public struct Quantize: OpSchema {
 
     /// Scales and zero points are quantisation constants, not learned weights.
     public func holdsParameters(input index: Int) -> Bool { index == 0 }
+
+    /// A stored tensor that DequantizeLinear expands is a quantised weight
+    /// (int8, int4, or an int32 bias in QDQ models): its elements are the
+    /// float original's parameters.
+    public func learnedValues(stored: [Tensor?]) -> [LearnedValues?] {
+        dequantize ? LearnedValues.quantizedOperands(stored, [0: [1, 2]]) : LearnedValues.defaultValues(self, stored)
+    }
+}
+
+extension LearnedValues {
+    /// The learned values of quantised operators' inputs: `operands` maps the
+    /// position of each operand that may be a stored weight to the positions
+    /// of its scale and zero point. A stored operand counts every element,
+    /// whatever its type; its stored scale and zero point add their bytes.
+    static func quantizedOperands(_ stored: [Tensor?], _ operands: [Int: [Int]]) -> [LearnedValues?] {
+        var values = [LearnedValues?](repeating: nil, count: stored.count)
+        for (operand, constants) in operands where operand < stored.count {
+            guard let weight = stored[operand] else { continue }
+            values[operand] = LearnedValues(quantized: weight)
+            for index in constants where index < stored.count {
+                values[index] = stored[index].map(LearnedValues.init(quantizationConstant:))
+            }
+        }
+        return values
+    }
+
+    /// What `OpSchema`'s default would say, for a schema that overrides it only in some forms.
+    static func defaultValues(_ schema: some OpSchema, _ stored: [Tensor?]) -> [LearnedValues?] {
+        stored.enumerated().map { index, tensor in
+            schema.holdsParameters(input: index) ? tensor.flatMap(LearnedValues.init(floatingPoint:)) : nil
+        }
+    }
 }
 
 /// `DynamicQuantizeLinear`: uint8 quantisation with a scale and zero point computed from the data's range.

@@ -27,4 +27,10 @@ public struct QuantizedConv: OpSchema {
         guard requantized else { return base }
         return Miscellaneous.adding(outputs.first?.elementCount.flatMap { Count.product($0, 2) }, to: base)
     }
+
+    /// Stored integer operands are quantised weights (QLinearConv's int32
+    /// bias too): they count as many parameters as the float tensors they replace.
+    public func learnedValues(stored: [Tensor?]) -> [LearnedValues?] {
+        LearnedValues.quantizedOperands(stored, requantized ? [0: [1, 2], 3: [4, 5], 8: []] : [0: [2], 1: [3]])
+    }
 }

@@ -27,4 +27,10 @@ public struct QuantizedMatMul: OpSchema {
         guard requantized else { return base }
         return Miscellaneous.adding(outputs.first?.elementCount.flatMap { Count.product($0, 2) }, to: base)
     }
+
+    /// A stored integer operand is a quantised weight: it counts as many
+    /// parameters as the float matrix it replaces.
+    public func learnedValues(stored: [Tensor?]) -> [LearnedValues?] {
+        LearnedValues.quantizedOperands(stored, requantized ? [0: [1, 2], 3: [4, 5]] : [0: [2], 1: [3]])
+    }
 }
