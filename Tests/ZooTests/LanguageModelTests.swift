@@ -48,6 +48,18 @@ import TestSupport
         #expect(scores.cost?.macs == heads * 128 * (16 + 128) * headWidth)
     }
 
+    /// Multiply-adds at batch 1, seq 128, past 0: 128 tokens through every
+    /// projection (all parameters but the embedding table and the norms'
+    /// weights; GPT-2's head through the tied table) plus 2 × 128 × 128 ×
+    /// head_dim per head and layer for Q·Kᵀ and ·V.
+    /// gpt2: 128 × 123,532,032 + 12 × 2 × 12 × 128² × 64 = 16,114,089,984;
+    /// llama-7b: 128 × 6,607,077,376 + 32 × 2 × 32 × 128² × 128 = 850,000,871,424.
+    @Test(arguments: [("gpt2", 16_114_089_984), ("llama-7b", 850_000_871_424)])
+    func multiplyAddsFollowFromTheShapes(_ name: String, _ macs: Int) throws {
+        let analysis = try Analyzer.analyze(Zoo.build(name), options: AnalysisOptions(symbols: Self.symbols))
+        #expect(analysis.totals.macs == macs)
+    }
+
     @Test func shapesKeepTheirSymbolsWithoutValues() throws {
         let analysis = try Analyzer.analyze(Zoo.build("llama-tiny"))
         #expect(analysis.facts["logits"]?.shape == Shape([.symbol("batch"), .symbol("seq"), .known(1000)]))
@@ -92,8 +104,27 @@ import TestSupport
             let vocabulary = first.shape[2]
             let (a, b) = (Array(first.floats), Array(second.floats))
             #expect(a.allSatisfy(\.isFinite) && b.allSatisfy(\.isFinite))
-            #expect(a[..<((seq - 1) * vocabulary)] == b[..<((seq - 1) * vocabulary)], "past \(past)")
-            #expect(a[((seq - 1) * vocabulary)...] != b[((seq - 1) * vocabulary)...], "past \(past)")
+            let last = (seq - 1) * vocabulary
+            let earlierUnchanged = a[..<last] == b[..<last], lastChanged = a[last...] != b[last...]
+            #expect(earlierUnchanged, "past \(past): a later token changed earlier logits")
+            #expect(lastChanged, "past \(past): the changed token did not change its own logits")
         }
+    }
+
+    @Test func theCommandWritesAShallowCopyAndRefusesLayersForImageModels() throws {
+        let folder = try Fixtures.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("tiny.onnx").path
+        let written = try CommandLineTool.run(["zoo", "llama-tiny", "--layers", "1", "-o", path])
+        #expect(written.status == 0, "\(written.stderr)")
+        #expect(written.stdout.hasPrefix("wrote \(path): "), "small weights stay in the model file")
+        let model = try Model.load(path: path).model
+        #expect(model.graph.outputs.map(\.name) == ["logits", "present.0.key", "present.0.value"])
+        let refused = try CommandLineTool.run(["zoo", "resnet18", "--layers", "2", "-o", path])
+        #expect(refused.status == 2 && refused.stderr.contains("--layers applies only to the language models"))
+        let listed = try CommandLineTool.run(["zoo", "list"])
+        #expect(listed.stdout.split(separator: "\n").contains {
+            $0.hasPrefix("gpt2 ") && $0.contains(" 124,439,808  GPT-2")
+        })
     }
 }
