@@ -66,8 +66,9 @@ public enum Zoo {
         }
     }
 
-    /// The names of all models, image classifiers then language models, as `zoo list` shows them.
-    public static var names: [String] { architectures.map(\.name) + languageModels.map(\.name) }
+    /// The names of the image classifiers, as `zoo list` shows them (the
+    /// language models follow them, see `languageModels`).
+    public static var names: [String] { architectures.map(\.name) }
 
     /// Builds the model `name`.
     ///
@@ -94,7 +95,7 @@ public enum Zoo {
             return try build(model, layers: layers, seed: seed)
         }
         guard let architecture = architectures.first(where: { $0.name == name }) else {
-            throw ModelError(.usage, "unknown zoo model '\(name)'; known models: \(names.joined(separator: ", "))")
+            throw ModelError(.usage, "unknown zoo model '\(name)'; known models: \((names + languageModels.map(\.name)).joined(separator: ", "))")
         }
         guard layers == nil else {
             throw ModelError(.usage, "zoo model '\(name)' is an image classifier; --layers applies only to the language models")

@@ -21,6 +21,9 @@ struct ZooListCommand: ParsableCommand {
             + "language models with a tied embedding counted once)."
     )
 
+    @Flag(help: "List only the image classifiers (the models a script can write and run whole in seconds).")
+    var imageClassifiers = false
+
     func run() throws {
         var rows: [(name: String, parameters: String, summary: String)] = []
         for architecture in Zoo.architectures {
@@ -28,7 +31,7 @@ struct ZooListCommand: ParsableCommand {
             let model = try Zoo.build(architecture.name)
             rows.append((architecture.name, Units.grouped(Zoo.torchvisionParameterCount(model.graph)), architecture.summary))
         }
-        for languageModel in Zoo.languageModels {
+        for languageModel in Zoo.languageModels where !imageClassifiers {
             // Every float initializer is a parameter, and a tied one is stored once.
             let model = try Zoo.build(languageModel.name)
             rows.append((languageModel.name, Units.grouped(Zoo.torchvisionParameterCount(model.graph)), languageModel.summary))
