@@ -144,7 +144,7 @@ public struct ONNXWriter: Sendable {
     }
 
     /// The largest message protobuf can read back (its lengths are signed 32-bit).
-    static let protobufLimit = Int(Int32.max)
+    public static let protobufLimit = Int(Int32.max)
 
     /// The serialized size of `root`, after checking it against `protobufLimit`.
     static func checkedSize(_ root: UnsafePointer<ProtobufCMessage>, policy: ExternalDataPolicy?,

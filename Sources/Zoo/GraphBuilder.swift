@@ -348,10 +348,18 @@ final class GraphBuilder {
     func add(node name: String, _ opType: String, inputs: [String], dims: [Int], output: String? = nil,
                      attributes: [Attribute] = []) -> Activation {
         let result = output ?? name + "_output_0"
-        claim(name)
-        claim(result)
-        nodes.append(Node(name: name, opType: opType, inputs: inputs, outputs: [result], attributes: attributes))
+        add(node: name, opType, inputs: inputs, outputs: [result], attributes: attributes)
         return Activation(name: result, dims: dims)
+    }
+
+    /// Appends a node named `name` with the outputs `outputs`, whose shapes
+    /// the builder does not track: the language models leave their symbolic
+    /// shapes to the analysis' shape inference.
+    func add(node name: String, _ opType: String, inputs: [String], outputs: [String],
+             attributes: [Attribute] = []) {
+        claim(name)
+        for output in outputs { claim(output) }
+        nodes.append(Node(name: name, opType: opType, inputs: inputs, outputs: outputs, attributes: attributes))
     }
 
     private func makeRelu6Bounds() throws(ModelError) -> (min: String, max: String) {

@@ -1,7 +1,8 @@
 import ModelCore
 
 /// Standard image-classification architectures, built layer for layer as
-/// torchvision defines them, with seeded random weights.
+/// torchvision defines them, and decoder-only language models (GPT-2, Llama)
+/// as Hugging Face defines them, with seeded random weights.
 ///
 /// Weights are generated on first access to their bytes, so building a model
 /// only to analyse its graph costs no weight generation.
@@ -94,24 +95,41 @@ public enum Zoo {
         }
     }
 
-    /// The names of all architectures, as `zoo list` shows them.
+    /// The names of the image classifiers, as `zoo list` shows them (the
+    /// language models follow them, see `languageModels`).
     public static var names: [String] { architectures.map(\.name) }
 
-    /// Builds the architecture `name` for input `input`: float32
-    /// `[batch, 3, imageSize, imageSize]` and output `output`: float32
-    /// `[batch, 1000]`, ONNX IR version 8, opset 17.
+    /// Builds the model `name`.
+    ///
+    /// An image classifier takes input `input`: float32 `[batch, 3,
+    /// imageSize, imageSize]` (1 and 224 unless given) and gives output
+    /// `output`: float32 `[batch, 1000]`. A language model (see
+    /// `languageModels` and `DecoderModel`) has symbolic `batch`, `seq` and
+    /// `past` dimensions, so it takes no batch or image size, and `layers`
+    /// replaces its number of blocks. ONNX IR version 8, opset 17.
     ///
     /// The same `seed` gives the same weight bytes on every machine.
     /// - Throws: `ModelError` for an unknown name (listing the known ones), a
-    ///   batch or image size out of range, or an image too small for the
-    ///   model (or, for AlexNet and VGG, one whose last feature map is not a
-    ///   multiple of the classifier's 6×6 or 7×7 input, or for the ViT, any
-    ///   size but 224).
-    public static func build(_ name: String, batch: Int = 1, imageSize: Int = 224,
-                             seed: UInt64 = 0) throws(ModelError) -> Model {
-        guard let architecture = architectures.first(where: { $0.name == name }) else {
-            throw ModelError(.usage, "unknown zoo model '\(name)'; known models: \(names.joined(separator: ", "))")
+    ///   batch, image size or layer count out of range or given to a model
+    ///   that takes none, or an image too small for the model (or, for
+    ///   AlexNet and VGG, one whose last feature map is not a multiple of the
+    ///   classifier's 6×6 or 7×7 input, or for the ViT, any size but 224).
+    public static func build(_ name: String, batch: Int? = nil, imageSize: Int? = nil, seed: UInt64 = 0,
+                             layers: Int? = nil) throws(ModelError) -> Model {
+        if let model = languageModels.first(where: { $0.name == name }) {
+            guard batch == nil, imageSize == nil else {
+                throw ModelError(.usage, "zoo model '\(name)' is a language model with symbolic batch and sequence dimensions; "
+                                 + "it takes no batch or image size (give them to the analysis with --symbol batch=N,seq=N,past=N)")
+            }
+            return try build(model, layers: layers, seed: seed)
         }
+        guard let architecture = architectures.first(where: { $0.name == name }) else {
+            throw ModelError(.usage, "unknown zoo model '\(name)'; known models: \((names + languageModels.map(\.name)).joined(separator: ", "))")
+        }
+        guard layers == nil else {
+            throw ModelError(.usage, "zoo model '\(name)' is an image classifier; --layers applies only to the language models")
+        }
+        let (batch, imageSize) = (batch ?? 1, imageSize ?? 224)
         guard (1...sizeLimit).contains(batch), (1...sizeLimit).contains(imageSize) else {
             throw ModelError(.usage, "zoo model '\(name)': batch \(batch) and image size \(imageSize) must lie in 1...\(sizeLimit)")
         }

@@ -63,7 +63,10 @@ enum ReportText {
     static func notes(_ report: AnalysisReport, analysis: ModelAnalysis, defaultBatchInputs: [String]) -> [String] {
         var notes: [String] = []
         if !defaultBatchInputs.isEmpty {
-            notes.append("The open batch dimension of \(defaultBatchInputs.joined(separator: ", ")) was taken as 1; --batch N sets it.")
+            // A decoder has two cache inputs per layer: name a few, count the rest.
+            let named = defaultBatchInputs.count > 4 ? defaultBatchInputs.prefix(2).joined(separator: ", ")
+                + " and \(defaultBatchInputs.count - 2) other inputs" : defaultBatchInputs.joined(separator: ", ")
+            notes.append("The open batch dimension of \(named) was taken as 1; --batch N sets it.")
         }
         if !report.unknownOps.isEmpty {
             notes.append("Not counted, unknown operators: " + report.unknownOps.map { "\($0.op) ×\($0.count)" }.joined(separator: ", ") + ".")
@@ -275,9 +278,13 @@ enum ReportText {
         let p = lm.parameters
         let kinds = [("embedding", p.embedding), ("attention", p.attention), ("MLP", p.mlp), ("norm", p.normalization),
                      ("head", p.head), ("other", p.other)].filter { $0.1 > 0 }
-        let unique = kinds.reduce(0) { $0 + $1.1 }
-        rows.append(["parameters", Units.scaled(unique) + " unique", "(" + kinds.map { "\($0.0) \(Units.scaled($0.1))" }.joined(separator: " · ") + ")"])
-        if lm.tiedHead { rows.append(["", "", "(the head reuses the embedding's tensor)"]) }
+        // One row per kind of parameter, with its share of the unique parameters.
+        let unique = max(1, kinds.reduce(0) { $0 + $1.1 })
+        for (kind, count) in kinds {
+            let share = Units.fixed(100 * Double(count) / Double(unique), digits: 1) + "%"
+            let tied = lm.tiedHead && kind == "embedding" ? ", the head reuses it" : ""
+            rows.append([kind, Units.scaled(count) + " parameters", "(\(share) of the unique\(tied))"])
+        }
         return Table([("", .left), ("", .left), ("", .left)], rows: rows)
     }
 

@@ -9,7 +9,7 @@ import TestSupport
         let result = try CommandLineTool.run(["zoo", "list"])
         #expect(result.status == 0)
         let lines = result.stdout.split(separator: "\n")
-        #expect(lines.map { String($0.prefix { $0 != " " }) } == Zoo.names)
+        #expect(lines.map { String($0.prefix { $0 != " " }) } == Zoo.names + Zoo.languageModels.map(\.name))
         #expect(lines.contains { $0.hasPrefix("vgg16 ") && $0.contains(" 138,357,544  VGG-16") })
     }
 
