@@ -117,36 +117,53 @@ extension LanguageModelFigures {
     }
 
     /// The first rank-2 integer input with a symbolic second dimension that a
-    /// `Gather` reads as indices from a stored table, and that symbol, when
+    /// `Gather` reads as indices from a stored table (directly or after a
+    /// reshape or cast), and that symbol, when
     /// some graph output ends in the table's row count: logits over the
     /// vocabulary, which an encoder's hidden states are not.
     static func tokenInput(_ graph: Graph) -> (String, String)? {
         let tables = Dictionary(graph.initializers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        var vocabulary: [String: Int] = [:]
-        for node in graph.nodes where node.opType == "Gather" && node.domain.isEmpty && node.inputs.count > 1 {
-            if let table = tables[node.inputs[0]], table.dims.count == 2 { vocabulary[node.inputs[1]] = table.dims[0] }
+        var consumers: [String: [Node]] = [:]
+        for node in graph.nodes {
+            for input in node.inputs where !input.isEmpty { consumers[input, default: []].append(node) }
+        }
+        /// The rows of the table a `Gather` reads with `value` as its indices,
+        /// following exporters' reshapes and casts of the ids on the way.
+        func vocabulary(_ value: String, steps: Int = 3) -> Int? {
+            for node in consumers[value] ?? [] where node.domain.isEmpty {
+                if node.opType == "Gather", node.inputs.count > 1, node.inputs[1] == value,
+                   let table = tables[node.inputs[0]], table.dims.count == 2 {
+                    return table.dims[0]
+                }
+                if steps > 0, ["Reshape", "Cast", "Identity", "Unsqueeze", "Squeeze", "Flatten"].contains(node.opType),
+                   node.inputs.first == value, let next = node.outputs.first, let rows = vocabulary(next, steps: steps - 1) {
+                    return rows
+                }
+            }
+            return nil
         }
         let outputWidths = Set(graph.outputs.compactMap { info -> Int? in
             guard case .tensor(_, let shape?)? = info.type else { return nil }
             return shape.dims.last?.value
         })
         for info in graph.runtimeInputs {
-            guard let rows = vocabulary[info.name], outputWidths.contains(rows),
-                  case .tensor(let dtype, let shape?)? = info.type, [.signedInteger, .unsignedInteger].contains(dtype.kind),
-                  shape.rank == 2, case .symbol(let symbol) = shape.dims[1] else { continue }
+            guard case .tensor(let dtype, let shape?)? = info.type, [.signedInteger, .unsignedInteger].contains(dtype.kind),
+                  shape.rank == 2, case .symbol(let symbol) = shape.dims[1],
+                  let rows = vocabulary(info.name), outputWidths.contains(rows) else { continue }
             return (info.name, symbol)
         }
         return nil
     }
 
     /// Places each unique parameter tensor by the first rule that applies:
-    /// read by a `Gather` as its table → embedding; read by a normalisation
-    /// operator, or named as a norm (`norm`, `ln_`) → normalisation; used by
-    /// a node that leads to a graph output within two steps → head; named for attention (`attn`, `attention`) → attention;
-    /// named for the feed-forward block (`mlp`, `ffn`, `feed_forward`,
-    /// `intermediate`) → MLP; else other. Names are the tensor's and its
-    /// consumers' (torch.onnx node paths keep the module names). Returns the
-    /// counts and whether the head reuses the embedding's tensor.
+    /// read by a `Gather` as its table → embedding; a normalisation
+    /// operator's scale or shift → normalisation; the tensor's name says a
+    /// kind (`norm`/`ln_`, `lm_head`, `attn`/`attention`, `mlp`/`ffn`/
+    /// `feed_forward`/`intermediate`) → that kind; used by a node that leads
+    /// to a graph output within two steps → head; a consumer's name says a
+    /// kind (torch.onnx node paths keep module names) → that kind; else
+    /// other. Returns the counts and whether the head reuses the
+    /// embedding's tensor.
     static func classify(_ analysis: ModelAnalysis, graph: Graph) -> (ParameterKinds, Bool) {
         let outputs = Set(graph.outputs.map(\.name))
         var consumers: [String: [Node]] = [:]
@@ -165,33 +182,46 @@ extension LanguageModelFigures {
         let normalizers: Set<String> = ["LayerNormalization", "RMSNormalization", "SimplifiedLayerNormalization",
                                         "SkipLayerNormalization", "SkipSimplifiedLayerNormalization", "BatchNormalization",
                                         "GroupNormalization", "InstanceNormalization"]
+        /// A normalisation's scale or shift; the bias that a fused
+        /// SkipLayerNormalization adds first (input 4) belongs to the projection before it.
+        func normalizes(_ node: Node, _ source: String) -> Bool {
+            guard normalizers.contains(node.opType) else { return false }
+            return !(node.opType.hasPrefix("Skip") && node.inputs.count > 4 && node.inputs[4] == source)
+        }
         var users: [String: (elements: Int, nodes: [Node])] = [:]
         for report in analysis.nodes {
             for use in report.parameters {
                 users[use.source, default: (use.elements, [])].nodes.append(report.node)
             }
         }
+        /// The kind a module name says: `…ln_1.weight`, `/h.0/attn/…`.
+        func kind(named names: [String]) -> WritableKeyPath<ParameterKinds, Int>? {
+            let words: [(WritableKeyPath<ParameterKinds, Int>, [String])] = [
+                (\.normalization, ["norm", "ln_"]), (\.head, ["lm_head"]), (\.attention, ["attn", "attention"]),
+                (\.mlp, ["mlp", "ffn", "feed_forward", "intermediate"]),
+            ]
+            return words.first { _, keys in names.contains { name in keys.contains { name.contains($0) } } }?.0
+        }
         var kinds = ParameterKinds()
         var tied = false
         for (source, entry) in users {
-            let names = ([source] + entry.nodes.map(\.name)).map { $0.lowercased() }
-            func named(_ words: [String]) -> Bool { names.contains { name in words.contains { name.contains($0) } } }
             let embedding = entry.nodes.contains { $0.opType == "Gather" && $0.inputs.first == source }
             let head = entry.nodes.contains { leadsToOutput($0) }
+            let place: WritableKeyPath<ParameterKinds, Int>
             if embedding {
-                kinds.embedding += entry.elements
+                place = \.embedding
                 tied = tied || head
-            } else if entry.nodes.contains(where: { normalizers.contains($0.opType) }) || named(["norm", "ln_"]) {
-                kinds.normalization += entry.elements
-            } else if head || named(["lm_head"]) {
-                kinds.head += entry.elements
-            } else if named(["attn", "attention"]) {
-                kinds.attention += entry.elements
-            } else if named(["mlp", "ffn", "feed_forward", "intermediate"]) {
-                kinds.mlp += entry.elements
+            } else if entry.nodes.contains(where: { normalizes($0, source) }) {
+                place = \.normalization
+            } else if let byName = kind(named: [source.lowercased()]) {
+                // The tensor's own name first: a fused node's name (SkipLayerNorm_AddBias_0) can mislead.
+                place = byName
+            } else if head {
+                place = \.head
             } else {
-                kinds.other += entry.elements
+                place = kind(named: entry.nodes.map { $0.name.lowercased() }) ?? \.other
             }
+            kinds[keyPath: place] += entry.elements
         }
         return (kinds, tied)
     }
