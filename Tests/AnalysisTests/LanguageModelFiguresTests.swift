@@ -65,6 +65,26 @@ import TestSupport
         #expect(lm.kvCacheBytesPerToken == 32 * 2 * 8 * 128 * 4)
     }
 
+    /// torch.onnx reshapes the ids before the embedding's Gather; the
+    /// symbols are whatever the exporter named them.
+    @Test func tokenIdsAreFollowedThroughAReshape() throws {
+        let graph = Graph(
+            nodes: [Node(name: "/flat", opType: "Reshape", inputs: ["ids", "shape"], outputs: ["flat_ids"]),
+                    Node(name: "/wte/Gather", opType: "Gather", inputs: ["wte", "flat_ids"], outputs: ["h"]),
+                    Node(name: "/lm_head/MatMul", opType: "MatMul", inputs: ["h", "head"], outputs: ["logits"])],
+            initializers: [try AnalyzerTests.floats("wte", [10, 4]), try AnalyzerTests.floats("head", [4, 10]),
+                           try AnalyzerTests.int64s("shape", [-1, 0])],
+            inputs: [ValueInfo(name: "ids", type: .tensor(.int64, Shape([Dim.symbol("batch"), Dim.symbol("sequence")])))],
+            outputs: [ValueInfo(name: "logits", type: .tensor(.float, Shape([Dim.symbol("batch"), Dim.symbol("sequence"), .known(10)])))])
+        let model = Model(irVersion: 8, opsets: [OpsetID(domain: "", version: 17)], graph: graph)
+        let options = AnalysisOptions(batch: 1, symbols: ["sequence": 6])
+        let lm = try #require(try LanguageModelFigures.measure(model, analysis: try Analyzer.analyze(model, options: options),
+                                                              options: options))
+        #expect(lm.sequenceSymbol == "sequence" && lm.pastSymbol == nil && lm.decode == nil)
+        #expect(lm.prefill?.macs == 6 * 4 * 10)
+        #expect(lm.parameters.embedding == 40 && lm.parameters.head == 40)
+    }
+
     @Test func imageClassifiersAndEncodersAreNotLanguageModels() throws {
         #expect(try Self.figures("resnet18") == nil)
         let encoder = try ONNXReader.read(path: Fixtures.path("valid/encoder.onnx"))
