@@ -12,8 +12,6 @@ import ModelCore
 /// `/…/MatMul`, the next `/…/MatMul_1`.
 final class DecoderGraph {
     let builder: GraphBuilder
-    /// Nodes made so far per name stem, for torch.onnx's `_1`, `_2` suffixes.
-    private var counts: [String: Int] = [:]
 
     init(seed: UInt64) {
         builder = GraphBuilder(seed: seed)
@@ -26,10 +24,7 @@ final class DecoderGraph {
     @discardableResult
     func node(_ opType: String, _ inputs: [String], _ scope: Scope, outputs: Int = 1, names: [String]? = nil,
               attributes: [Attribute] = []) -> [String] {
-        let stem = scope.nodeName(opType)
-        let count = counts[stem, default: 0]
-        counts[stem] = count + 1
-        let name = count == 0 ? stem : "\(stem)_\(count)"
+        let name = scope.nodeName(builder.numbered(opType, scope))
         let results = names ?? (0..<outputs).map { "\(name)_output_\($0)" }
         builder.add(node: name, opType, inputs: inputs, outputs: results, attributes: attributes)
         return results
@@ -42,27 +37,14 @@ final class DecoderGraph {
     }
 
     /// An int64 `Constant`: a scalar, or a 1-D list (axes, shapes, split sizes).
-    /// Integer constants are never parameters.
     func integers(_ values: [Int], _ scope: Scope, scalar: Bool = false) throws(ModelError) -> String {
         precondition(!scalar || values.count == 1, "a scalar constant holds one value")
-        let bytes = OwnedBytes(count: values.count * 8) { target in
-            for (i, value) in values.enumerated() {
-                target.storeBytes(of: Int64(value).littleEndian, toByteOffset: i * 8, as: Int64.self)
-            }
-        }
-        return try constant(Tensor(name: "value", dtype: .int64, dims: scalar ? [] : [values.count],
-                                   storage: .bytes(ByteRegion(owner: bytes))), scope)
+        return try builder.integers(values.map { Int64($0) }, dims: scalar ? [] : [values.count], scope).name
     }
 
-    /// A float32 scalar `Constant`. One element feeding an element-wise
-    /// operator is a constant to the analysis, not a parameter.
+    /// A float32 scalar `Constant`.
     func scalar(_ value: Float, _ scope: Scope) throws(ModelError) -> String {
-        let bytes = OwnedBytes(count: 4) { $0.storeBytes(of: value.bitPattern.littleEndian, as: UInt32.self) }
-        return try constant(Tensor(name: "value", dtype: .float, dims: [], storage: .bytes(ByteRegion(owner: bytes))), scope)
-    }
-
-    private func constant(_ tensor: Tensor, _ scope: Scope) -> String {
-        op("Constant", [], scope, [Attribute(name: "value", value: .tensor(tensor))])
+        try builder.scalar(value, scope).name
     }
 
     /// A float32 weight `[dims]` named by `scope` and `leaf` (`….weight`).
