@@ -23,21 +23,40 @@ public final class TensorBuffer: @unchecked Sendable {
     private let pooledCapacity: Int?
 
     /// Uninitialised memory for `byteCount` bytes, 64-byte aligned.
-    public init(byteCount: Int) {
+    /// - Throws: `ModelError` (`.limit`) when the request would pass the
+    ///   engine's memory limit (`EngineMemory`) or the system refuses it.
+    public init(byteCount: Int) throws(ModelError) {
+        try EngineMemory.reserve(byteCount)
         self.byteCount = byteCount
         owner = nil
         if byteCount >= Self.systemBlockSize, let block = BlockPool.shared.take(byteCount) {
             base = block.base
             pooledCapacity = block.capacity
         } else {
-            base = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: 64)
+            // posix_memalign reports failure, where Swift's allocate would abort the process.
+            var memory: UnsafeMutableRawPointer?
+            guard posix_memalign(&memory, 64, max(byteCount, 1)) == 0, let memory else {
+                EngineMemory.release(byteCount)
+                throw ModelError(.limit, "the system refused \(byteCount) bytes for a tensor")
+            }
+            base = memory
             pooledCapacity = nil
         }
     }
 
+    /// No bytes: the storage of a string tensor, whose elements live beside it.
+    static let empty = TensorBuffer()
+
+    private init() {
+        byteCount = 0
+        owner = nil
+        pooledCapacity = nil
+        base = UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 64)
+    }
+
     /// Zero-filled memory for `byteCount` bytes.
-    public convenience init(zeroed byteCount: Int) {
-        self.init(byteCount: byteCount)
+    public convenience init(zeroed byteCount: Int) throws(ModelError) {
+        try self.init(byteCount: byteCount)
         base.initializeMemory(as: UInt8.self, repeating: 0, count: max(byteCount, 1))
     }
 
@@ -51,7 +70,8 @@ public final class TensorBuffer: @unchecked Sendable {
 
     deinit {
         if owner != nil { return }
-        if let pooledCapacity { BlockPool.shared.give(base, capacity: pooledCapacity) } else { base.deallocate() }
+        if let pooledCapacity { BlockPool.shared.give(base, capacity: pooledCapacity) } else { free(base) }
+        EngineMemory.release(byteCount)
     }
 }
 
@@ -116,7 +136,7 @@ public struct EngineTensor: @unchecked Sendable {
         self.dtype = dtype
         self.shape = shape
         self.count = count
-        buffer = TensorBuffer(byteCount: bytes)
+        buffer = try TensorBuffer(byteCount: bytes)
         strings = dtype == .string ? Array(repeating: [], count: count) : nil
     }
 
@@ -134,7 +154,7 @@ public struct EngineTensor: @unchecked Sendable {
         dtype = .string
         self.shape = shape
         count = strings.count
-        buffer = TensorBuffer(byteCount: 0)
+        buffer = .empty
         self.strings = strings
     }
 

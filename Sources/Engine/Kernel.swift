@@ -43,9 +43,17 @@ public struct KernelSetup: Sendable {
 public struct ExecutionContext: Sendable {
     /// Threads that kernels may use.
     public let threads: Int
+    /// The most iterations a Loop may run: a trip count and a condition come
+    /// from data, and a loop that never ends must end in an error, not a hang.
+    public let maximumLoopIterations: Int
 
-    public init(threads: Int) {
+    /// Loop iterations allowed by default: far above real models (beam searches,
+    /// non-maximum suppression run thousands), low enough to fail in seconds.
+    public static let defaultLoopIterations = 1 << 20
+
+    public init(threads: Int, maximumLoopIterations: Int = defaultLoopIterations) {
         self.threads = max(1, threads)
+        self.maximumLoopIterations = max(0, maximumLoopIterations)
     }
 
     /// Runs `body(i)` for `i` in `0..<count`, spread over the context's threads.

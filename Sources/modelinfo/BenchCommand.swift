@@ -54,13 +54,14 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
+        // First: the context sets the engine's memory limit, which planning and inputs already count against.
+        let context = engineArguments.context()
         let loaded = try Model.load(path: model)
         var options = try analysisArguments.options()
         let (feeds, uses) = try inputArguments.feeds(for: loaded.model, options: options)
         options.inputShapes = feeds.mapValues(\.shape)
         let flops = try Analyzer.analyze(loaded.model, options: options).totals.flops
         let plan = try ExecutionPlan(model: loaded.model)
-        let context = engineArguments.context()
         for _ in 0..<warmup { _ = try plan.run(feeds, context: context) }
         var times: [Double] = []
         for _ in 0..<runs {

@@ -44,17 +44,40 @@ struct EngineArguments: ParsableArguments {
     @Option(help: ArgumentHelp("Threads for the engine (default: all cores).", valueName: "n"))
     var threads: Int?
 
+    @Option(help: ArgumentHelp("The most memory the engine's tensors may hold at once, e.g. 8G or 512M "
+                               + "(default: three quarters of this machine's memory).", valueName: "size"))
+    var maxMemory: String?
+
+    @Option(help: ArgumentHelp("The most iterations a Loop may run (default: \(ExecutionContext.defaultLoopIterations)).",
+                               valueName: "n"))
+    var maxLoopIterations = ExecutionContext.defaultLoopIterations
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let maxMemory, Self.bytes(maxMemory) == nil {
+            throw ValidationError("--max-memory wants a size such as 8G, 512M or 1000000, got '\(maxMemory)'")
+        }
+        if maxLoopIterations < 0 { throw ValidationError("--max-loop-iterations must not be negative") }
     }
 
-    /// The engine's context; more threads than cores is allowed but said, since it only slows the run.
+    /// `8G`, `512M`, `64K` (powers of 1024) or plain bytes.
+    static func bytes(_ text: String) -> Int? {
+        let units: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
+        let unit = text.last.flatMap { units[Character($0.uppercased())] }
+        guard let number = Int(unit == nil ? text : String(text.dropLast())), number >= 0 else { return nil }
+        let (bytes, overflow) = number.multipliedReportingOverflow(by: unit ?? 1)
+        return overflow ? nil : bytes
+    }
+
+    /// The engine's context, with the memory limit set; more threads than
+    /// cores is allowed but said, since it only slows the run.
     func context() -> ExecutionContext {
+        if let limit = maxMemory.flatMap(Self.bytes) { EngineMemory.limit = limit }
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let count = threads ?? cores
         if count > cores {
             writeStandardError("modelinfo: warning: --threads \(count) is more than the \(cores) cores of this machine\n")
         }
-        return ExecutionContext(threads: count)
+        return ExecutionContext(threads: count, maximumLoopIterations: maxLoopIterations)
     }
 }

@@ -27,11 +27,13 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var analysisArguments: AnalysisArguments
 
     func run() throws {
+        // First: the context sets the engine's memory limit, which planning and inputs already count against.
+        let context = engineArguments.context()
         let loaded = try Model.load(path: model)
         let plan = try ExecutionPlan(model: loaded.model)
         let (feeds, uses) = try inputArguments.feeds(for: loaded.model, options: try analysisArguments.options())
         for use in uses { print("input   \(use.text)") }
-        let outputs = try plan.run(feeds, context: engineArguments.context())
+        let outputs = try plan.run(feeds, context: context)
         try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
         for name in plan.outputNames {
             guard let tensor = outputs[name] else { continue }

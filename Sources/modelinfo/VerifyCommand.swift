@@ -46,10 +46,11 @@ struct VerifyCommand: ParsableCommand {
     }
 
     func run() throws {
+        // First: the context sets the engine's memory limit, which planning and inputs already count against.
+        let context = engineArguments.context()
         let loaded = try Model.load(path: model)
         let plan = try ExecutionPlan(model: loaded.model)
         let options = try analysisArguments.options()
-        let context = engineArguments.context()
         guard FileManager.default.fileExists(atPath: testData) else { throw ModelError(.io, "no such folder", file: testData) }
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: testData) else {
             throw ModelError(.io, "is not a folder that can be read", file: testData)

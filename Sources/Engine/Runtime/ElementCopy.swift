@@ -46,13 +46,13 @@ struct ElementOutput {
         self.count = count
         if dtype == .string {
             width = 0
-            buffer = TensorBuffer(byteCount: 0)
+            buffer = .empty
             strings = Array(repeating: [], count: count)
         } else {
             width = try ShapeKernels.width(of: dtype)
             let (bytes, overflow) = count.multipliedReportingOverflow(by: width)
             guard !overflow else { throw ModelError(.limit, "a \(dtype) tensor of shape \(shape) is too large") }
-            buffer = TensorBuffer(byteCount: bytes)
+            buffer = try TensorBuffer(byteCount: bytes)
             strings = []
         }
     }

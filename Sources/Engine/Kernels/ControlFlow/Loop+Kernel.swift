@@ -37,7 +37,16 @@ struct LoopKernel: Kernel {
         var scans = Array(repeating: [EngineTensor](), count: scanNames.count)
         var iteration = 0
         var condition = conditionInput ?? true
+        let limit = context.maximumLoopIterations
+        if let tripCount, tripCount > limit, conditionInput == nil {
+            throw ModelError(.limit, "the trip count is \(tripCount), above the engine's limit of \(limit) Loop iterations "
+                             + "(--max-loop-iterations sets it)")
+        }
         while condition && iteration < (tripCount ?? .max) {
+            guard iteration < limit else {
+                throw ModelError(.limit, "the loop is still running after \(limit) iterations, the engine's limit "
+                                 + "(--max-loop-iterations sets it)")
+            }
             var feeds: [String: EngineTensor] = [
                 body.inputNames[0]: try ShapeKernels.int64Tensor([iteration], shape: []),
                 body.inputNames[1]: try ElementNumbers.tensor([1], dtype: .bool, shape: []),
