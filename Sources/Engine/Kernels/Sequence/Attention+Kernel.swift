@@ -118,7 +118,7 @@ struct AttentionBias {
             let flags = tensor.elements(UInt8.self)
             mask = flags.map { $0 != 0 ? 0 : -Float.infinity }
         } else {
-            mask = Array(try castTensor(tensor, to: .float).floats)
+            mask = try realValues(tensor).map { Float($0) }
         }
     }
 
@@ -230,29 +230,32 @@ struct AttentionKernel: Kernel {
         let scoresBase = scores?.floats.baseAddress, scratchBase = scratch.floats.baseAddress!
         let (d, dv, qStride, yStride) = (shape.headSize, shape.valueHeadSize, shape.rowStride(shape.headSize, heads: shape.qHeads),
                                          shape.rowStride(shape.valueHeadSize, heads: shape.qHeads))
-        context.parallel(workers) { worker in
-            let p = scratchBase + worker * sq * total
-            var item = worker
-            while item < items {
-                let (b, h) = (item / shape.qHeads, item % shape.qHeads)
-                let kvHead = b * shape.kvHeads + h / group
-                let shown = scoresBase.map { $0 + item * sq * total }
-                ck_sgemm(0, 1, sq, total, d, scale, qBase + shape.headStart(b, h, heads: shape.qHeads, length: sq, size: d), qStride,
-                         kBase + kvHead * total * d, d, 0, p, total)
-                if softcap > 0 {
-                    for j in 0..<(sq * total) { p[j] = softcap * tanhf(p[j] / softcap) }
+        // The widened Q and the scratch are not used after the loop: keep their memory alive through it.
+        withExtendedLifetime((qf, presentKey, presentValue, scratch)) {
+            context.parallel(workers) { worker in
+                let p = scratchBase + worker * sq * total
+                var item = worker
+                while item < items {
+                    let (b, h) = (item / shape.qHeads, item % shape.qHeads)
+                    let kvHead = b * shape.kvHeads + h / group
+                    let shown = scoresBase.map { $0 + item * sq * total }
+                    ck_sgemm(0, 1, sq, total, d, scale, qBase + shape.headStart(b, h, heads: shape.qHeads, length: sq, size: d), qStride,
+                             kBase + kvHead * total * d, d, 0, p, total)
+                    if softcap > 0 {
+                        for j in 0..<(sq * total) { p[j] = softcap * tanhf(p[j] / softcap) }
+                    }
+                    if mode <= 1, let shown { shown.update(from: p, count: sq * total) }
+                    for i in 0..<sq {
+                        let row = p + i * total
+                        let allMasked = bias.isEmpty ? false : bias.apply(row, columns: total, b: b, h: h, i: i)
+                        if mode == 2, let shown { (shown + i * total).update(from: row, count: total) }
+                        Self.softmax(row, columns: total, allMasked: allMasked)
+                    }
+                    if mode == 3, let shown { shown.update(from: p, count: sq * total) }
+                    ck_sgemm(0, 0, sq, dv, total, 1, p, total, vBase + kvHead * total * dv, dv, 0,
+                             yBase + shape.headStart(b, h, heads: shape.qHeads, length: sq, size: dv), yStride)
+                    item += workers
                 }
-                if mode <= 1, let shown { shown.update(from: p, count: sq * total) }
-                for i in 0..<sq {
-                    let row = p + i * total
-                    let allMasked = bias.isEmpty ? false : bias.apply(row, columns: total, b: b, h: h, i: i)
-                    if mode == 2, let shown { (shown + i * total).update(from: row, count: total) }
-                    Self.softmax(row, columns: total, allMasked: allMasked)
-                }
-                if mode == 3, let shown { shown.update(from: p, count: sq * total) }
-                ck_sgemm(0, 0, sq, dv, total, 1, p, total, vBase + kvHead * total * dv, dv, 0,
-                         yBase + shape.headStart(b, h, heads: shape.qHeads, length: sq, size: dv), yStride)
-                item += workers
             }
         }
         let narrow = { (x: EngineTensor) throws(ModelError) -> EngineTensor in try castTensor(x, to: dtype, context: context) }

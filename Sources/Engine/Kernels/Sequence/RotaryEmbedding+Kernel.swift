@@ -56,16 +56,19 @@ struct RotaryEmbeddingKernel: Kernel {
         to.update(from: from, count: x.count)
         let interleaved = schema.interleaved, fourD = dims.count == 4
         // Rows are heads at positions, in memory order: (b, h, p) in 4-D, (b, p, h) in 3-D.
-        context.parallelRanges(batch * length * heads, grain: 64) { rows in
-            for r in rows {
-                let (b, p) = fourD ? (r / (heads * length), r % length) : (r / (length * heads), r / heads % length)
-                let angles = cacheRow[b * length + p] * half
-                let (x, y) = (from + r * size, to + r * size)
-                for i in 0..<half {
-                    let (first, second) = interleaved ? (2 * i, 2 * i + 1) : (i, i + half)
-                    let (a, bb, co, si) = (x[first], x[second], c[angles + i], s[angles + i])
-                    y[first] = co * a - si * bb
-                    y[second] = si * a + co * bb
+        // The widened input and caches are not used after the loop: keep their memory alive through it.
+        withExtendedLifetime((x, cos, sin)) {
+            context.parallelRanges(batch * length * heads, grain: 64) { rows in
+                for r in rows {
+                    let (b, p) = fourD ? (r / (heads * length), r % length) : (r / (length * heads), r / heads % length)
+                    let angles = cacheRow[b * length + p] * half
+                    let (x, y) = (from + r * size, to + r * size)
+                    for i in 0..<half {
+                        let (first, second) = interleaved ? (2 * i, 2 * i + 1) : (i, i + half)
+                        let (a, bb, co, si) = (x[first], x[second], c[angles + i], s[angles + i])
+                        y[first] = co * a - si * bb
+                        y[second] = si * a + co * bb
+                    }
                 }
             }
         }
