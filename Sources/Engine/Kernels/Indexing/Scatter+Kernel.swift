@@ -121,6 +121,55 @@ struct ScatterNDKernel: Kernel {
     }
 }
 
+/// TensorScatter (opset 24): a copy of the cache with each batch item's
+/// update rows written along `axis` from that item's write index (0 when
+/// `write_indices` is omitted); circular mode wraps positions round the
+/// cache's length, linear mode refuses positions past it.
+struct TensorScatterKernel: Kernel {
+    let axis: Int
+    let circular: Bool
+
+    func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
+        let cache = try requiredInput(inputs, 0, "past_cache"), update = try requiredInput(inputs, 1, "update")
+        let rank = cache.shape.count
+        guard update.dtype == cache.dtype, update.shape.count == rank, rank >= 2 else {
+            throw ModelError(.invalidGraph, "TensorScatter: update (\(update.dtype) \(update.shape)) does not match the cache (\(cache.dtype) \(cache.shape))")
+        }
+        let a = try ShapeKernels.axis(axis, rank: rank)
+        guard a != 0 else { throw ModelError(.invalidGraph, "TensorScatter: axis cannot be the batch axis") }
+        for i in 0..<rank where i == a ? update.shape[i] > cache.shape[i] : update.shape[i] != cache.shape[i] {
+            throw ModelError(.invalidGraph, "TensorScatter: update \(update.shape) does not fit the cache \(cache.shape) along axis \(i)")
+        }
+        let batch = cache.shape[0]
+        var writes = Array(repeating: 0, count: batch)
+        if let indices = optionalInput(inputs, 2) {
+            writes = try ShapeKernels.integers(indices, "TensorScatter write_indices")
+            guard writes.count == batch else {
+                throw ModelError(.invalidGraph, "TensorScatter: write_indices has \(writes.count) values for a batch of \(batch)")
+            }
+        }
+        let outer = elementCount(cache.shape[..<a]), inner = elementCount(cache.shape[(a + 1)...])
+        let (capacity, length) = (cache.shape[a], update.shape[a])
+        let perItem = batch == 0 ? 0 : outer / batch
+        var output = try ElementOutput(copying: cache)
+        for o in 0..<outer {
+            for s in 0..<length {
+                var position = writes[o / perItem] + s
+                if circular && capacity > 0 { position = ((position % capacity) + capacity) % capacity }
+                guard position >= 0 && position < capacity else {
+                    throw ModelError(.invalidGraph, "TensorScatter: write position \(position) is outside the cache's \(capacity) rows")
+                }
+                output.copy(from: update, (o * length + s) * inner, to: (o * capacity + position) * inner, count: inner)
+            }
+        }
+        return [output.tensor]
+    }
+}
+
+extension TensorScatter: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { TensorScatterKernel(axis: axis, circular: circular) }
+}
+
 extension ScatterElements: Executable {
     public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try ScatterElementsKernel(self, setup) }
 }

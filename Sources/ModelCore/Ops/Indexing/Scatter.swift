@@ -79,6 +79,8 @@ public struct ScatterND: OpSchema {
 public struct TensorScatter: OpSchema {
     /// The sequence axis as written (default −2).
     public let axis: Int
+    /// `mode` "circular": write positions wrap round the cache's length instead of running past it.
+    public let circular: Bool
     let reader: AttributeReader
 
     public init(node: Node, opset: Int) throws(ModelError) {
@@ -86,6 +88,7 @@ public struct TensorScatter: OpSchema {
         axis = try reader.int("axis", default: -2)
         let mode = try reader.string("mode", default: "linear")
         guard mode == "linear" || mode == "circular" else { throw reader.error("unknown mode '\(mode)'") }
+        circular = mode == "circular"
         try reader.expectInputs(2...3)
     }
 

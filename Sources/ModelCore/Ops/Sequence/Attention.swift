@@ -13,13 +13,24 @@ public struct Attention: OpSchema {
     public let qHeads: Int?
     /// `kv_num_heads`, required for 3-D K and V.
     public let kvHeads: Int?
+    /// `scale`; `nil` means 1/√(head size).
+    public let scale: Float?
+    /// `is_causal`: a query attends the keys up to its own position (counted after the cache).
+    public let isCausal: Bool
+    /// `softcap`; 0 or less leaves the scores uncapped.
+    public let softcap: Float
+    /// `qk_matmul_output_mode`: which stage of the scores the fourth output shows.
+    public let qkOutputMode: Int
+    /// `left_window_size` and `right_window_size` (opset 25); −1 leaves a side open.
+    public let leftWindow: Int, rightWindow: Int
     /// FlexAttention: 4-D inputs only, modifier subgraphs instead of masks.
-    let flexible: Bool
+    public let flexible: Bool
     let hasModifiers: Bool
     /// Causal masking or a sliding window adds a bias to every score.
     let masked: Bool
     let softcapped: Bool
-    let outputCount: Int
+    /// How many outputs the node asks for (Y, present key and value, the scores).
+    public let outputCount: Int
     let reader: AttributeReader
 
     public init(node: Node, opset: Int) throws(ModelError) {
@@ -33,15 +44,22 @@ public struct Attention: OpSchema {
         if let q = qHeads, let kv = kvHeads, q % kv != 0 {
             throw reader.error("q_num_heads \(q) is not a multiple of kv_num_heads \(kv)")
         }
+        scale = node.attribute("scale") == nil ? nil : try reader.float("scale", default: 0)
         let mode = try reader.int("qk_matmul_output_mode", default: 0)
         guard (0...3).contains(mode) else { throw reader.error("qk_matmul_output_mode must be 0 to 3, got \(mode)") }
+        qkOutputMode = mode
         if let precision = try reader.int("softmax_precision"), ![1, 10, 11, 16].contains(precision) {
             throw reader.error("softmax_precision \(precision) is not a floating-point type")
         }
-        let causal = try reader.int("is_causal", default: 0) != 0
-        let left = try reader.int("left_window_size", default: -1), right = try reader.int("right_window_size", default: -1)
-        masked = causal || left >= 0 || right >= 0
-        softcapped = try reader.float("softcap", default: 0) != 0
+        isCausal = try reader.int("is_causal", default: 0) != 0
+        leftWindow = try reader.int("left_window_size", default: -1)
+        rightWindow = try reader.int("right_window_size", default: -1)
+        guard leftWindow >= -1, rightWindow >= -1 else {
+            throw reader.error("window sizes must be -1 or non-negative, got \(leftWindow) and \(rightWindow)")
+        }
+        masked = isCausal || leftWindow >= 0 || rightWindow >= 0
+        softcap = try reader.float("softcap", default: 0)
+        softcapped = softcap != 0
         let scoreModifier = try reader.graph("score_mod"), probabilityModifier = try reader.graph("prob_mod")
         hasModifiers = scoreModifier != nil || probabilityModifier != nil
         outputCount = node.outputs.count

@@ -7,6 +7,8 @@ public struct RotaryEmbedding: OpSchema {
     public let numHeads: Int?
     /// 0 rotates the whole head.
     public let rotaryDim: Int
+    /// `interleaved`: pairs are adjacent features (0, 1), (2, 3)… rather than the two halves.
+    public let interleaved: Bool
     let reader: AttributeReader
 
     public init(node: Node, opset: Int) throws(ModelError) {
@@ -15,6 +17,7 @@ public struct RotaryEmbedding: OpSchema {
         if let numHeads, numHeads <= 0 { throw reader.error("num_heads must be positive, got \(numHeads)") }
         rotaryDim = try reader.int("rotary_embedding_dim", default: 0)
         guard rotaryDim >= 0, rotaryDim % 2 == 0 else { throw reader.error("rotary_embedding_dim must be even and non-negative, got \(rotaryDim)") }
+        interleaved = try reader.int("interleaved", default: 0) != 0
         try reader.expectInputs(3...4)
     }
 
