@@ -685,6 +685,96 @@ void   onnx__function_proto__free_unpacked
   assert(message->base.descriptor == &onnx__function_proto__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   onnx__sequence_proto__init
+                     (Onnx__SequenceProto         *message)
+{
+  static const Onnx__SequenceProto init_value = ONNX__SEQUENCE_PROTO__INIT;
+  *message = init_value;
+}
+size_t onnx__sequence_proto__get_packed_size
+                     (const Onnx__SequenceProto *message)
+{
+  assert(message->base.descriptor == &onnx__sequence_proto__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t onnx__sequence_proto__pack
+                     (const Onnx__SequenceProto *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &onnx__sequence_proto__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t onnx__sequence_proto__pack_to_buffer
+                     (const Onnx__SequenceProto *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &onnx__sequence_proto__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Onnx__SequenceProto *
+       onnx__sequence_proto__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Onnx__SequenceProto *)
+     protobuf_c_message_unpack (&onnx__sequence_proto__descriptor,
+                                allocator, len, data);
+}
+void   onnx__sequence_proto__free_unpacked
+                     (Onnx__SequenceProto *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &onnx__sequence_proto__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   onnx__optional_proto__init
+                     (Onnx__OptionalProto         *message)
+{
+  static const Onnx__OptionalProto init_value = ONNX__OPTIONAL_PROTO__INIT;
+  *message = init_value;
+}
+size_t onnx__optional_proto__get_packed_size
+                     (const Onnx__OptionalProto *message)
+{
+  assert(message->base.descriptor == &onnx__optional_proto__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t onnx__optional_proto__pack
+                     (const Onnx__OptionalProto *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &onnx__optional_proto__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t onnx__optional_proto__pack_to_buffer
+                     (const Onnx__OptionalProto *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &onnx__optional_proto__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Onnx__OptionalProto *
+       onnx__optional_proto__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Onnx__OptionalProto *)
+     protobuf_c_message_unpack (&onnx__optional_proto__descriptor,
+                                allocator, len, data);
+}
+void   onnx__optional_proto__free_unpacked
+                     (Onnx__OptionalProto *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &onnx__optional_proto__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor onnx__string_string_entry_proto__field_descriptors[2] =
 {
   {
@@ -2902,5 +2992,189 @@ const ProtobufCMessageDescriptor onnx__function_proto__descriptor =
   onnx__function_proto__field_indices_by_name,
   2,  onnx__function_proto__number_ranges,
   (ProtobufCMessageInit) onnx__function_proto__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor onnx__sequence_proto__field_descriptors[5] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Onnx__SequenceProto, name),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "elem_type",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_INT32,
+    offsetof(Onnx__SequenceProto, has_elem_type),
+    offsetof(Onnx__SequenceProto, elem_type),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "tensor_values",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Onnx__SequenceProto, n_tensor_values),
+    offsetof(Onnx__SequenceProto, tensor_values),
+    &onnx__tensor_proto__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sequence_values",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Onnx__SequenceProto, n_sequence_values),
+    offsetof(Onnx__SequenceProto, sequence_values),
+    &onnx__sequence_proto__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "optional_values",
+    7,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Onnx__SequenceProto, n_optional_values),
+    offsetof(Onnx__SequenceProto, optional_values),
+    &onnx__optional_proto__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned onnx__sequence_proto__field_indices_by_name[] = {
+  1,   /* field[1] = elem_type */
+  0,   /* field[0] = name */
+  4,   /* field[4] = optional_values */
+  3,   /* field[3] = sequence_values */
+  2,   /* field[2] = tensor_values */
+};
+static const ProtobufCIntRange onnx__sequence_proto__number_ranges[3 + 1] =
+{
+  { 1, 0 },
+  { 5, 3 },
+  { 7, 4 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor onnx__sequence_proto__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "onnx.SequenceProto",
+  "SequenceProto",
+  "Onnx__SequenceProto",
+  "onnx",
+  sizeof(Onnx__SequenceProto),
+  5,
+  onnx__sequence_proto__field_descriptors,
+  onnx__sequence_proto__field_indices_by_name,
+  3,  onnx__sequence_proto__number_ranges,
+  (ProtobufCMessageInit) onnx__sequence_proto__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor onnx__optional_proto__field_descriptors[5] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Onnx__OptionalProto, name),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "elem_type",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_INT32,
+    offsetof(Onnx__OptionalProto, has_elem_type),
+    offsetof(Onnx__OptionalProto, elem_type),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "tensor_value",
+    3,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Onnx__OptionalProto, tensor_value),
+    &onnx__tensor_proto__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sequence_value",
+    5,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Onnx__OptionalProto, sequence_value),
+    &onnx__sequence_proto__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "optional_value",
+    7,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Onnx__OptionalProto, optional_value),
+    &onnx__optional_proto__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned onnx__optional_proto__field_indices_by_name[] = {
+  1,   /* field[1] = elem_type */
+  0,   /* field[0] = name */
+  4,   /* field[4] = optional_value */
+  3,   /* field[3] = sequence_value */
+  2,   /* field[2] = tensor_value */
+};
+static const ProtobufCIntRange onnx__optional_proto__number_ranges[3 + 1] =
+{
+  { 1, 0 },
+  { 5, 3 },
+  { 7, 4 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor onnx__optional_proto__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "onnx.OptionalProto",
+  "OptionalProto",
+  "Onnx__OptionalProto",
+  "onnx",
+  sizeof(Onnx__OptionalProto),
+  5,
+  onnx__optional_proto__field_descriptors,
+  onnx__optional_proto__field_indices_by_name,
+  3,  onnx__optional_proto__number_ranges,
+  (ProtobufCMessageInit) onnx__optional_proto__init,
   NULL,NULL,NULL    /* reserved[123] */
 };

@@ -381,8 +381,13 @@ OnnxPrepassStatus onnx_prepass(const uint8_t *data, size_t length,
                                OnnxPrepassRoot root_kind,
                                uint64_t memory_budget,
                                OnnxPrepassResult *result) {
-    const ProtobufCMessageDescriptor *root = root_kind == ONNX_PREPASS_ROOT_TENSOR
-        ? &onnx__tensor_proto__descriptor : &onnx__model_proto__descriptor;
+    const ProtobufCMessageDescriptor *root;
+    switch (root_kind) {
+    case ONNX_PREPASS_ROOT_TENSOR: root = &onnx__tensor_proto__descriptor; break;
+    case ONNX_PREPASS_ROOT_SEQUENCE: root = &onnx__sequence_proto__descriptor; break;
+    case ONNX_PREPASS_ROOT_OPTIONAL: root = &onnx__optional_proto__descriptor; break;
+    default: root = &onnx__model_proto__descriptor; break;
+    }
     memset(result, 0, sizeof *result);
     Walker *w = calloc(1, sizeof *w);
     if (!w) {

@@ -7,6 +7,9 @@ public final class ExecutionPlan: Sendable {
     struct Step: Sendable {
         let label: String
         let kernel: any Kernel
+        /// The same kernel when it takes and gives sequences or optionals;
+        /// `nil` for a tensor kernel, whose inputs are unwrapped to tensors.
+        let valueKernel: (any ValueKernel)?
         /// Slot of each input; `nil` for an omitted optional input.
         let inputs: [Int?]
         let outputs: [Int?]
@@ -118,7 +121,7 @@ public final class ExecutionPlan: Sendable {
         var releases = [[Int]](repeating: [], count: steps.count)
         for (s, i) in lastUse where !kept.contains(s) { releases[i].append(s) }
         self.steps = steps.enumerated().map { i, step in
-            Step(label: step.label, kernel: step.kernel, inputs: step.inputs.map { s in s }, outputs: step.outputs, releases: releases[i])
+            Step(label: step.label, kernel: step.kernel, valueKernel: step.kernel as? any ValueKernel, inputs: step.inputs.map { s in s }, outputs: step.outputs, releases: releases[i])
         }
         slotCount = slots.count
         self.constants = constants
@@ -130,10 +133,32 @@ public final class ExecutionPlan: Sendable {
     public var outputNames: [String] { outputs.map(\.name) }
 
     /// Runs the graph on `feeds`; `outer` supplies values of enclosing graphs to a subgraph.
+    /// Every output must be a tensor (see `run(values:context:outer:)` for sequences and optionals).
     public func run(_ feeds: [String: EngineTensor], context: ExecutionContext,
                     outer: [String: EngineTensor] = [:]) throws(ModelError) -> [String: EngineTensor] {
         var unmeasured: LiveMemory?
+        let results = try run(feeds.mapValues(EngineValue.tensor), context: context, outer: outer.mapValues(EngineValue.tensor),
+                              memory: &unmeasured)
+        return try Self.tensors(results)
+    }
+
+    /// Runs the graph on `feeds` of any kind of value (tensors, sequences, optionals).
+    public func run(values feeds: [String: EngineValue], context: ExecutionContext,
+                    outer: [String: EngineValue] = [:]) throws(ModelError) -> [String: EngineValue] {
+        var unmeasured: LiveMemory?
         return try run(feeds, context: context, outer: outer, memory: &unmeasured)
+    }
+
+    /// The outputs as tensors; a sequence or optional output is refused, naming it.
+    static func tensors(_ results: [String: EngineValue]) throws(ModelError) -> [String: EngineTensor] {
+        var tensors: [String: EngineTensor] = [:]
+        for (name, value) in results {
+            guard case .tensor(let tensor) = value else {
+                throw ModelError(.unsupported(op: nil, dtype: nil), "output '\(name)' is \(value.kind), not a tensor")
+            }
+            tensors[name] = tensor
+        }
+        return tensors
     }
 
     /// The most activation memory a run held at once: the bytes of the
@@ -152,40 +177,50 @@ public final class ExecutionPlan: Sendable {
     public func runMeasuringMemory(_ feeds: [String: EngineTensor],
                                    context: ExecutionContext) throws(ModelError) -> (outputs: [String: EngineTensor], memory: LiveMemory) {
         var memory: LiveMemory? = LiveMemory()
-        let outputs = try run(feeds, context: context, outer: [:], memory: &memory)
-        return (outputs, memory ?? LiveMemory())
+        let outputs = try run(feeds.mapValues(EngineValue.tensor), context: context, outer: [:], memory: &memory)
+        return (try Self.tensors(outputs), memory ?? LiveMemory())
     }
 
-    private func run(_ feeds: [String: EngineTensor], context: ExecutionContext, outer: [String: EngineTensor],
-                     memory: inout LiveMemory?) throws(ModelError) -> [String: EngineTensor] {
-        var values = [EngineTensor?](repeating: nil, count: slotCount)
+    private func run(_ feeds: [String: EngineValue], context: ExecutionContext, outer: [String: EngineValue],
+                     memory: inout LiveMemory?) throws(ModelError) -> [String: EngineValue] {
+        var values = [EngineValue?](repeating: nil, count: slotCount)
         // Several values may share a buffer (Reshape, Identity), and some are views of constants.
         let constantBuffers = memory == nil ? [] : Set(constants.map { ObjectIdentifier($0.tensor.buffer) })
         func liveBytes() -> Int {
             var seen = constantBuffers, bytes = 0
-            for case let value? in values where seen.insert(ObjectIdentifier(value.buffer)).inserted {
-                bytes += value.buffer.byteCount
+            for case let value? in values {
+                for tensor in value.tensors where seen.insert(ObjectIdentifier(tensor.buffer)).inserted {
+                    bytes += tensor.buffer.byteCount
+                }
             }
             return bytes
         }
-        for (slot, tensor) in constants { values[slot] = tensor }
+        for (slot, tensor) in constants { values[slot] = .tensor(tensor) }
         for (name, slot) in captured { values[slot] = outer[name] }
         for (name, slot) in inputs {
-            guard let tensor = feeds[name] else { throw ModelError(.usage, "no value given for input '\(name)'") }
-            values[slot] = tensor
+            guard let value = feeds[name] else { throw ModelError(.usage, "no value given for input '\(name)'") }
+            values[slot] = value
         }
         for step in steps {
-            let arguments = step.inputs.map { slot in slot.flatMap { values[$0] } }
-            let results: [EngineTensor?]
-            do {
-                results = try step.kernel.run(arguments, context)
+            do throws(ModelError) {
+                if let kernel = step.valueKernel {
+                    let results = try kernel.run(values: step.inputs.map { slot in slot.flatMap { values[$0] } }, context)
+                    for (slot, result) in zip(step.outputs, results) {
+                        if let slot { values[slot] = result }
+                    }
+                } else {
+                    let arguments = try step.inputs.enumerated().map { k, slot throws(ModelError) in
+                        try slot.flatMap { s throws(ModelError) in try values[s]?.tensor("input \(k)") }
+                    }
+                    let results = try step.kernel.run(arguments, context)
+                    for (slot, result) in zip(step.outputs, results) {
+                        if let slot { values[slot] = result.map(EngineValue.tensor) }
+                    }
+                }
             } catch {
                 var located = error
                 located.location = located.location.map { "\(step.label): \($0)" } ?? step.label
                 throw located
-            }
-            for (slot, result) in zip(step.outputs, results) {
-                if let slot { values[slot] = result }
             }
             if let peak = memory?.peakBytes {
                 let bytes = liveBytes()
@@ -193,7 +228,7 @@ public final class ExecutionPlan: Sendable {
             }
             for slot in step.releases { values[slot] = nil }
         }
-        var result: [String: EngineTensor] = [:]
+        var result: [String: EngineValue] = [:]
         for (name, slot) in outputs {
             // A kernel leaves an optional output it does not compute (BatchNormalization's
             // training statistics, MaxPool's indices) unset.

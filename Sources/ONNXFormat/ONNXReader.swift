@@ -45,23 +45,57 @@ public enum ONNXReader {
     /// the same pre-pass as a model; external data is resolved relative to
     /// the file's folder. Errors name `file.path`.
     public static func readTensor(file: MappedFile) throws(ModelError) -> Tensor {
+        try readMessage(file, root: ONNX_PREPASS_ROOT_TENSOR, unpack: { onnx__tensor_proto__unpack(nil, $0, $1) },
+                        free: { onnx__tensor_proto__free_unpacked($0, nil) }) { converter, message throws(ModelError) in
+            try converter.tensor(message, path: "TensorProto")
+        }
+    }
+
+    /// Reads test data of a value of `type`: a serialized `SequenceProto`
+    /// for a sequence, an `OptionalProto` for an optional, else a
+    /// `TensorProto`. Every element passes the same checks as a tensor file.
+    public static func readValue(path: String, type: ValueType?) throws(ModelError) -> StoredValue {
+        let file = try MappedFile(path: path)
+        switch type {
+        case .sequence?:
+            return try readMessage(file, root: ONNX_PREPASS_ROOT_SEQUENCE, unpack: { onnx__sequence_proto__unpack(nil, $0, $1) },
+                                   free: { onnx__sequence_proto__free_unpacked($0, nil) }) { converter, message throws(ModelError) in
+                try converter.sequence(message, path: "SequenceProto")
+            }
+        case .optional?:
+            return try readMessage(file, root: ONNX_PREPASS_ROOT_OPTIONAL, unpack: { onnx__optional_proto__unpack(nil, $0, $1) },
+                                   free: { onnx__optional_proto__free_unpacked($0, nil) }) { converter, message throws(ModelError) in
+                try converter.optional(message, path: "OptionalProto")
+            }
+        default:
+            return .tensor(try readTensor(file: file))
+        }
+    }
+
+    /// Runs the pre-pass over a file holding one `root` message, unpacks its
+    /// skeleton and converts it. Errors name `file.path`.
+    private static func readMessage<Message, Result>(
+        _ file: MappedFile, root: OnnxPrepassRoot,
+        unpack: (Int, UnsafeMutablePointer<UInt8>?) -> UnsafeMutablePointer<Message>?,
+        free: (UnsafeMutablePointer<Message>) -> Void,
+        convert: (Converter, Message) throws(ModelError) -> Result
+    ) throws(ModelError) -> Result {
         do throws(ModelError) {
             let bytes = file.bytes
             guard let base = bytes.baseAddress, !bytes.isEmpty else {
-                throw ModelError(.malformed, "empty file, not a TensorProto")
+                throw ModelError(.malformed, "empty file, not a serialized ONNX value")
             }
             var prepass = OnnxPrepassResult()
-            let status = onnx_prepass(base.assumingMemoryBound(to: UInt8.self), bytes.count,
-                                      ONNX_PREPASS_ROOT_TENSOR, metadataBudget, &prepass)
+            let status = onnx_prepass(base.assumingMemoryBound(to: UInt8.self), bytes.count, root, metadataBudget, &prepass)
             defer { onnx_prepass_free(&prepass) }
             if status != ONNX_PREPASS_OK { throw prepassError(prepass) }
-            guard let message = onnx__tensor_proto__unpack(nil, prepass.skeleton_length, prepass.skeleton) else {
-                throw ModelError(.limit, "could not unpack the tensor (out of memory?)")
+            guard let message = unpack(prepass.skeleton_length, prepass.skeleton) else {
+                throw ModelError(.limit, "could not unpack the value (out of memory?)")
             }
-            defer { onnx__tensor_proto__free_unpacked(message, nil) }
+            defer { free(message) }
             let spans = UnsafeBufferPointer(start: prepass.spans, count: prepass.span_count)
             let converter = Converter(file: file, spans: spans, externalData: ExternalData(folder: externalDataFolder(of: file.path)))
-            return try converter.tensor(message.pointee, path: "TensorProto")
+            return try convert(converter, message.pointee)
         } catch {
             throw error.inFile(file.path)
         }
@@ -144,5 +178,50 @@ public enum ONNXReader {
     private static func hex(_ byte: UInt8) -> String {
         let digits = Array("0123456789ABCDEF")
         return String([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
+    }
+}
+
+/// Test data of sequences and optionals. The element kinds are
+/// `SequenceProto.DataType`'s: 1 tensor, 3 sequence, 5 optional; sparse
+/// tensors (2) and maps (4) are not read.
+extension Converter {
+    func sequence(_ message: Onnx__SequenceProto, path: String) throws(ModelError) -> StoredValue {
+        let lists = (tensors: message.n_tensor_values, sequences: message.n_sequence_values, optionals: message.n_optional_values)
+        var elements: [StoredValue] = []
+        switch message.elem_type {
+        case 1 where lists.sequences == 0 && lists.optionals == 0:
+            for i in 0..<lists.tensors {
+                guard let element = message.tensor_values[i] else { continue }
+                elements.append(.tensor(try tensor(element.pointee, path: "\(path).tensor_values[\(i)]")))
+            }
+        case 3 where lists.tensors == 0 && lists.optionals == 0:
+            for i in 0..<lists.sequences {
+                guard let element = message.sequence_values[i] else { continue }
+                elements.append(try sequence(element.pointee, path: "\(path).sequence_values[\(i)]"))
+            }
+        case 5 where lists.tensors == 0 && lists.sequences == 0:
+            for i in 0..<lists.optionals {
+                guard let element = message.optional_values[i] else { continue }
+                elements.append(try optional(element.pointee, path: "\(path).optional_values[\(i)]"))
+            }
+        case 0 where lists.tensors + lists.sequences + lists.optionals == 0:
+            break
+        case 2, 4:
+            throw ModelError(.unsupported(op: nil, dtype: nil), "\(path): sequences of sparse tensors or maps are not read")
+        default:
+            throw ModelError(.malformed, "\(path): elem_type \(message.elem_type) does not match the elements stored")
+        }
+        return .sequence(elements)
+    }
+
+    func optional(_ message: Onnx__OptionalProto, path: String) throws(ModelError) -> StoredValue {
+        switch message.elem_type {
+        case 1: return .optional(try message.tensor_value.map { m throws(ModelError) in StoredValue.tensor(try tensor(m.pointee, path: "\(path).tensor_value")) })
+        case 3: return .optional(try message.sequence_value.map { m throws(ModelError) in try sequence(m.pointee, path: "\(path).sequence_value") })
+        case 5: return .optional(try message.optional_value.map { m throws(ModelError) in try optional(m.pointee, path: "\(path).optional_value") })
+        case 0: return .optional(nil)
+        case 2, 4: throw ModelError(.unsupported(op: nil, dtype: nil), "\(path): optional sparse tensors or maps are not read")
+        default: throw ModelError(.malformed, "\(path): unknown elem_type \(message.elem_type)")
+        }
     }
 }

@@ -63,23 +63,18 @@ func runCase(_ folder: URL) -> (op: String, outcome: Outcome, detail: String) {
     let inputs = model.graph.runtimeInputs
     for set in sets {
         let data = folder.appendingPathComponent(set)
-        var feeds: [String: EngineTensor] = [:]
+        var feeds: [String: EngineValue] = [:]
         do {
             for (k, input) in inputs.enumerated() {
                 let path = data.appendingPathComponent("input_\(k).pb").path
                 guard FileManager.default.fileExists(atPath: path) else { continue }
-                guard case .tensor? = input.type else { return (op, .unsupportedFeature, "input '\(input.name)' is not a tensor") }
-                feeds[input.name] = try EngineTensor(try ONNXReader.readTensor(path: path))
+                feeds[input.name] = try EngineValue(try ONNXReader.readValue(path: path, type: input.type), type: input.type)
             }
-            let results = try plan.run(feeds, context: ExecutionContext(threads: 1))
+            let results = try plan.run(values: feeds, context: ExecutionContext(threads: 1))
             for (k, output) in model.graph.outputs.enumerated() {
-                guard case .tensor? = output.type else { return (op, .unsupportedFeature, "output '\(output.name)' is not a tensor") }
-                let expected = try ONNXReader.readTensor(path: data.appendingPathComponent("output_\(k).pb").path)
+                let expected = try ONNXReader.readValue(path: data.appendingPathComponent("output_\(k).pb").path, type: output.type)
                 guard let actual = results[output.name] else { return (op, .error, "output '\(output.name)' missing") }
-                let comparison = OutputComparison(name: output.name, actual: try actual.stored(name: output.name), expected: expected,
-                                                  atol: tolerance.absolute, rtol: tolerance.relative)
-                if !comparison.passed {
-                    let why = comparison.problem ?? "\(comparison.mismatches) of \(comparison.elements) elements differ (max abs error \(comparison.maxAbsoluteError))"
+                if let why = difference(try actual.stored(name: output.name), expected, output.name) {
                     return (op, .mismatch, "\(set) \(output.name): \(why)")
                 }
             }
@@ -88,6 +83,39 @@ func runCase(_ folder: URL) -> (op: String, outcome: Outcome, detail: String) {
         }
     }
     return (op, .passed, "")
+}
+
+/// Why `actual` differs from `expected` (within the tolerance), or nil when it does not.
+func difference(_ actual: StoredValue, _ expected: StoredValue, _ name: String) -> String? {
+    switch (actual, expected) {
+    case (.tensor(let a), .tensor(let e)):
+        let comparison = OutputComparison(name: name, actual: a, expected: e, atol: tolerance.absolute, rtol: tolerance.relative)
+        if comparison.passed { return nil }
+        return comparison.problem ?? "\(comparison.mismatches) of \(comparison.elements) elements differ (max abs error \(comparison.maxAbsoluteError))"
+    case (.sequence(let a), .sequence(let e)):
+        guard a.count == e.count else { return "a sequence of \(a.count) elements, expected \(e.count)" }
+        for (i, (x, y)) in zip(a, e).enumerated() {
+            if let why = difference(x, y, name) { return "element \(i): \(why)" }
+        }
+        return nil
+    case (.optional(let a), .optional(let e)):
+        switch (a, e) {
+        case (nil, nil): return nil
+        case (let x?, let y?): return difference(x, y, name)
+        default: return a == nil ? "an empty optional, expected a value" : "a value, expected an empty optional"
+        }
+    default:
+        return "\(describe(actual)), expected \(describe(expected))"
+    }
+}
+
+/// "a tensor", "a sequence", "an optional".
+func describe(_ value: StoredValue) -> String {
+    switch value {
+    case .tensor: "a tensor"
+    case .sequence: "a sequence"
+    case .optional: "an optional"
+    }
 }
 
 /// Writes a line to standard output at once, so the driver sees it even if the next case crashes.

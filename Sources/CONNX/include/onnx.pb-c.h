@@ -37,6 +37,8 @@ typedef struct Onnx__TypeProto__Optional Onnx__TypeProto__Optional;
 typedef struct Onnx__TypeProto__SparseTensor Onnx__TypeProto__SparseTensor;
 typedef struct Onnx__TypeProto__Opaque Onnx__TypeProto__Opaque;
 typedef struct Onnx__FunctionProto Onnx__FunctionProto;
+typedef struct Onnx__SequenceProto Onnx__SequenceProto;
+typedef struct Onnx__OptionalProto Onnx__OptionalProto;
 
 
 /* --- enums --- */
@@ -579,6 +581,52 @@ struct  Onnx__FunctionProto
     , NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, NULL, 0,NULL, NULL, NULL, 0,NULL, 0,NULL }
 
 
+/*
+ * A sequence value in test data (input_K.pb / output_K.pb of a sequence
+ * input or output): an element type and the elements. The sparse-tensor and
+ * map elements of the specification (fields 4 and 6) are left out; a file
+ * holding them is refused by its element type.
+ */
+struct  Onnx__SequenceProto
+{
+  ProtobufCMessage base;
+  char *name;
+  /*
+   * The kind of the elements: 1 tensor, 2 sparse tensor, 3 sequence, 4 map, 5 optional.
+   */
+  protobuf_c_boolean has_elem_type;
+  int32_t elem_type;
+  size_t n_tensor_values;
+  Onnx__TensorProto **tensor_values;
+  size_t n_sequence_values;
+  Onnx__SequenceProto **sequence_values;
+  size_t n_optional_values;
+  Onnx__OptionalProto **optional_values;
+};
+#define ONNX__SEQUENCE_PROTO__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&onnx__sequence_proto__descriptor) \
+    , NULL, 0, 0, 0,NULL, 0,NULL, 0,NULL }
+
+
+/*
+ * An optional value in test data: empty, or one element of the kind named.
+ * Sparse-tensor and map elements (fields 4 and 6) are left out as above.
+ */
+struct  Onnx__OptionalProto
+{
+  ProtobufCMessage base;
+  char *name;
+  protobuf_c_boolean has_elem_type;
+  int32_t elem_type;
+  Onnx__TensorProto *tensor_value;
+  Onnx__SequenceProto *sequence_value;
+  Onnx__OptionalProto *optional_value;
+};
+#define ONNX__OPTIONAL_PROTO__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&onnx__optional_proto__descriptor) \
+    , NULL, 0, 0, NULL, NULL, NULL }
+
+
 /* Onnx__StringStringEntryProto methods */
 void   onnx__string_string_entry_proto__init
                      (Onnx__StringStringEntryProto         *message);
@@ -869,6 +917,44 @@ Onnx__FunctionProto *
 void   onnx__function_proto__free_unpacked
                      (Onnx__FunctionProto *message,
                       ProtobufCAllocator *allocator);
+/* Onnx__SequenceProto methods */
+void   onnx__sequence_proto__init
+                     (Onnx__SequenceProto         *message);
+size_t onnx__sequence_proto__get_packed_size
+                     (const Onnx__SequenceProto   *message);
+size_t onnx__sequence_proto__pack
+                     (const Onnx__SequenceProto   *message,
+                      uint8_t             *out);
+size_t onnx__sequence_proto__pack_to_buffer
+                     (const Onnx__SequenceProto   *message,
+                      ProtobufCBuffer     *buffer);
+Onnx__SequenceProto *
+       onnx__sequence_proto__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   onnx__sequence_proto__free_unpacked
+                     (Onnx__SequenceProto *message,
+                      ProtobufCAllocator *allocator);
+/* Onnx__OptionalProto methods */
+void   onnx__optional_proto__init
+                     (Onnx__OptionalProto         *message);
+size_t onnx__optional_proto__get_packed_size
+                     (const Onnx__OptionalProto   *message);
+size_t onnx__optional_proto__pack
+                     (const Onnx__OptionalProto   *message,
+                      uint8_t             *out);
+size_t onnx__optional_proto__pack_to_buffer
+                     (const Onnx__OptionalProto   *message,
+                      ProtobufCBuffer     *buffer);
+Onnx__OptionalProto *
+       onnx__optional_proto__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   onnx__optional_proto__free_unpacked
+                     (Onnx__OptionalProto *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Onnx__StringStringEntryProto_Closure)
@@ -937,6 +1023,12 @@ typedef void (*Onnx__TypeProto_Closure)
 typedef void (*Onnx__FunctionProto_Closure)
                  (const Onnx__FunctionProto *message,
                   void *closure_data);
+typedef void (*Onnx__SequenceProto_Closure)
+                 (const Onnx__SequenceProto *message,
+                  void *closure_data);
+typedef void (*Onnx__OptionalProto_Closure)
+                 (const Onnx__OptionalProto *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -968,6 +1060,8 @@ extern const ProtobufCMessageDescriptor onnx__type_proto__optional__descriptor;
 extern const ProtobufCMessageDescriptor onnx__type_proto__sparse_tensor__descriptor;
 extern const ProtobufCMessageDescriptor onnx__type_proto__opaque__descriptor;
 extern const ProtobufCMessageDescriptor onnx__function_proto__descriptor;
+extern const ProtobufCMessageDescriptor onnx__sequence_proto__descriptor;
+extern const ProtobufCMessageDescriptor onnx__optional_proto__descriptor;
 
 PROTOBUF_C__END_DECLS
 

@@ -66,6 +66,8 @@ typedef struct {
 typedef enum {
     ONNX_PREPASS_ROOT_MODEL,    // an .onnx model: onnx.ModelProto
     ONNX_PREPASS_ROOT_TENSOR,   // a test-data .pb file: onnx.TensorProto
+    ONNX_PREPASS_ROOT_SEQUENCE, // a test-data .pb file of a sequence: onnx.SequenceProto
+    ONNX_PREPASS_ROOT_OPTIONAL, // a test-data .pb file of an optional: onnx.OptionalProto
 } OnnxPrepassRoot;
 
 /// Validates `data` as a serialized `root` message and builds its skeleton.

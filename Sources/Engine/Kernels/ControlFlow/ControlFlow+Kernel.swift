@@ -14,8 +14,8 @@ enum ControlFlowKernels {
 
     /// The values a subgraph may read from the enclosing scope: the node's
     /// own inputs (a subgraph may name them directly) and the captured values after them.
-    static func outerValues(_ inputs: [EngineTensor?], names: [String], captured: [String]) -> [String: EngineTensor] {
-        var values: [String: EngineTensor] = [:]
+    static func outerValues<Value>(_ inputs: [Value?], names: [String], captured: [String]) -> [String: Value] {
+        var values: [String: Value] = [:]
         for (name, value) in zip(names, inputs) where !name.isEmpty {
             if let value { values[name] = value }
         }
@@ -33,7 +33,7 @@ enum ControlFlowKernels {
     }
 
     /// A subgraph result by name.
-    static func result(_ results: [String: EngineTensor], _ name: String) throws(ModelError) -> EngineTensor {
+    static func result<Value>(_ results: [String: Value], _ name: String) throws(ModelError) -> Value {
         guard let value = results[name] else { throw ModelError(.invalidGraph, "the subgraph did not produce '\(name)'") }
         return value
     }

@@ -1,7 +1,8 @@
 import ModelCore
 
-/// If: runs `then_branch` or `else_branch` by the condition; the node's outputs are the branch's.
-struct IfKernel: Kernel {
+/// If: runs `then_branch` or `else_branch` by the condition; the node's
+/// outputs are the branch's, of any kind (tensors, sequences, optionals).
+struct IfKernel: ValueKernel {
     let thenBranch: ExecutionPlan
     let elseBranch: ExecutionPlan
     let inputNames: [String]
@@ -14,12 +15,12 @@ struct IfKernel: Kernel {
         captured = setup.capturedNames
     }
 
-    func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
-        let condition = try ControlFlowKernels.condition(try requiredInput(inputs, 0, "cond"), "cond")
+    func run(values inputs: [EngineValue?], _ context: ExecutionContext) throws(ModelError) -> [EngineValue?] {
+        let condition = try ControlFlowKernels.condition(try requiredValue(inputs, 0, "cond").tensor("cond"), "cond")
         let branch = condition ? thenBranch : elseBranch
         let outer = ControlFlowKernels.outerValues(inputs, names: inputNames, captured: captured)
-        let results = try branch.run([:], context: context, outer: outer)
-        var outputs: [EngineTensor?] = []
+        let results = try branch.run(values: [:], context: context, outer: outer)
+        var outputs: [EngineValue?] = []
         for name in branch.outputNames { outputs.append(try ControlFlowKernels.result(results, name)) }
         return outputs
     }

@@ -353,10 +353,11 @@ struct BitwiseNotKernel: Kernel {
     }
 }
 
-/// Identity: the input passes through (tensors are never written in place, so no copy).
-struct IdentityKernel: Kernel {
-    func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
-        [try requiredInput(inputs, 0, "input")]
+/// Identity: the input passes through (tensors are never written in place,
+/// so no copy); a sequence or an optional passes through as well.
+struct IdentityKernel: ValueKernel {
+    func run(values inputs: [EngineValue?], _ context: ExecutionContext) throws(ModelError) -> [EngineValue?] {
+        [try requiredValue(inputs, 0, "input")]
     }
 }
 

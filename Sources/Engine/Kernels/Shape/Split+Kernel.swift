@@ -36,8 +36,14 @@ struct SplitKernel: Kernel {
         guard sizes.count == n, sizes.allSatisfy({ $0 >= 0 }), sizes.reduce(0, +) == size else {
             throw ModelError(.invalidGraph, "split sizes \(sizes) do not cut \(size) into \(n) parts")
         }
+        return try Self.cut(data, axis: a, sizes: sizes)
+    }
+
+    /// `data` cut into consecutive parts of `sizes` along axis `a` (checked: they add up to its length).
+    static func cut(_ data: EngineTensor, axis a: Int, sizes: [Int]) throws(ModelError) -> [EngineTensor] {
+        let size = data.shape[a]
         let outer = data.shape[..<a].reduce(1, *), inner = data.shape[(a + 1)...].reduce(1, *)
-        var results: [EngineTensor?] = []
+        var results: [EngineTensor] = []
         var start = 0
         for length in sizes {
             var dims = data.shape

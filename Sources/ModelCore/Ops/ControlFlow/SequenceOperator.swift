@@ -3,6 +3,8 @@
 /// Uncounted: the body is not analysed.
 public struct SequenceMap: OpSchema {
     let outputCount: Int
+    /// The body's declared outputs, for the element type of an output sequence when the input is empty.
+    public let declaredBodyOutputs: [ValueInfo]
 
     public init(node: Node, opset: Int) throws(ModelError) {
         let reader = AttributeReader(node)
@@ -12,6 +14,7 @@ public struct SequenceMap: OpSchema {
                 + "must match the node's \(node.inputs.count) and \(node.outputs.count)")
         }
         outputCount = node.outputs.count
+        declaredBodyOutputs = body.outputs
         try reader.expectInputs(1...Int.max)
     }
 
@@ -30,21 +33,30 @@ public struct SequenceMap: OpSchema {
 public struct SequenceOperator: OpSchema {
     /// The operator this node is.
     public let op: String
-    /// `SplitToSequence`'s axis, checked against the input's rank.
-    let axis: Int?
+    /// The axis of `SplitToSequence` (checked against the input's rank) and of `ConcatFromSequence`.
+    public let axis: Int?
+    /// `SplitToSequence`: whether parts of length 1 (no `split` input) keep the split axis.
+    public let keepDims: Bool
+    /// `ConcatFromSequence`: whether the elements are stacked along a new axis instead of joined.
+    public let newAxis: Bool
+    /// `SequenceEmpty`'s element type (float unless the `dtype` attribute says otherwise).
+    public let elementType: DType
     let reader: AttributeReader
 
     public init(node: Node, opset: Int) throws(ModelError) {
         op = node.opType
         reader = AttributeReader(node)
+        keepDims = try reader.int("keepdims", default: 1) != 0
+        newAxis = try reader.int("new_axis", default: 0) != 0
+        elementType = try reader.int("dtype").flatMap { Int32(exactly: $0).map(DType.init(rawValue:)) } ?? .float
         switch op {
         case "SplitToSequence":
             axis = try reader.int("axis", default: 0)
             let keepdims = try reader.int("keepdims", default: 1)
             guard keepdims == 0 || keepdims == 1 else { throw reader.error("keepdims must be 0 or 1") }
         case "ConcatFromSequence":
-            axis = nil
-            guard try reader.int("axis") != nil else { throw reader.error("ConcatFromSequence needs an axis") }
+            guard let given = try reader.int("axis") else { throw reader.error("ConcatFromSequence needs an axis") }
+            axis = given
             let newAxis = try reader.int("new_axis", default: 0)
             guard newAxis == 0 || newAxis == 1 else { throw reader.error("new_axis must be 0 or 1") }
         case "SequenceEmpty":
@@ -67,7 +79,7 @@ public struct SequenceOperator: OpSchema {
     }
 
     public func infer(_ inputs: [ValueFact?]) throws(ModelError) -> [ValueFact] {
-        if let axis, let rank = inputs[input: 0]?.shape?.rank {
+        if op == "SplitToSequence", let axis, let rank = inputs[input: 0]?.shape?.rank {
             _ = try reader.axis(axis, rank: rank)
         }
         if op == "SequenceLength" { return [ValueFact(dtype: .int64, shape: Shape([Dim]()))] }

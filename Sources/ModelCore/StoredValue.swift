@@ -1,0 +1,9 @@
+/// A value as a file stores it: a tensor, a sequence, or an optional value.
+/// Test data of a graph input or output that is not a tensor
+/// (`SequenceProto`, `OptionalProto`) reads into this.
+public indirect enum StoredValue: Sendable, Equatable {
+    case tensor(Tensor)
+    case sequence([StoredValue])
+    /// `nil` when the optional holds nothing.
+    case optional(StoredValue?)
+}
