@@ -58,7 +58,10 @@ enum QuantizedOperands {
     static func int32(_ sums: EngineTensor) throws(ModelError) -> EngineTensor {
         let output = try EngineTensor(dtype: .int32, shape: sums.shape)
         let (source, target) = (sums.floats, output.elements(Int32.self))
-        for i in 0..<sums.count { target[i] = Int32(clamping: Int64(source[i].rounded(.toNearestOrEven))) }
+        for i in 0..<sums.count {
+            let v = source[i].rounded(.toNearestOrEven)
+            target[i] = v.isNaN ? 0 : v >= 2_147_483_647 ? .max : v <= -2_147_483_648 ? .min : Int32(v)
+        }
         return output
     }
 
