@@ -41,7 +41,8 @@ public enum ModelInputs {
     }
 
     /// Feeds for every runtime input: the `given` tensors, and seeded random
-    /// values for the rest: floats uniform in [-1, 1), integers in [0, 10),
+    /// values for the rest: floats uniform in [-1, 1) (float16 and bfloat16
+    /// rounded from the float32 draws), integers in [0, 10),
     /// booleans half true. The same seed gives the same values everywhere.
     public static func random(for model: Model, options: AnalysisOptions, seed: UInt64,
                               given: [String: Tensor] = [:]) throws(ModelError) -> [String: EngineTensor] {
@@ -62,6 +63,12 @@ public enum ModelInputs {
             case .double:
                 let values = tensor.elements(Double.self)
                 for i in values.indices { values[i] = Double(generator.unitFloat() * 2 - 1) }
+            case .float16:
+                let values = tensor.elements(UInt16.self)
+                for i in values.indices { values[i] = Float16(generator.unitFloat() * 2 - 1).bitPattern }
+            case .bfloat16:
+                let values = tensor.elements(UInt16.self)
+                for i in values.indices { values[i] = ElementCodec.bfloat16Bits(generator.unitFloat() * 2 - 1) }
             case .int64:
                 let values = tensor.elements(Int64.self)
                 for i in values.indices { values[i] = Int64(generator.next() % 10) }

@@ -121,6 +121,20 @@ void ck_im2col_rows(const float *image, size_t channels, size_t height, size_t w
                     size_t dilation_h, size_t dilation_w,
                     size_t out_row_begin, size_t out_row_end, float *columns);
 
+/// float16 (IEEE half) elements to float32, exactly; F16C when the selected
+/// variant is not the portable one and the CPU has it.
+void ck_f16_to_f32(const unsigned short *src, float *dst, size_t n);
+
+/// float32 to float16, rounded to nearest even; overflow gives infinity.
+void ck_f32_to_f16(const float *src, unsigned short *dst, size_t n);
+
+/// bfloat16 (the upper half of a float32) elements to float32, exactly.
+void ck_bf16_to_f32(const unsigned short *src, float *dst, size_t n);
+
+/// float32 to bfloat16, rounded to nearest even, a NaN kept quiet (as
+/// ElementCodec.bfloat16Bits); AVX-512 BF16 with the AVX-512 variant.
+void ck_f32_to_bf16(const float *src, unsigned short *dst, size_t n);
+
 /// Whether this CPU (and build) can run the variant.
 int ck_kernel_available(ck_kernel kernel);
 

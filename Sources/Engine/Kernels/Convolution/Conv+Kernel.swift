@@ -276,5 +276,7 @@ struct ConvPartition {
 // MARK: - The schemas' kernels
 
 extension Conv: Executable {
-    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try ConvKernel(self, setup) }
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel {
+        try HalfPrecision(ConvKernel(self, setup), setup)
+    }
 }

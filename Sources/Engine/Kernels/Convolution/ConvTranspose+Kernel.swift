@@ -159,5 +159,7 @@ struct ConvTransposeKernel: Kernel {
 }
 
 extension ConvTranspose: Executable {
-    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { ConvTransposeKernel(self) }
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel {
+        try HalfPrecision(ConvTransposeKernel(self), setup)
+    }
 }

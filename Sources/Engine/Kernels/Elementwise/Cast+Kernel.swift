@@ -36,3 +36,21 @@ struct CastKernel: Kernel {
 extension Cast: Executable {
     public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try CastKernel(self, setup) }
 }
+
+/// BitCast: the input's bytes read as another type of the same width. The
+/// output shares the input's storage, as Reshape does, since no element changes.
+struct BitCastKernel: Kernel {
+    let target: DType
+
+    func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
+        let x = try requiredInput(inputs, 0, "input")
+        guard x.dtype != .string, let from = x.dtype.bitsPerElement, from == target.bitsPerElement else {
+            throw ModelError(.invalidGraph, "BitCast cannot reinterpret \(x.dtype) as \(target): the widths differ")
+        }
+        return [EngineTensor(dtype: target, shape: x.shape, buffer: x.buffer)]
+    }
+}
+
+extension BitCast: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { BitCastKernel(target: dtype) }
+}

@@ -44,5 +44,5 @@ struct GemmKernel: Kernel {
 }
 
 extension Gemm: Executable {
-    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try GemmKernel(self, setup) }
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try HalfPrecision(GemmKernel(self, setup), setup) }
 }

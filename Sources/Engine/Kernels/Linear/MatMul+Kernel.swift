@@ -32,5 +32,5 @@ struct MatMulKernel: Kernel {
 }
 
 extension MatMul: Executable {
-    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { MatMulKernel() }
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try HalfPrecision(MatMulKernel(), setup) }
 }

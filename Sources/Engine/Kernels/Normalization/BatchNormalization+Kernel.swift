@@ -43,5 +43,7 @@ struct BatchNormKernel: Kernel {
 }
 
 extension BatchNormalization: Executable {
-    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try BatchNormKernel(self, setup) }
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel {
+        try HalfPrecision(BatchNormKernel(self, setup), setup)
+    }
 }

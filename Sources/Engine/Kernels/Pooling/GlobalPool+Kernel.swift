@@ -30,8 +30,8 @@ struct GlobalPoolKernel: Kernel {
 extension GlobalPool: Executable {
     public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel {
         switch setup.node.opType {
-        case "GlobalAveragePool": return GlobalPoolKernel(average: true)
-        case "GlobalMaxPool": return GlobalPoolKernel(average: false)
+        case "GlobalAveragePool": return try HalfPrecision(GlobalPoolKernel(average: true), setup)
+        case "GlobalMaxPool": return try HalfPrecision(GlobalPoolKernel(average: false), setup)
         default: throw setup.noKernel
         }
     }

@@ -142,6 +142,6 @@ struct WindowGeometry {
 extension WindowPool: Executable {
     public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel {
         guard setup.node.opType != "LpPool" else { throw setup.noKernel }
-        return try PoolKernel(self, setup)
+        return try HalfPrecision(PoolKernel(self, setup), setup)
     }
 }

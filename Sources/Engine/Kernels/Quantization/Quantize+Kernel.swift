@@ -45,6 +45,19 @@ struct QuantizeKernel: Kernel {
             }
             let dtype = schema.outputType ?? scale.dtype
             guard dtype.kind == .float else { throw ModelError(.invalidGraph, "DequantizeLinear cannot produce \(dtype)") }
+            if dtype == .float, scale.dtype == .float, x.dtype == .int8 || x.dtype == .uint8 {
+                // The common int8 and uint8 model: straight into float32, as below.
+                let target = try EngineTensor(dtype: .float, shape: x.shape)
+                let y = target.floats
+                if x.dtype == .int8 {
+                    let q = x.elements(Int8.self)
+                    for i in 0..<count { let s = index(i); y[i] = Float((Double(q[i]) - zeros[s]) * scales[s]) }
+                } else {
+                    let q = x.elements(UInt8.self)
+                    for i in 0..<count { let s = index(i); y[i] = Float((Double(q[i]) - zeros[s]) * scales[s]) }
+                }
+                return [target]
+            }
             var values = [Double](repeating: 0, count: count)
             let singleScale = scale.dtype == .float
             for i in 0..<count {
@@ -68,6 +81,23 @@ struct QuantizeKernel: Kernel {
             let signed = dtype.kind == .signedInteger
             let low = signed ? -Double(1 << (bits - 1)) : 0
             let high = signed ? Double((1 << (bits - 1)) - 1) : Double((1 << bits) - 1)
+            if x.dtype == .float, singlePrecision, dtype == .int8 || dtype == .uint8 {
+                // The common float32 to int8 or uint8 model: straight into the output, as below.
+                let v = x.floats
+                func level(_ i: Int) -> Double {
+                    let s = index(i)
+                    let q = Double(v[i] / Float(scales[s])).rounded(.toNearestOrEven) + zeros[s]
+                    return q.isNaN ? 0 : Swift.min(high, Swift.max(low, q))
+                }
+                if dtype == .int8 {
+                    let y = output.elements(Int8.self)
+                    for i in 0..<count { y[i] = Int8(level(i)) }
+                } else {
+                    let y = output.elements(UInt8.self)
+                    for i in 0..<count { y[i] = UInt8(level(i)) }
+                }
+                return [output]
+            }
             var quantized = [Int64](repeating: 0, count: count)
             for i in 0..<count {
                 let s = index(i)

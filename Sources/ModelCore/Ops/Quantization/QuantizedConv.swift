@@ -4,10 +4,12 @@
 /// QLinearConv adds 2 FLOPs per output element to requantise. Zero-point
 /// offsets are not counted.
 public struct QuantizedConv: OpSchema {
-    let convolution: Conv
+    /// The Conv whose attributes and shape rule this node shares.
+    public let convolution: Conv
     /// Input positions of x, w and the bias.
     let operands: [Int]
-    let requantized: Bool
+    /// QLinearConv: scales and zero points around the integer convolution.
+    public let requantized: Bool
 
     public init(node: Node, opset: Int) throws(ModelError) {
         requantized = node.opType == "QLinearConv"

@@ -3,11 +3,12 @@
 /// MACs as for MatMul (integer MACs, two FLOPs each); QLinearMatMul adds 2
 /// FLOPs per output element to requantise. Zero-point offsets are not counted.
 public struct QuantizedMatMul: OpSchema {
-    let product: MatMul
+    /// The MatMul whose shape rule this node shares.
+    public let product: MatMul
     /// Input positions of A and B.
     let operands: [Int]
     /// QLinearMatMul: output zero point at input 7, requantisation counted.
-    let requantized: Bool
+    public let requantized: Bool
 
     public init(node: Node, opset: Int) throws(ModelError) {
         requantized = node.opType == "QLinearMatMul"
