@@ -88,7 +88,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["ModelInfo"], path: "Tests/TestSupport"),
         .testTarget(name: "ModelCoreTests", dependencies: ["ModelCore", "TestSupport"]),
         .testTarget(name: "ONNXFormatTests", dependencies: ["ONNXFormat", "ModelInfo", "TestSupport"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "ModelInfo", "TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "CKernels", "ModelInfo", "TestSupport"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "ModelInfo", "TestSupport"]),
         .testTarget(name: "ZooTests", dependencies: ["Zoo", "ModelInfo", "modelinfo", "TestSupport"]),
         .testTarget(name: "ZlibTests", dependencies: ["Zlib", "CChecksum", "CZlib"]),
