@@ -1,3 +1,4 @@
+import Foundation
 import ModelInfo
 import Testing
 
@@ -108,6 +109,20 @@ import Testing
         let y = try run("MatMulNBits", [try floats(values(64), [2, 32]), b, scales, try tensor([0x93, 0x5a] as [UInt8], .uint8, [2])],
                         attributes: ["K": .int(32), "N": .int(2), "bits": .int(4), "block_size": .int(16)])[0]
         expectClose(y, [-1.8625, 1.56875, 1.225, 0.04375], [2, 2], "MatMulNBits")
+    }
+
+    /// Two heads of 4 over 3 tokens; caches cos/sin(position · (1, 0.3)) for 6 positions.
+    @Test func rotaryEmbeddingMatchesOnnxruntime() throws {
+        let angles = (0..<6).flatMap { p in [1.0, 0.3].map { Double(p) * $0 } }
+        let cos = try floats(angles.map { Float(Foundation.cos($0)) }, [6, 2]), sin = try floats(angles.map { Float(Foundation.sin($0)) }, [6, 2])
+        let x = try floats(values(24), [1, 3, 8])
+        let halves = try run("RotaryEmbedding", [x, try tensor([2, 0, 5] as [Int64], .int64, [1, 3]), cos, sin], attributes: ["num_heads": .int(2)])[0]
+        expectClose(halves, [0.974832, -0.293135, -0.928548, 1.31399, -1.01333, -0.619002, -0.188822, -0.423482, -1, 0.75, -0.25, -1.25,
+                             0.5, -0.5, 1.25, 0.25, -0.212747, 1.06823, 0.719193, 0.926758, -0.985909, -0.516432, -1.07377, -0.214005], [1, 3, 8], "RotaryEmbedding")
+        let pairs = try run("RotaryEmbedding", [x, try tensor([1] as [Int64], .int64, [1]), cos, sin],
+                            attributes: ["num_heads": .int(2), "interleaved": .int(1)])[0]
+        expectClose(pairs, [-1.09611, -0.781688, -0.847069, 1.04641, 0.766179, -0.194859, 0.955337, 0.29552, -0.265826, -1.22141, 0.499469, -1.17283,
+                            0.246575, 0.662722, 0.890509, 0.912137, 0.601374, -1.09583, 0.783327, -0.62161, -0.707214, 0.353338, -1.16868, -0.668354], [1, 3, 8], "RotaryEmbedding interleaved")
     }
 
     @Test func attentionRefusesAMalformedMask() throws {
