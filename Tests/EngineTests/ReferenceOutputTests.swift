@@ -47,6 +47,16 @@ import TestSupport
         try Self.verify(model: folder.appendingPathComponent("model.onnx").path, data: folder)
     }
 
+    /// The zoo's ViT-B/16 as onnxruntime's transformer optimizer rewrites it
+    /// (com.microsoft Attention, SkipLayerNormalization, BiasGelu…), against
+    /// onnxruntime; `Tools/make-optimized-models` writes both.
+    @Test func optimizedTransformerMatchesOnnxruntime() throws {
+        let folder = Fixtures.root.appendingPathComponent(".generated/optimized/vit_b_16.optimized")
+        try #require(FileManager.default.fileExists(atPath: folder.appendingPathComponent("test_data_set_0/output_0.pb").path),
+                     "no reference outputs for the optimized ViT-B/16: run Tools/make-optimized-models")
+        try Self.verify(model: folder.appendingPathComponent("model.onnx").path, data: folder)
+    }
+
     @Test func planRefusesAnUnknownOperatorBeforeRunning() throws {
         let model = Model(irVersion: 8, opsets: [OpsetID(domain: "", version: 17)],
                           graph: Graph(nodes: [Node(name: "odd", opType: "NoSuchOp", inputs: ["x"], outputs: ["y"])],

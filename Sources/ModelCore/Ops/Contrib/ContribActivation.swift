@@ -9,11 +9,14 @@
 /// QuickGelu 6 (scale, sigmoid 4, multiply); BiasAdd 2.
 public struct ContribActivation: OpSchema {
     public let op: String
+    /// QuickGelu's α (`alpha`, default 1.702).
+    public let alpha: Float
     let flopsPerElement: Int
 
     public init(node: Node, opset: Int) throws(ModelError) {
         op = node.opType
         let reader = AttributeReader(node)
+        alpha = try reader.float("alpha", default: 1.702)
         switch op {
         case "Gelu", "QuickGelu": try reader.expectInputs(1...1)
         case "FastGelu": try reader.expectInputs(1...2)

@@ -14,12 +14,15 @@ public struct ContribRotaryEmbedding: OpSchema {
     public let numHeads: Int
     /// `rotary_embedding_dim`; 0 when not given.
     public let rotaryDim: Int
+    /// Whether the rotated pairs are neighbours (2i, 2i + 1) rather than the two halves (i, i + R/2).
+    public let interleaved: Bool
     let reader: AttributeReader
 
     public init(node: Node, opset: Int) throws(ModelError) {
         reader = AttributeReader(node)
         numHeads = try reader.int("num_heads", default: 0)
         rotaryDim = try reader.int("rotary_embedding_dim", default: 0)
+        interleaved = try reader.int("interleaved", default: 0) != 0
         guard numHeads >= 0, rotaryDim >= 0, rotaryDim % 2 == 0 else {
             throw reader.error("num_heads must not be negative and rotary_embedding_dim must be even, got \(numHeads) and \(rotaryDim)")
         }

@@ -24,12 +24,18 @@ public struct ProjectedAttention: OpSchema {
     public let sharedBuffer: Bool
     /// `rotary_embedding_dim` when `do_rotary` is set (0: the head size); `nil` without rotary embedding.
     public let rotaryDim: Int?
+    /// The scores' scale (`scale`); 0 means 1/√(head size).
+    public let scale: Float
+    /// What a masked-out score gets added (`mask_filter_value`, default −10000).
+    public let maskFilterValue: Float
     let reader: AttributeReader
 
     public init(node: Node, opset: Int) throws(ModelError) {
         reader = AttributeReader(node)
         guard let heads = try reader.int("num_heads"), heads > 0 else { throw reader.error("num_heads must be given and positive") }
         numHeads = heads
+        scale = try reader.float("scale", default: 0)
+        maskFilterValue = try reader.float("mask_filter_value", default: -10_000)
         unidirectional = try reader.int("unidirectional", default: 0) != 0
         hiddenSizes = try reader.ints("qkv_hidden_sizes")
         if let sizes = hiddenSizes {

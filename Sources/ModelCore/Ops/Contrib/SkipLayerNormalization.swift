@@ -17,6 +17,8 @@ public struct SkipLayerNormalization: OpSchema {
     public let epsilon: Float
     /// Whether the mean is not subtracted (RMS normalisation).
     public let simplified: Bool
+    /// The first normalised axis of SimplifiedLayerNormalization (`axis`, default −1); the skip forms normalise the last axis.
+    public let axis: Int
     let additions: Int
 
     public init(node: Node, opset: Int) throws(ModelError) {
@@ -24,13 +26,15 @@ public struct SkipLayerNormalization: OpSchema {
         let reader = AttributeReader(node)
         epsilon = try reader.float("epsilon", default: 1e-5)
         simplified = op != "SkipLayerNormalization"
+        axis = try reader.int("axis", default: -1)
         if op == "SimplifiedLayerNormalization" {
             try reader.expectInputs(1...2)
             additions = 0
         } else {
             try reader.expectInputs(3...5)
-            // The skip, and the bias (input 4) when present.
-            additions = 1 + (node.inputs.count > 4 && !node.inputs[4].isEmpty ? 1 : 0)
+            // The skip, and the bias when present (input 4, or 3 in the simplified form, which has no beta).
+            let bias = simplified ? 3 : 4
+            additions = 1 + (node.inputs.count > bias && !node.inputs[bias].isEmpty ? 1 : 0)
         }
     }
 
