@@ -19,6 +19,8 @@ struct RoiAlignKernel: Kernel {
 
     /// The most samples one bin may take (an adaptive ratio follows the regions' sizes, which are data).
     static let maximumSamples = 1 << 16
+    /// The most samples one region's table may hold.
+    static let maximumTable = 1 << 24
 
     /// A sample's four neighbours (flat positions in one channel plane) and their weights; empty outside the map.
     typealias Sample = [(position: Int, weight: Double)]
@@ -45,8 +47,10 @@ struct RoiAlignKernel: Kernel {
             if !halfPixel { (roiW, roiH) = (max(roiW, 1), max(roiH, 1)) }
             let (binH, binW) = (roiH / Double(pooledH), roiW / Double(pooledW))
             let gridH = try samplesPerSide(binH), gridW = try samplesPerSide(binW)
-            guard gridH * gridW <= Self.maximumSamples else {
-                throw ModelError(.limit, "RoiAlign region \(r) takes \(gridH * gridW) samples per bin, more than \(Self.maximumSamples)")
+            // The sample table of one region holds every bin's samples.
+            guard gridH * gridW <= Self.maximumSamples, let table = Shape.product([gridH, gridW, pooledH, pooledW]),
+                  table <= Self.maximumTable else {
+                throw ModelError(.limit, "RoiAlign region \(r) takes \(gridH)×\(gridW) samples in each of \(pooledH)×\(pooledW) bins, more than the engine's bound")
             }
             // The samples depend on the region only, so they are found once for every channel.
             var bins: [[Sample]] = []
