@@ -4,7 +4,11 @@
 /// weighted sum of 2ʳ neighbours), cubic 2 · 4ʳ − 1, nearest 0.
 public struct GridSample: OpSchema {
     /// Neighbours weighted per spatial axis: 2 linear, 4 cubic, 0 for nearest (a copy).
-    let taps: Int
+    public let taps: Int
+    /// `padding_mode`: "zeros", "border" or "reflection", for positions outside X.
+    public let padding: String
+    /// `align_corners`: −1 and 1 are the centres of the corner elements, not their outer edges.
+    public let alignCorners: Bool
     let reader: AttributeReader
 
     public init(node: Node, opset: Int) throws(ModelError) {
@@ -20,6 +24,8 @@ public struct GridSample: OpSchema {
         }
         let padding = try reader.string("padding_mode", default: "zeros")
         guard ["zeros", "border", "reflection"].contains(padding) else { throw reader.error("unknown padding_mode '\(padding)'") }
+        self.padding = padding
+        alignCorners = try reader.int("align_corners", default: 0) != 0
         try reader.expectInputs(2...2)
     }
 
@@ -51,12 +57,15 @@ public struct GridSample: OpSchema {
 /// Each of the r coordinates of each grid point is a row of θ times the
 /// homogeneous position: r · r MACs and r FLOPs for the translation per point.
 public struct AffineGrid: OpSchema {
+    /// `align_corners`: −1 and 1 are the centres of the corner elements, not their outer edges.
+    public let alignCorners: Bool
     let reader: AttributeReader
 
     public init(node: Node, opset: Int) throws(ModelError) {
         reader = AttributeReader(node)
         let align = try reader.int("align_corners", default: 0)
         guard align == 0 || align == 1 else { throw reader.error("align_corners must be 0 or 1") }
+        alignCorners = align == 1
         try reader.expectInputs(2...2)
     }
 

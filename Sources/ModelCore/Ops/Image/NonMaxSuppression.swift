@@ -3,12 +3,15 @@
 /// How many boxes survive, and how many overlaps are computed, depends on
 /// the scores: the count of selected boxes is unknown and the node uncounted.
 public struct NonMaxSuppression: OpSchema {
+    /// `center_point_box`: boxes are (x centre, y centre, width, height), else two corners (y1, x1, y2, x2).
+    public let centerPointBox: Bool
     let reader: AttributeReader
 
     public init(node: Node, opset: Int) throws(ModelError) {
         reader = AttributeReader(node)
         let format = try reader.int("center_point_box", default: 0)
         guard format == 0 || format == 1 else { throw reader.error("center_point_box must be 0 or 1, got \(format)") }
+        centerPointBox = format == 1
         try reader.expectInputs(2...5)
     }
 

@@ -8,7 +8,14 @@ public struct RegionPooling: OpSchema {
     /// Height and width of each region's output map.
     public let outputSize: [Int]
     /// RoiAlign's samples per bin side; 0 (adaptive) and MaxRoiPool leave the count to the data.
-    let samplingRatio: Int
+    public let samplingRatio: Int
+    /// RoiAlign's `mode` "max" (else "avg") over a bin's samples.
+    public let takesMaximum: Bool
+    /// `spatial_scale`: from region coordinates to X's elements.
+    public let spatialScale: Float
+    /// RoiAlign's `coordinate_transformation_mode` "half_pixel" (the default from opset 16; else "output_half_pixel"):
+    /// element centres lie at +0.5, and regions are not widened to at least one element.
+    public let halfPixel: Bool
     let reader: AttributeReader
 
     public init(node: Node, opset: Int) throws(ModelError) {
@@ -19,12 +26,22 @@ public struct RegionPooling: OpSchema {
             }
             outputSize = pooled
             samplingRatio = 0
+            takesMaximum = true
+            spatialScale = try reader.float("spatial_scale", default: 1)
+            halfPixel = false
             try reader.expectInputs(2...2)
         } else {
             outputSize = [try reader.int("output_height", default: 1), try reader.int("output_width", default: 1)]
             samplingRatio = try reader.int("sampling_ratio", default: 0)
             let mode = try reader.string("mode", default: "avg")
             guard mode == "avg" || mode == "max" else { throw reader.error("unknown mode '\(mode)'") }
+            takesMaximum = mode == "max"
+            spatialScale = try reader.float("spatial_scale", default: 1)
+            let transform = try reader.string("coordinate_transformation_mode", default: opset >= 16 ? "half_pixel" : "output_half_pixel")
+            guard transform == "half_pixel" || transform == "output_half_pixel" else {
+                throw reader.error("unknown coordinate_transformation_mode '\(transform)'")
+            }
+            halfPixel = transform == "half_pixel"
             guard samplingRatio >= 0 else { throw reader.error("sampling_ratio must not be negative") }
             try reader.expectInputs(3...3)
         }

@@ -9,7 +9,7 @@ public struct FourierTransform: OpSchema {
     /// `onesided`: real input to half spectrum, or half spectrum to real output when inverse.
     public let onesided: Bool
     /// Opset 17–19 give the axis as an attribute; from opset 20 it is input 2.
-    let axisAttribute: Int?
+    public let axisAttribute: Int?
     let reader: AttributeReader
 
     public init(node: Node, opset: Int) throws(ModelError) {

@@ -5,6 +5,10 @@
 public struct WindowFunction: OpSchema {
     /// `output_datatype` (default float).
     public let dtype: DType
+    /// The cosine-sum coefficients a₀, a₁, a₂ of a₀ − a₁·cos(2πn/N) + a₂·cos(4πn/N).
+    public let coefficients: [Double]
+    /// `periodic` (default 1): N is the size (a period of a longer window), else the size − 1 (symmetric).
+    public let periodic: Bool
     let flopsPerElement: Int
     let reader: AttributeReader
 
@@ -13,6 +17,12 @@ public struct WindowFunction: OpSchema {
         dtype = try Miscellaneous.dtype("output_datatype", default: .float, reader) ?? .float
         let periodic = try reader.int("periodic", default: 1)
         guard periodic == 0 || periodic == 1 else { throw reader.error("periodic must be 0 or 1") }
+        self.periodic = periodic == 1
+        switch node.opType {
+        case "HannWindow": coefficients = [0.5, 0.5, 0]
+        case "HammingWindow": coefficients = [25.0 / 46, 21.0 / 46, 0]
+        default: coefficients = [0.42, 0.5, 0.08]
+        }
         flopsPerElement = node.opType == "BlackmanWindow" ? 8 : 4
         try reader.expectInputs(1...1)
     }
