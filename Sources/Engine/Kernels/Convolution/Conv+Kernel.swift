@@ -57,18 +57,33 @@ struct ConvKernel: Kernel {
     }
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
-        let x = try floatInput(inputs, 0, "input X")
-        let w: EngineTensor, bias: EngineTensor?
+        var x = try floatInput(inputs, 0, "input X")
+        var w: EngineTensor, bias: EngineTensor?
         if let folded {
             (w, bias) = (folded.weight, folded.bias)
         } else {
             w = try floatInput(inputs, 1, "weight W")
             bias = inputs.count > 2 ? inputs[2] : nil
         }
-        guard x.shape.count == 4, w.shape.count == 4 else {
-            throw ModelError(.unsupported(op: nil, dtype: nil), "the engine runs 2-D convolutions (rank-4 input and weight), got ranks \(x.shape.count) and \(w.shape.count)")
+        guard x.shape.count == w.shape.count, x.shape.count >= 3 else {
+            throw ModelError(.invalidGraph, "Conv needs input and weight of equal rank ≥ 3, got \(x.shape) and \(w.shape)")
         }
-        guard let window = try schema.window(weight: Shape(w.shape)) else { throw ModelError(.invalidGraph, "Conv kernel shape unknown") }
+        guard var window = try schema.window(weight: Shape(w.shape)) else { throw ModelError(.invalidGraph, "Conv kernel shape unknown") }
+        guard window.kernel.count == x.shape.count - 2, window.kernel == Array(w.shape.dropFirst(2)) else {
+            throw ModelError(.invalidGraph, "Conv kernel_shape \(window.kernel) does not fit weight \(w.shape) and input \(x.shape)")
+        }
+        if x.shape.count > 4 {
+            return [try ConvVolume.run(x, w, bias: bias, window: window, group: schema.group,
+                                       residual: addsResidual ? try floatInput(inputs, 3, "the Add's other operand") : nil,
+                                       clamp: clamp, context)]
+        }
+        // A 1-D convolution runs as a 2-D one over a height of 1.
+        let resultRank = x.shape.count
+        if resultRank == 3 {
+            x = x.reshaped([x.shape[0], x.shape[1], 1, x.shape[2]])
+            w = w.reshaped([w.shape[0], w.shape[1], 1, w.shape[2]])
+            window = window.planar
+        }
         let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let m = w.shape[0], group = schema.group
         guard c == w.shape[1] * group, m % group == 0 else {
@@ -90,7 +105,8 @@ struct ConvKernel: Kernel {
         // one that broadcasts is added afterwards, and the activation with it.
         var residual: EngineTensor?
         if addsResidual { residual = try floatInput(inputs, 3, "the Add's other operand") }
-        let inEpilogue = residual.map { $0.shape == output.shape } ?? true
+        let resultShape = resultRank == 3 ? [n, m, ow] : output.shape
+        let inEpilogue = residual.map { $0.shape == resultShape } ?? true
         let epilogue = Epilogue(bias: biasPointer, residual: inEpilogue ? residual.map { UnsafePointer($0.floats.baseAddress!) } : nil,
                                 clamp: inEpilogue ? clamp : nil)
         if cg == 1 && mg == 1 {
@@ -99,8 +115,8 @@ struct ConvKernel: Kernel {
         } else {
             Self.lowered(x, w, output, window, pads, group: group, epilogue, context)
         }
-        guard let residual, !inEpilogue else { return [output] }
-        let sum = try FloatLoops.arithmetic(.add, output, residual, context)
+        guard let residual, !inEpilogue else { return [output.reshaped(resultShape)] }
+        let sum = try FloatLoops.arithmetic(.add, output.reshaped(resultShape), residual, context)
         guard let clamp else { return [sum] }
         return [try FloatLoops.clamp(sum, low: clamp.low, high: clamp.high, context)]
     }
@@ -195,20 +211,7 @@ struct ConvKernel: Kernel {
 
     /// Explicit begin/end pads (top, left, bottom, right), resolving auto_pad.
     static func pads(_ window: Window, input: [Int], output: [Int]) -> [Int] {
-        switch window.autoPad {
-        case .notSet: return [window.pads[0], window.pads[1], window.pads[2], window.pads[3]]
-        case .valid: return [0, 0, 0, 0]
-        case .sameUpper, .sameLower:
-            var begin = [0, 0], end = [0, 0]
-            for i in 0..<2 {
-                let extent = (window.kernel[i] - 1) * window.dilations[i] + 1
-                let total = max(0, (output[i] - 1) * window.strides[i] + extent - input[i])
-                let small = total / 2
-                begin[i] = window.autoPad == .sameUpper ? small : total - small
-                end[i] = total - begin[i]
-            }
-            return [begin[0], begin[1], end[0], end[1]]
-        }
+        window.resolvedPads(input: input, output: output)
     }
 }
 
@@ -242,9 +245,11 @@ struct ConvPartition {
         var slices = 1
         if units * bands < threads {
             // Narrower bands while each keeps a few register tiles of
-            // columns; on smaller maps, slices of whole tiles of channels.
+            // columns; on smaller maps, and on maps of too few rows to give
+            // every thread one (a 1-D convolution's single row), slices of
+            // whole tiles of channels.
             let minimumPixels = 2 * ck_sgemm_column_step()
-            if outputRows * outputColumns / threads >= minimumPixels {
+            if outputRows * outputColumns / threads >= minimumPixels, units * outputRows >= threads {
                 bands = min(outputRows, (threads + units - 1) / units)
             } else {
                 slices = max(1, min((threads + units * bands - 1) / (units * bands), channels / ck_sgemm_row_step()))

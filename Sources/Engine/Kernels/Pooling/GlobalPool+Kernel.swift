@@ -1,9 +1,14 @@
 internal import CKernels
+#if canImport(Glibc)
+import Glibc
+#endif
 import ModelCore
 
-/// GlobalAveragePool and GlobalMaxPool over all spatial axes.
+/// GlobalAveragePool, GlobalMaxPool and GlobalLpPool over all spatial axes.
 struct GlobalPoolKernel: Kernel {
     let average: Bool
+    /// GlobalLpPool's exponent; `nil` for the other two.
+    var p: Float? = nil
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
         let x = try floatInput(inputs, 0, "input X")
@@ -13,7 +18,11 @@ struct GlobalPoolKernel: Kernel {
         let (source, target) = (x.floats.baseAddress!, output.floats.baseAddress!)
         for plane in 0..<planes {
             let from = source + plane * inner
-            if average {
+            if let p {
+                var sum: Float = 0
+                for i in 0..<inner { sum += pow(abs(from[i]), p) }
+                target[plane] = pow(sum, 1 / p)
+            } else if average {
                 var sum: Float = 0
                 for i in 0..<inner { sum += from[i] }
                 target[plane] = sum / Float(max(inner, 1))
@@ -32,6 +41,7 @@ extension GlobalPool: Executable {
         switch setup.node.opType {
         case "GlobalAveragePool": return try HalfPrecision(GlobalPoolKernel(average: true), setup)
         case "GlobalMaxPool": return try HalfPrecision(GlobalPoolKernel(average: false), setup)
+        case "GlobalLpPool": return try HalfPrecision(GlobalPoolKernel(average: false, p: Float(p)), setup)
         default: throw setup.noKernel
         }
     }

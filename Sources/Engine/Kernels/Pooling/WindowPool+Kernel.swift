@@ -1,27 +1,44 @@
 internal import CKernels
 import ModelCore
 
-/// MaxPool and AveragePool over 2-D windows.
+/// MaxPool, AveragePool and LpPool. Float32 1-D and 2-D MaxPool and
+/// AveragePool without indices run here, vectorised along the rows (1-D as
+/// 2-D over a height of 1); every other form runs in `PoolWindows`.
 struct PoolKernel: Kernel {
     let schema: WindowPool
     let countPadding: Bool
+    /// Whether MaxPool's second output, the indices, is wanted.
+    let withIndices: Bool
 
     init(_ schema: WindowPool, _ setup: KernelSetup) throws(ModelError) {
         self.schema = schema
         countPadding = schema.countIncludePad
+        withIndices = setup.node.outputs.count > 1 && !setup.node.outputs[1].isEmpty
     }
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
-        let x = try floatInput(inputs, 0, "input X")
-        let window = schema.window
-        guard x.shape.count == 4, window.kernel.count == 2 else { throw ModelError(.unsupported(op: nil, dtype: nil), "the engine pools 2-D images (rank-4 input)") }
+        var x = try requiredInput(inputs, 0, "input X")
+        var window = schema.window
+        let isMax = schema.op == "MaxPool"
+        guard x.dtype == .float, isMax || schema.op == "AveragePool", !withIndices,
+              x.shape.count == window.kernel.count + 2, x.shape.count == 3 || x.shape.count == 4 else {
+            let reduction: PoolWindows.Reduction = isMax ? .max : schema.op == "AveragePool"
+                ? .average(countingPadding: countPadding) : .lp(Double(schema.p))
+            let general = PoolWindows(x: x, reduction: reduction, window: window, withIndices: withIndices,
+                                      columnMajor: schema.columnMajorIndices, context: context)
+            return try ElementTypes.visit(x.dtype, general, schema.op)
+        }
+        let oneDimensional = x.shape.count == 3
+        if oneDimensional {
+            x = x.reshaped([x.shape[0], x.shape[1], 1, x.shape[2]])
+            window = window.planar
+        }
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let spatial = window.outputSpatial([.known(h), .known(w)])
         guard let oh = spatial[0].value, let ow = spatial[1].value else { throw ModelError(.invalidGraph, "pooling output size unknown") }
         let pads = ConvKernel.pads(window, input: [h, w], output: [oh, ow])
         let output = try EngineTensor(dtype: .float, shape: [n, c, oh, ow])
         let (source, target) = (x.floats.baseAddress!, output.floats.baseAddress!)
-        let isMax = schema.op == "MaxPool"
         let countPadding = self.countPadding
         let geometry = WindowGeometry(window, pads: pads, height: h, width: w, outputWidth: ow)
         let kw = window.kernel[1]
@@ -52,7 +69,7 @@ struct PoolKernel: Kernel {
                 }
             }
         }
-        return [output]
+        return [oneDimensional ? output.reshaped([n, c, ow]) : output]
     }
 }
 
@@ -141,7 +158,6 @@ struct WindowGeometry {
 
 extension WindowPool: Executable {
     public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel {
-        guard setup.node.opType != "LpPool" else { throw setup.noKernel }
-        return try HalfPrecision(PoolKernel(self, setup), setup)
+        try HalfPrecision(PoolKernel(self, setup), setup)
     }
 }

@@ -80,4 +80,36 @@ public struct Window: Sendable, Equatable {
             }
         }
     }
+
+    /// Explicit begin pads for every spatial axis, then end pads, for input
+    /// sizes `input` and output sizes `output`: `auto_pad` resolved, SAME
+    /// putting the odd pad at the end (SAME_UPPER) or the beginning (SAME_LOWER).
+    public func resolvedPads(input: [Int], output: [Int]) -> [Int] {
+        let n = kernel.count
+        switch autoPad {
+        case .notSet: return pads
+        case .valid: return Array(repeating: 0, count: 2 * n)
+        case .sameUpper, .sameLower:
+            var resolved = Array(repeating: 0, count: 2 * n)
+            for i in 0..<n {
+                let extent = (kernel[i] - 1) * dilations[i] + 1
+                let total = max(0, (output[i] - 1) * strides[i] + extent - input[i])
+                resolved[i] = autoPad == .sameUpper ? total / 2 : total - total / 2
+                resolved[i + n] = total - resolved[i]
+            }
+            return resolved
+        }
+    }
+
+    /// This 1-D window as a 2-D one over a height of 1, so that a 1-D
+    /// operator runs through the 2-D kernels; other windows are returned as they are.
+    public var planar: Window {
+        guard kernel.count == 1 else { return self }
+        var window = self
+        window.kernel = [1, kernel[0]]
+        window.strides = [1, strides[0]]
+        window.dilations = [1, dilations[0]]
+        window.pads = [0, pads[0], 0, pads[1]]
+        return window
+    }
 }

@@ -5,10 +5,15 @@
 /// plus one per output for the division or root.
 public struct GlobalPool: OpSchema {
     public let op: String
+    /// GlobalLpPool's exponent `p`.
+    public let p: Int
 
     public init(node: Node, opset: Int) throws(ModelError) {
         op = node.opType
-        try AttributeReader(node).expectInputs(1...1)
+        let reader = AttributeReader(node)
+        p = try reader.int("p", default: 2)
+        guard p > 0 else { throw reader.error("p must be positive, got \(p)") }
+        try reader.expectInputs(1...1)
     }
 
     public func infer(_ inputs: [ValueFact?]) throws(ModelError) -> [ValueFact] {

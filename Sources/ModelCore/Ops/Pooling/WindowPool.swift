@@ -8,6 +8,10 @@ public struct WindowPool: OpSchema {
     public let window: Window
     /// Whether AveragePool divides by the whole window, padding included (`count_include_pad`).
     public let countIncludePad: Bool
+    /// LpPool's exponent `p`.
+    public let p: Int
+    /// Whether MaxPool's indices count the spatial axes column-major (`storage_order` 1).
+    public let columnMajorIndices: Bool
     let reader: AttributeReader
 
     public init(node: Node, opset: Int) throws(ModelError) {
@@ -16,6 +20,9 @@ public struct WindowPool: OpSchema {
         guard let kernel = try reader.ints("kernel_shape") else { throw reader.error("\(op) needs kernel_shape") }
         window = try Window(kernel: kernel, reader: reader, ceilMode: try reader.int("ceil_mode", default: 0) != 0)
         countIncludePad = try reader.int("count_include_pad", default: 0) != 0
+        p = try reader.int("p", default: 2)
+        columnMajorIndices = try reader.int("storage_order", default: 0) != 0
+        guard p > 0 else { throw reader.error("p must be positive, got \(p)") }
         try reader.expectInputs(1...1)
     }
 
