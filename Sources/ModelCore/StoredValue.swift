@@ -7,3 +7,14 @@ public indirect enum StoredValue: Sendable, Equatable {
     /// `nil` when the optional holds nothing.
     case optional(StoredValue?)
 }
+
+extension StoredValue {
+    /// "a tensor", "a sequence", "an optional": for messages.
+    public var kind: String {
+        switch self {
+        case .tensor: "a tensor"
+        case .sequence: "a sequence"
+        case .optional: "an optional"
+        }
+    }
+}

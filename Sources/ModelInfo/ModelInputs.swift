@@ -21,8 +21,14 @@ public enum ModelInputs {
                 result[info.name] = dims
                 continue
             }
-            guard case .tensor(_, let shape?)? = info.type else {
+            let shape: Shape
+            switch info.type {
+            case .tensor(_, let declared?)?:
+                shape = declared
+            case .tensor?, nil:
                 throw ModelError(.usage, "input '\(info.name)' has no declared tensor shape; give one with --input-shape \(info.name)=DIMS")
+            default:
+                continue   // sequences and optionals come only from files (`values`)
             }
             var dims: [Int] = []
             for (i, dim) in shape.dims.enumerated() {
@@ -86,6 +92,29 @@ public enum ModelInputs {
         return feeds
     }
 
+    /// Feeds of every kind: `given` values, and for the tensor inputs not
+    /// given, the seeded random values of `random`. A sequence or optional
+    /// input has no random form and must be given.
+    public static func values(for model: Model, options: AnalysisOptions, seed: UInt64,
+                              given: [String: StoredValue]) throws(ModelError) -> [String: EngineValue] {
+        var tensors: [String: Tensor] = [:], feeds: [String: EngineValue] = [:]
+        for info in model.graph.runtimeInputs {
+            switch (given[info.name], info.type) {
+            case (.tensor(let tensor)?, _):
+                tensors[info.name] = tensor
+            case (let value?, _):
+                feeds[info.name] = try EngineValue(value, type: info.type)
+            case (nil, .tensor?), (nil, nil):
+                break
+            case (nil, let type?):
+                throw ModelError(.usage, "input '\(info.name)' is \(type), which has no random values; "
+                                 + "give it as a SequenceProto or OptionalProto .pb file")
+            }
+        }
+        for (name, tensor) in try random(for: model, options: options, seed: seed, given: tensors) { feeds[name] = .tensor(tensor) }
+        return feeds
+    }
+
     /// Refuses a tensor whose element type, rank or a static dimension differs
     /// from the model input's declaration. A float64 array for a float32 input
     /// (numpy's default type) is refused too rather than silently narrowed.
@@ -112,12 +141,19 @@ public enum ModelInputs {
 
     /// What was fed to each input, in the model's order: type, shape, and
     /// the file it came from (`files`) or the seed of its random values.
-    public static func describe(_ feeds: [String: EngineTensor], of model: Model, seed: UInt64,
+    public static func describe(_ feeds: [String: EngineValue], of model: Model, seed: UInt64,
                                 files: [String: String] = [:]) -> [InputUse] {
         model.graph.runtimeInputs.compactMap { info in
-            guard let tensor = feeds[info.name] else { return nil }
-            return InputUse(name: info.name, dtype: tensor.dtype.description, shape: tensor.shape,
-                            source: files[info.name] ?? "random, seed \(seed)")
+            guard let value = feeds[info.name] else { return nil }
+            let source = files[info.name] ?? "random, seed \(seed)"
+            switch value {
+            case .tensor(let tensor):
+                return InputUse(name: info.name, dtype: tensor.dtype.description, shape: tensor.shape, source: source)
+            case .sequence(let sequence):
+                return InputUse(name: info.name, dtype: "sequence of \(sequence.elementType)", shape: [sequence.elements.count], source: source)
+            case .optional(let content):
+                return InputUse(name: info.name, dtype: content == nil ? "empty optional" : "optional", shape: [], source: source)
+            }
         }
     }
 

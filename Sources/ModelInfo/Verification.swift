@@ -18,28 +18,90 @@ public struct OutputComparison: Sendable, Encodable {
     /// Compares `actual` with `expected` element by element. NaN matches NaN;
     /// infinities must match exactly; strings and integers compare exactly.
     public init(name: String, actual: Tensor, expected: Tensor, atol: Double, rtol: Double) {
+        self.init(name: name, actual: .tensor(actual), expected: .tensor(expected), atol: atol, rtol: rtol)
+    }
+
+    /// An output that cannot be compared at all, for `problem`.
+    public init(name: String, problem: String) {
+        (self.name, self.problem) = (name, problem)
+        (maxAbsoluteError, maxRelativeError, mismatches, elements) = (0, 0, 0, 0)
+    }
+
+    /// Compares two values of any kind. A sequence compares element by
+    /// element and counts as one output: its errors are the largest of its
+    /// elements', its mismatches and elements the sums, its first mismatch an
+    /// index into the elements laid end to end. An optional compares what it
+    /// holds; an empty one matches only an empty one.
+    public init(name: String, actual: StoredValue, expected: StoredValue, atol: Double, rtol: Double) {
         self.name = name
         maxAbsoluteError = 0
         maxRelativeError = 0
         mismatches = 0
-        elements = expected.elementCount
+        elements = 0
+        var sums = CosineSums()
+        compare(actual, expected, atol: atol, rtol: rtol, at: "", sums: &sums)
+        if problem == nil { cosineSimilarity = sums.cosine }
+    }
+
+    /// The running sums of a cosine similarity.
+    private struct CosineSums {
+        var dot = 0.0, normA = 0.0, normE = 0.0
+
+        var cosine: Double? {
+            if normA > 0 && normE > 0 { return dot / (normA.squareRoot() * normE.squareRoot()) }
+            return normA == 0 && normE == 0 ? 1 : nil
+        }
+    }
+
+    /// Adds the comparison of `actual` with `expected`; `path` names the
+    /// place inside a sequence or optional ("element 2: ") for problems.
+    private mutating func compare(_ actual: StoredValue, _ expected: StoredValue, atol: Double, rtol: Double, at path: String,
+                                  sums: inout CosineSums) {
+        guard problem == nil else { return }
+        switch (actual, expected) {
+        case (.tensor(let a), .tensor(let e)):
+            compare(a, e, atol: atol, rtol: rtol, at: path, sums: &sums)
+        case (.sequence(let a), .sequence(let e)):
+            guard a.count == e.count else {
+                problem = "\(path)a sequence of \(a.count) elements differs from the reference's \(e.count)"
+                return
+            }
+            for (i, (x, y)) in zip(a, e).enumerated() {
+                compare(x, y, atol: atol, rtol: rtol, at: "\(path)element \(i): ", sums: &sums)
+            }
+        case (.optional(let a), .optional(let e)):
+            switch (a, e) {
+            case (nil, nil): break
+            case (let x?, let y?): compare(x, y, atol: atol, rtol: rtol, at: path, sums: &sums)
+            default: problem = "\(path)" + (a == nil ? "an empty optional, the reference holds a value" : "an optional holding a value, the reference is empty")
+            }
+        default:
+            problem = "\(path)\(actual.kind) where the reference is \(expected.kind)"
+        }
+    }
+
+    private mutating func compare(_ actual: Tensor, _ expected: Tensor, atol: Double, rtol: Double, at path: String,
+                                  sums: inout CosineSums) {
+        let offset = elements
+        elements += expected.elementCount
         guard actual.dims == expected.dims else {
-            problem = "shape \(actual.dims) differs from the reference \(expected.dims)"
+            problem = "\(path)shape \(actual.dims) differs from the reference \(expected.dims)"
             return
+        }
+        func mismatch(at i: Int) {
+            mismatches += 1
+            if firstMismatch == nil { firstMismatch = offset + i }
         }
         if expected.dtype == .string || actual.dtype == .string {
             guard let a = try? actual.stringValues(), let e = try? expected.stringValues() else {
-                problem = "type \(actual.dtype) differs from the reference \(expected.dtype)"
+                problem = "\(path)type \(actual.dtype) differs from the reference \(expected.dtype)"
                 return
             }
-            for (i, (x, y)) in zip(a, e).enumerated() where x != y {
-                mismatches += 1
-                if firstMismatch == nil { firstMismatch = i }
-            }
+            for (i, (x, y)) in zip(a, e).enumerated() where x != y { mismatch(at: i) }
             return
         }
         guard actual.dtype == expected.dtype else {
-            problem = "type \(actual.dtype) differs from the reference \(expected.dtype)"
+            problem = "\(path)type \(actual.dtype) differs from the reference \(expected.dtype)"
             return
         }
         let values: (a: [Double], e: [Double])
@@ -50,10 +112,9 @@ public struct OutputComparison: Sendable, Encodable {
                 values = (try actual.doubleValues(), try expected.doubleValues())
             }
         } catch {
-            problem = error.message
+            problem = path + error.message
             return
         }
-        var dot = 0.0, normA = 0.0, normE = 0.0
         for (i, (a, e)) in zip(values.a, values.e).enumerated() {
             let ok: Bool
             if a.isNaN || e.isNaN {
@@ -65,16 +126,11 @@ public struct OutputComparison: Sendable, Encodable {
                 maxAbsoluteError = max(maxAbsoluteError, difference)
                 if e != 0 { maxRelativeError = max(maxRelativeError, difference / abs(e)) }
                 ok = difference <= atol + rtol * abs(e)
-                dot += a * e
-                normA += a * a
-                normE += e * e
+                sums.dot += a * e
+                sums.normA += a * a
+                sums.normE += e * e
             }
-            if !ok {
-                mismatches += 1
-                if firstMismatch == nil { firstMismatch = i }
-            }
+            if !ok { mismatch(at: i) }
         }
-        if normA > 0 && normE > 0 { cosineSimilarity = dot / (normA.squareRoot() * normE.squareRoot()) }
-        else if normA == 0 && normE == 0 { cosineSimilarity = 1 }
     }
 }

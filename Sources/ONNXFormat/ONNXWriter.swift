@@ -103,7 +103,7 @@ public struct ONNXWriter: Sendable {
     public static func serializeTensor(_ tensor: Tensor) throws(ModelError) -> [UInt8] {
         let builder = ProtoBuilder(layout: nil)
         defer { withExtendedLifetime(builder) {} }
-        let (root, size) = try tensorMessage(tensor, builder)
+        let (root, size) = try valueMessage(.tensor(tensor), builder)
         return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
             guard let base = buffer.baseAddress else { return }
             count = protobuf_c_message_pack(root, base)
@@ -113,11 +113,17 @@ public struct ONNXWriter: Sendable {
     /// Writes `tensor` to `path` as a standalone `TensorProto`, under a
     /// temporary name renamed over `path` only once complete.
     public static func writeTensor(_ tensor: Tensor, to path: String) throws(ModelError) {
+        try writeValue(.tensor(tensor), to: path)
+    }
+
+    /// Writes `value` to `path` as ONNX test data does: a `TensorProto`, a
+    /// `SequenceProto` or an `OptionalProto` (what `ONNXReader.readValue` reads).
+    public static func writeValue(_ value: StoredValue, to path: String) throws(ModelError) {
         let builder = ProtoBuilder(layout: nil)
         defer { withExtendedLifetime(builder) {} }
         let root: UnsafePointer<ProtobufCMessage>
         do {
-            root = try tensorMessage(tensor, builder).root
+            root = try valueMessage(value, builder).root
         } catch {
             throw error.inFile(path)
         }
@@ -132,13 +138,14 @@ public struct ONNXWriter: Sendable {
         }
     }
 
-    /// The message for a standalone `tensor`, built in `builder`'s arena, and its size.
-    private static func tensorMessage(_ tensor: Tensor, _ builder: ProtoBuilder) throws(ModelError)
+    /// The message for a standalone `value`, built in `builder`'s arena, and its size.
+    private static func valueMessage(_ value: StoredValue, _ builder: ProtoBuilder) throws(ModelError)
         -> (root: UnsafePointer<ProtobufCMessage>, size: Int) {
-        let root = try builder.standalone(tensor).withMessageBase()
+        let root = try builder.standalone(value)
         let size = protobuf_c_message_get_packed_size(root)
         guard size <= protobufLimit else {
-            throw ModelError(.limit, "tensor '\(tensor.name)' would be \(size) bytes as a TensorProto, over protobuf's 2 GB limit")
+            let what = if case .tensor(let tensor) = value { "tensor '\(tensor.name)'" } else { value.kind }
+            throw ModelError(.limit, "\(what) would be \(size) bytes as a protobuf message, over protobuf's 2 GB limit")
         }
         return (root, size)
     }

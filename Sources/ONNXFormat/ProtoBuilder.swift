@@ -135,9 +135,74 @@ final class ProtoBuilder {
         }
     }
 
-    /// A tensor on its own, as in a `.pb` file; its data stays inline.
-    func standalone(_ tensor: Tensor) throws(ModelError) -> UnsafeMutablePointer<Onnx__TensorProto> {
-        try within("TensorProto") { () throws(ModelError) in try self.tensor(tensor, external: false) }
+    /// A value on its own, as in a test-data `.pb` file: a `TensorProto`,
+    /// `SequenceProto` or `OptionalProto`; tensor data stays inline.
+    func standalone(_ value: StoredValue) throws(ModelError) -> UnsafePointer<ProtobufCMessage> {
+        switch value {
+        case .tensor(let tensor):
+            return try within("TensorProto") { () throws(ModelError) in try self.tensor(tensor, external: false) }.withMessageBase()
+        case .sequence(let elements):
+            return try within("SequenceProto") { () throws(ModelError) in try sequence(elements) }.withMessageBase()
+        case .optional(let element):
+            return try within("OptionalProto") { () throws(ModelError) in try optional(element) }.withMessageBase()
+        }
+    }
+
+    /// `SequenceProto.DataType` (and `OptionalProto`'s): 1 tensor, 3 sequence, 5 optional.
+    private static func elementType(_ value: StoredValue) -> Int32 {
+        switch value {
+        case .tensor: 1
+        case .sequence: 3
+        case .optional: 5
+        }
+    }
+
+    /// A sequence's elements must be of one kind. The element type is always
+    /// written, so that no message is empty (an empty file is not test data);
+    /// an empty sequence says tensors, the only elements the engine makes.
+    private func sequence(_ elements: [StoredValue]) throws(ModelError) -> UnsafeMutablePointer<Onnx__SequenceProto> {
+        let proto = arena.message(onnx__sequence_proto__init)
+        proto.pointee.has_elem_type = 1
+        proto.pointee.elem_type = 1
+        guard let first = elements.first else { return proto }
+        let kind = Self.elementType(first)
+        guard elements.allSatisfy({ Self.elementType($0) == kind }) else {
+            throw ModelError(.invalidInput, "a sequence holds elements of different kinds")
+        }
+        proto.pointee.elem_type = kind
+        switch first {
+        case .tensor:
+            let tensors = elements.compactMap { if case .tensor(let t) = $0 { t } else { nil } }
+            (proto.pointee.n_tensor_values, proto.pointee.tensor_values) = try repeated(tensors, "tensor_values") { (t) throws(ModelError) in
+                try self.tensor(t, external: false)
+            }
+        case .sequence:
+            let lists = elements.compactMap { if case .sequence(let list) = $0 { list } else { nil } }
+            (proto.pointee.n_sequence_values, proto.pointee.sequence_values) = try repeated(lists, "sequence_values", sequence)
+        case .optional:
+            let held: [StoredValue?] = elements.map { if case .optional(let element) = $0 { element } else { nil } }
+            (proto.pointee.n_optional_values, proto.pointee.optional_values) = try repeated(held, "optional_values", optional)
+        }
+        return proto
+    }
+
+    /// An empty optional has element type 0 (undefined), written all the same.
+    private func optional(_ element: StoredValue?) throws(ModelError) -> UnsafeMutablePointer<Onnx__OptionalProto> {
+        let proto = arena.message(onnx__optional_proto__init)
+        proto.pointee.has_elem_type = 1
+        proto.pointee.elem_type = 0
+        guard let element else { return proto }
+        proto.pointee.elem_type = Self.elementType(element)
+        switch element {
+        case .tensor(let t):
+            proto.pointee.tensor_value = try singular(t, "tensor_value") { (t) throws(ModelError) in try tensor(t, external: false) }
+        case .sequence(let list):
+            proto.pointee.sequence_value = try singular(list, "sequence_value", sequence)
+        case .optional(let inner):
+            // An empty inner optional is still a message: only the outer one is set.
+            proto.pointee.optional_value = try within("optional_value") { () throws(ModelError) in try optional(inner) }
+        }
+        return proto
     }
 
     private func graph(_ graph: Graph, _ placement: TensorPlacement) throws(ModelError) -> UnsafeMutablePointer<Onnx__GraphProto> {

@@ -41,12 +41,12 @@ enum Outcome: String, CaseIterable {
     var isUnsupported: Bool { self == .noKernel || self == .unsupportedType || self == .unsupportedFeature }
 }
 
-/// Runs one case folder: the model and every test_data_set_N in it.
+/// Runs one case folder, the model and every test_data_set_N in it, as
+/// `modelinfo verify MODEL --test-data FOLDER --atol 1e-7 --rtol 1e-3` does.
 func runCase(_ folder: URL) -> (op: String, outcome: Outcome, detail: String) {
-    let modelPath = folder.appendingPathComponent("model.onnx").path
     let model: Model
     do {
-        model = try ONNXReader.read(path: modelPath)
+        model = try Model.load(path: folder.appendingPathComponent("model.onnx").path).model
     } catch {
         return ("?", .error, "cannot read the model: \(error.message)")
     }
@@ -60,62 +60,24 @@ func runCase(_ folder: URL) -> (op: String, outcome: Outcome, detail: String) {
     let sets = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
         .filter { $0.hasPrefix("test_data_set_") }.sorted()
     guard !sets.isEmpty else { return (op, .error, "no test data") }
-    let inputs = model.graph.runtimeInputs
     for set in sets {
-        let data = folder.appendingPathComponent(set)
-        var feeds: [String: EngineValue] = [:]
         do {
-            for (k, input) in inputs.enumerated() {
-                let path = data.appendingPathComponent("input_\(k).pb").path
-                guard FileManager.default.fileExists(atPath: path) else { continue }
-                feeds[input.name] = try EngineValue(try ONNXReader.readValue(path: path, type: input.type), type: input.type)
+            let result = try TestDataVerification(model: model, plan: plan, folder: folder.appendingPathComponent(set).path,
+                                                  atol: tolerance.absolute, rtol: tolerance.relative, seed: 0,
+                                                  options: AnalysisOptions(), context: ExecutionContext(threads: 1))
+            guard result.outputs.count == model.graph.outputs.count else {
+                return (op, .error, "\(set): \(model.graph.outputs.count - result.outputs.count) outputs have no reference file")
             }
-            let results = try plan.run(values: feeds, context: ExecutionContext(threads: 1))
-            for (k, output) in model.graph.outputs.enumerated() {
-                let expected = try ONNXReader.readValue(path: data.appendingPathComponent("output_\(k).pb").path, type: output.type)
-                guard let actual = results[output.name] else { return (op, .error, "output '\(output.name)' missing") }
-                if let why = difference(try actual.stored(name: output.name), expected, output.name) {
-                    return (op, .mismatch, "\(set) \(output.name): \(why)")
-                }
+            if let failure = result.outputs.first(where: { !$0.passed }) {
+                let why = failure.problem
+                    ?? "\(failure.mismatches) of \(failure.elements) elements differ (max abs error \(failure.maxAbsoluteError))"
+                return (op, .mismatch, "\(set) \(failure.name): \(why)")
             }
         } catch {
             return (op, Outcome(error), "\(set): \(error)")
         }
     }
     return (op, .passed, "")
-}
-
-/// Why `actual` differs from `expected` (within the tolerance), or nil when it does not.
-func difference(_ actual: StoredValue, _ expected: StoredValue, _ name: String) -> String? {
-    switch (actual, expected) {
-    case (.tensor(let a), .tensor(let e)):
-        let comparison = OutputComparison(name: name, actual: a, expected: e, atol: tolerance.absolute, rtol: tolerance.relative)
-        if comparison.passed { return nil }
-        return comparison.problem ?? "\(comparison.mismatches) of \(comparison.elements) elements differ (max abs error \(comparison.maxAbsoluteError))"
-    case (.sequence(let a), .sequence(let e)):
-        guard a.count == e.count else { return "a sequence of \(a.count) elements, expected \(e.count)" }
-        for (i, (x, y)) in zip(a, e).enumerated() {
-            if let why = difference(x, y, name) { return "element \(i): \(why)" }
-        }
-        return nil
-    case (.optional(let a), .optional(let e)):
-        switch (a, e) {
-        case (nil, nil): return nil
-        case (let x?, let y?): return difference(x, y, name)
-        default: return a == nil ? "an empty optional, expected a value" : "a value, expected an empty optional"
-        }
-    default:
-        return "\(describe(actual)), expected \(describe(expected))"
-    }
-}
-
-/// "a tensor", "a sequence", "an optional".
-func describe(_ value: StoredValue) -> String {
-    switch value {
-    case .tensor: "a tensor"
-    case .sequence: "a sequence"
-    case .optional: "an optional"
-    }
 }
 
 /// Writes a line to standard output at once, so the driver sees it even if the next case crashes.

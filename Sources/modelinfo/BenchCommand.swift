@@ -59,14 +59,14 @@ struct BenchCommand: ParsableCommand {
         let loaded = try Model.load(path: model)
         var options = try analysisArguments.options()
         let (feeds, uses) = try inputArguments.feeds(for: loaded.model, options: options)
-        options.inputShapes = feeds.mapValues(\.shape)
+        options.inputShapes = feeds.compactMapValues { if case .tensor(let tensor) = $0 { tensor.shape } else { nil } }
         let flops = try Analyzer.analyze(loaded.model, options: options).totals.flops
         let plan = try ExecutionPlan(model: loaded.model)
-        for _ in 0..<warmup { _ = try plan.run(feeds, context: context) }
+        for _ in 0..<warmup { _ = try plan.run(values: feeds, context: context) }
         var times: [Double] = []
         for _ in 0..<runs {
             let start = DispatchTime.now().uptimeNanoseconds
-            _ = try plan.run(feeds, context: context)
+            _ = try plan.run(values: feeds, context: context)
             times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
         }
         times.sort()

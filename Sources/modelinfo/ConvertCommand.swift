@@ -69,7 +69,7 @@ struct ConvertCommand: ParsableCommand {
         }
         guard !noVerify else { return }
         let converted = try Model.load(path: output)
-        let given = try inputArguments.given(for: loaded.model)
+        let given = try inputArguments.givenTensors(for: loaded.model)
         let options = try analysisArguments.options()
         let runs = given.tensors.count == loaded.model.graph.runtimeInputs.count ? 1 : samples
         let shapes = try ModelInputs.shapes(of: loaded.model, options: options, given: given.tensors)

@@ -11,30 +11,47 @@ struct InputArguments: ParsableArguments {
     @Option(help: "Seed of the random values for inputs not given with --input.")
     var seed: UInt64 = 0
 
-    /// The tensors that --input names, by model input, and the file each came from.
-    func given(for model: Model) throws -> (tensors: [String: Tensor], files: [String: String]) {
-        var tensors: [String: Tensor] = [:], files: [String: String] = [:]
-        let names = model.graph.runtimeInputs.map(\.name)
-        for text in inputs {
+    /// The values that --input names, by model input, and the file each came
+    /// from. A sequence or optional input is read from a `SequenceProto` or
+    /// `OptionalProto` `.pb` file, as in ONNX test data.
+    func given(for model: Model) throws -> (values: [String: StoredValue], files: [String: String]) {
+        var values: [String: StoredValue] = [:], files: [String: String] = [:]
+        let inputs = model.graph.runtimeInputs
+        for text in self.inputs {
             guard let equals = text.firstIndex(of: "=") else { throw ValidationError("--input wants NAME=FILE, got '\(text)'") }
             let name = String(text[..<equals]), path = String(text[text.index(after: equals)...])
-            guard names.contains(name) else {
-                throw ModelError(.usage, "--input names '\(name)', but the model's inputs are \(names.joined(separator: ", "))")
+            guard let info = inputs.first(where: { $0.name == name }) else {
+                throw ModelError(.usage, "--input names '\(name)', but the model's inputs are \(inputs.map(\.name).joined(separator: ", "))")
             }
-            let all = try TensorFile.read(path: path)
-            guard let tensor = all.count == 1 ? all.first : all.first(where: { $0.name == name }) else {
-                throw ModelError(.usage, "\(path) holds \(all.count) tensors and none is named '\(name)'")
+            if let value = try TestDataFiles.readValue(path: path, type: info.type) {
+                values[name] = value
+            } else {
+                let all = try TensorFile.read(path: path)
+                guard let tensor = all.count == 1 ? all.first : all.first(where: { $0.name == name }) else {
+                    throw ModelError(.usage, "\(path) holds \(all.count) tensors and none is named '\(name)'")
+                }
+                values[name] = .tensor(tensor)
             }
-            tensors[name] = tensor
             files[name] = path
         }
-        return (tensors, files)
+        return (values, files)
+    }
+
+    /// The given tensors only, for the commands that take tensor inputs alone.
+    func givenTensors(for model: Model) throws -> (tensors: [String: Tensor], files: [String: String]) {
+        let given = try given(for: model)
+        var tensors: [String: Tensor] = [:]
+        for (name, value) in given.values {
+            guard case .tensor(let tensor) = value else { throw ModelError(.usage, "input '\(name)' is \(value.kind); this command takes tensors") }
+            tensors[name] = tensor
+        }
+        return (tensors, given.files)
     }
 
     /// Feeds for every input of `model`, given or seeded random, and what each one was.
-    func feeds(for model: Model, options: AnalysisOptions) throws -> (feeds: [String: EngineTensor], uses: [InputUse]) {
+    func feeds(for model: Model, options: AnalysisOptions) throws -> (feeds: [String: EngineValue], uses: [InputUse]) {
         let given = try given(for: model)
-        let feeds = try ModelInputs.random(for: model, options: options, seed: seed, given: given.tensors)
+        let feeds = try ModelInputs.values(for: model, options: options, seed: seed, given: given.values)
         return (feeds, ModelInputs.describe(feeds, of: model, seed: seed, files: given.files))
     }
 }

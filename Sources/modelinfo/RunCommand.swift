@@ -33,23 +33,20 @@ struct RunCommand: ParsableCommand {
         let plan = try ExecutionPlan(model: loaded.model)
         let (feeds, uses) = try inputArguments.feeds(for: loaded.model, options: try analysisArguments.options())
         for use in uses { print("input   \(use.text)") }
-        let outputs = try plan.run(feeds, context: context)
+        let outputs = try plan.run(values: feeds, context: context)
         try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
         for name in plan.outputNames {
-            guard let tensor = outputs[name] else { continue }
-            let path = outputDirectory + "/" + OutputFiles.name(for: name) + ".npy"
-            try TensorFile.write(try tensor.stored(name: name), to: path, format: .npy)
-            print("output  \(name)  \(tensor.dtype)  \(tensor.shape.map(String.init).joined(separator: "×"))  \(Statistics(tensor).text)  → \(path)")
+            guard let value = outputs[name] else { continue }
+            let path = try OutputFiles.write(try value.stored(name: name), name: name, in: outputDirectory)
+            switch value {
+            case .tensor(let tensor):
+                print("output  \(name)  \(tensor.dtype)  \(tensor.shape.map(String.init).joined(separator: "×"))  \(Statistics(tensor).text)  → \(path)")
+            case .sequence(let sequence):
+                print("output  \(name)  sequence of \(sequence.elements.count) \(sequence.elementType) tensors  → \(path)")
+            case .optional(let content):
+                print("output  \(name)  \(content.map { "optional holding \($0.kind)" } ?? "empty optional")  → \(path)")
+            }
         }
-    }
-}
-
-/// The file names that `run` writes and `verify` reads.
-enum OutputFiles {
-    /// The value's name with every character other than letters, digits, `.`, `-` and `_` replaced by `_`.
-    static func name(for value: String) -> String {
-        let safe = String(value.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == "_") ? $0 : "_" })
-        return safe.isEmpty || safe == "." || safe == ".." ? "_" + safe : safe
     }
 }
 

@@ -37,14 +37,6 @@ struct VerifyCommand: ParsableCommand {
 
     @Flag var format: OutputFormat = .text
 
-    /// One test-data set's outcome (`--json`).
-    struct SetResult: Encodable {
-        var set: String
-        var passed: Bool
-        var inputs: [InputUse]
-        var outputs: [OutputComparison]
-    }
-
     func run() throws {
         // First: the context sets the engine's memory limit, which planning and inputs already count against.
         let context = engineArguments.context()
@@ -60,27 +52,10 @@ struct VerifyCommand: ParsableCommand {
         var sets = entries.filter { $0.hasPrefix("test_data_set_") }.sorted().map { root + "/" + $0 }
         if sets.isEmpty { sets = [root] }
 
-        var results: [SetResult] = []
-        for set in sets {
-            let inputs = try Self.tensors(in: set, prefix: "input", names: loaded.model.graph.runtimeInputs.map(\.name))
-            let expected = try Self.tensors(in: set, prefix: "output", names: plan.outputNames)
-            guard !expected.tensors.isEmpty else {
-                throw ModelError(.invalidInput, "holds no reference outputs: no output_K.pb, output_K.npy or <output name>.npy",
-                                 file: set)
-            }
-            let feeds = try ModelInputs.random(for: loaded.model, options: options, seed: seed, given: inputs.tensors)
-            let uses = ModelInputs.describe(feeds, of: loaded.model, seed: seed, files: inputs.files)
-            let outputs = try plan.run(feeds, context: context)
-            var comparisons: [OutputComparison] = []
-            for name in plan.outputNames {
-                guard let reference = expected.tensors[name], let actual = outputs[name] else { continue }
-                comparisons.append(OutputComparison(name: name, actual: try actual.stored(name: name), expected: reference,
-                                                    atol: atol, rtol: rtol))
-            }
-            results.append(SetResult(set: String(set.split(separator: "/").last ?? Substring(set)), passed: comparisons.allSatisfy(\.passed), inputs: uses,
-                                     outputs: comparisons))
+        let results = try sets.map { set in
+            try TestDataVerification(model: loaded.model, plan: plan, folder: set, atol: atol, rtol: rtol, seed: seed,
+                                     options: options, context: context)
         }
-
         switch format {
         case .json: print(try JSONText.encode(results))
         case .text: print(Self.text(results), terminator: "")
@@ -98,24 +73,7 @@ struct VerifyCommand: ParsableCommand {
         }
     }
 
-    /// A set's input_K / output_K files by the K-th name, or `<name>.npy` as `run` writes it.
-    static func tensors(in folder: String, prefix: String, names: [String]) throws -> (tensors: [String: Tensor], files: [String: String]) {
-        var tensors: [String: Tensor] = [:], files: [String: String] = [:]
-        for (k, name) in names.enumerated() {
-            let candidates = ["\(prefix)_\(k).pb", "\(prefix)_\(k).npy", OutputFiles.name(for: name) + ".npy"]
-            for file in candidates {
-                let path = folder + "/" + file
-                if FileManager.default.fileExists(atPath: path), let tensor = try TensorFile.read(path: path).first {
-                    tensors[name] = tensor
-                    files[name] = path
-                    break
-                }
-            }
-        }
-        return (tensors, files)
-    }
-
-    static func text(_ results: [SetResult]) -> String {
+    static func text(_ results: [TestDataVerification]) -> String {
         var text = ""
         for result in results {
             for use in result.inputs { text += "input  \(result.set)  \(use.text)\n" }
@@ -135,7 +93,7 @@ struct VerifyCommand: ParsableCommand {
     }
 
     /// One row per output of each set; `raw` keeps full-precision numbers (CSV).
-    static func table(_ results: [SetResult], raw: Bool) -> Table {
+    static func table(_ results: [TestDataVerification], raw: Bool) -> Table {
         func number(_ value: Double?) -> String {
             guard let value else { return "" }
             return raw ? String(value) : Units.significant(value)

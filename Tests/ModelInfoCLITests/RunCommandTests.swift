@@ -121,4 +121,43 @@ import TestSupport
         #expect(result.status == 2)
         #expect(result.stderr.contains("--input names 'nope', but the model's inputs are input"))
     }
+
+    /// Sequences and optionals go in and out as ONNX test data does: verify
+    /// reads the suite's SequenceProto and OptionalProto files, run writes
+    /// `<output>.pb` for them, and verify reads what run wrote.
+    @Test func sequencesAndOptionalsGoThroughRunAndVerify() throws {
+        for name in ["test_sequence_insert_at_back", "test_optional_get_element_optional_sequence", "test_optional_has_element_empty_optional_input"] {
+            let folder = Fixtures.onnxSuite.appendingPathComponent(name).path
+            let verify = try CommandLineTool.run(["verify", folder + "/model.onnx", "--test-data", folder, "--atol", "1e-7"])
+            #expect(verify.status == 0, "\(name): \(verify.stderr)")
+            #expect(verify.stdout.contains("pass   test_data_set_0"), "\(name): \(verify.stdout)")
+        }
+        let suiteCase = Fixtures.onnxSuite.appendingPathComponent("test_sequence_insert_at_back").path
+        #expect(try CommandLineTool.run(["verify", suiteCase + "/model.onnx", "--test-data", suiteCase]).stdout
+            .contains("input  test_data_set_0  sequence sequence of int64["))
+
+        // SplitToSequence: tensors in (random data, the suite's split), a sequence out.
+        let split = Fixtures.onnxSuite.appendingPathComponent("test_split_to_sequence_1")
+        let model = split.appendingPathComponent("model.onnx").path
+        let output = try Fixtures.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: output) }
+        try FileManager.default.copyItem(at: split.appendingPathComponent("test_data_set_0/input_1.pb"), to: output.appendingPathComponent("input_1.pb"))
+        let run = try CommandLineTool.run(["run", model, "-o", output.path, "--seed", "2", "--input", "split=\(output.path)/input_1.pb"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("output  seq  sequence of "), "\(run.stdout)")
+        #expect(run.stdout.contains("float32 tensors  → \(output.path)/seq.pb"), "\(run.stdout)")
+        let again = try CommandLineTool.run(["verify", model, "--test-data", output.path, "--seed", "2"])
+        #expect(again.status == 0, "\(again.stderr)")
+        let other = try CommandLineTool.run(["verify", model, "--test-data", output.path, "--seed", "3"])
+        #expect(other.status == 1)
+
+        // A sequence input has no random form: it must come from a file.
+        let missing = try CommandLineTool.run(["run", suiteCase + "/model.onnx"])
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("input 'sequence' is seq("), "\(missing.stderr)")
+        let given = try CommandLineTool.run(["run", suiteCase + "/model.onnx", "-o", output.path,
+                                             "--input", "sequence=\(suiteCase)/test_data_set_0/input_0.pb",
+                                             "--input", "tensor=\(suiteCase)/test_data_set_0/input_1.pb"])
+        #expect(given.status == 0, "\(given.stderr)")
+    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import ModelInfo
 import Testing
+import TestSupport
 
 /// Test data of sequences and optionals (`SequenceProto`, `OptionalProto`
 /// files): read through the same pre-pass and checks as a tensor file.
@@ -57,5 +58,40 @@ import Testing
         // Tensors stored under a sequence-of-sequences element type.
         let mismatched: [UInt8] = [0x10, 0x03] + field(3, tensor([1], count: 1))
         #expect(throws: ModelError.self) { try read(mismatched, as: sequenceType) }
+    }
+
+    /// What `writeValue` writes, `readValue` reads back the same; python's
+    /// onnx reads the suite's own files, so the suite's files round-trip too.
+    @Test func writtenValuesReadBackTheSame() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("values-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let one = try Tensor(name: "", dtype: .float, dims: [2], storage: .bytes(ByteRegion(copying: tensor([1, 2], count: 2).suffix(8))))
+        let two = try Tensor(name: "", dtype: .float, dims: [1], storage: .bytes(ByteRegion(copying: tensor([3], count: 1).suffix(4))))
+        let cases: [(StoredValue, ValueType)] = [
+            (.sequence([.tensor(one), .tensor(two)]), sequenceType),
+            (.sequence([]), sequenceType),
+            (.optional(nil), .optional(.tensor(.float, nil))),
+            (.optional(.sequence([.tensor(two)])), .optional(sequenceType)),
+            (.sequence([.optional(nil), .optional(.tensor(one))]), .sequence(.optional(.tensor(.float, nil)))),
+        ]
+        for (k, (value, type)) in cases.enumerated() {
+            let path = folder.appendingPathComponent("\(k).pb").path
+            try ONNXWriter.writeValue(value, to: path)
+            #expect(try ONNXReader.readValue(path: path, type: type) == value, "case \(k)")
+        }
+        #expect(throws: ModelError.self) { try ONNXWriter.writeValue(.sequence([.tensor(one), .optional(nil)]), to: folder.appendingPathComponent("mixed.pb").path) }
+        for name in ["test_split_to_sequence_1", "test_optional_get_element_optional_sequence"] {
+            let data = Fixtures.onnxSuite.appendingPathComponent(name + "/test_data_set_0")
+            let model = try ONNXReader.read(path: Fixtures.onnxSuite.appendingPathComponent(name + "/model.onnx").path)
+            for (prefix, infos) in [("input", model.graph.runtimeInputs), ("output", model.graph.outputs)] {
+                for (k, info) in infos.enumerated() {
+                    let original = try ONNXReader.readValue(path: data.appendingPathComponent("\(prefix)_\(k).pb").path, type: info.type)
+                    let path = folder.appendingPathComponent("\(name)-\(prefix)-\(k).pb").path
+                    try ONNXWriter.writeValue(original, to: path)
+                    #expect(try ONNXReader.readValue(path: path, type: info.type) == original, "\(name) \(info.name)")
+                }
+            }
+        }
     }
 }
