@@ -182,6 +182,21 @@ import Testing
         #expect(analysis.totals.paramsUnique == 64 * 32 + 32)
     }
 
+    /// A 64×32 int8 weight with per-column scales and zero points, and a bias.
+    @Test func dynamicQuantizeMatMulCountsAsMatMulPlusQuantisation() throws {
+        let analysis = try Self.analyze(
+            Self.node("DynamicQuantizeMatMul", ["a", "w", "scales", "zeros", "bias"], ["y"], [:]),
+            inputs: [("a", .float, [2, 3, 64])],
+            initializers: [try Self.tensor("w", .int8, [64, 32]), try Self.tensor("scales", .float, [32]),
+                           try Self.tensor("zeros", .int8, [32]), try Self.tensor("bias", .float, [32])])
+        let node = analysis.nodes[0]
+        #expect(analysis.facts["y"]?.shape == Shape([2, 3, 32]) && analysis.facts["y"]?.dtype == .float)
+        #expect(node.macs == 6 * 64 * 32)
+        #expect(node.flops == 2 * 12_288 + 4 * 6 * 64 + 2 * 6 * 32, "quantising A costs 4 per element, scaling and bias 1 each per output")
+        #expect(node.params == 64 * 32 + 32)
+        #expect(node.weightBytes == 2_048 + 128 + 32 + 128)
+    }
+
     @Test func matMulNBitsRejectsAMismatchedPacking() throws {
         let analysis = try Self.analyze(
             Self.node("MatMulNBits", ["a", "w", "scales"], ["y"], ["K": .int(64), "N": .int(32), "block_size": .int(32)]),

@@ -9,25 +9,20 @@ import TestSupport
 @Suite struct ReferenceOutputTests {
     static let tolerance = (absolute: 1e-4, relative: 1e-3)
 
-    /// Runs the model of `folder` on every test_data_set and compares each output.
+    /// Runs the model of `folder` on every test_data_set and compares each
+    /// output, as `modelinfo verify` does; every output must have a reference.
     static func verify(model path: String, data folder: URL) throws {
-        let model = try ONNXReader.read(path: path)
+        let model = try Model.load(path: path).model
         let plan = try ExecutionPlan(model: model)
         let sets = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix("test_data_set_") }
         try #require(!sets.isEmpty, "no test data in \(folder.path)")
         for set in sets {
-            let data = folder.appendingPathComponent(set)
-            var feeds: [String: EngineTensor] = [:]
-            for (k, name) in plan.inputNames.enumerated() {
-                feeds[name] = try EngineTensor(try ONNXReader.readTensor(path: data.appendingPathComponent("input_\(k).pb").path))
-            }
-            let outputs = try plan.run(feeds, context: ExecutionContext(threads: 2))
-            for (k, name) in plan.outputNames.enumerated() {
-                let expected = try ONNXReader.readTensor(path: data.appendingPathComponent("output_\(k).pb").path)
-                let actual = try #require(outputs[name])
-                let comparison = OutputComparison(name: name, actual: try actual.stored(name: name), expected: expected,
-                                                  atol: tolerance.absolute, rtol: tolerance.relative)
-                #expect(comparison.passed, "\(path) \(set) \(name): \(comparison.problem ?? "") \(comparison.mismatches) mismatches, max abs \(comparison.maxAbsoluteError), max rel \(comparison.maxRelativeError)")
+            let result = try TestDataVerification(model: model, plan: plan, folder: folder.appendingPathComponent(set).path,
+                                                  atol: tolerance.absolute, rtol: tolerance.relative, seed: 0,
+                                                  options: AnalysisOptions(), context: ExecutionContext(threads: 2))
+            #expect(result.outputs.map(\.name) == plan.outputNames, "\(path) \(set): outputs without a reference")
+            for comparison in result.outputs {
+                #expect(comparison.passed, "\(path) \(set) \(comparison.name): \(comparison.problem ?? "") \(comparison.mismatches) mismatches, max abs \(comparison.maxAbsoluteError), max rel \(comparison.maxRelativeError)")
             }
         }
     }
@@ -54,6 +49,19 @@ import TestSupport
         let folder = Fixtures.root.appendingPathComponent(".generated/optimized/vit_b_16.optimized")
         try #require(FileManager.default.fileExists(atPath: folder.appendingPathComponent("test_data_set_0/output_0.pb").path),
                      "no reference outputs for the optimized ViT-B/16: run Tools/make-optimized-models")
+        try Self.verify(model: folder.appendingPathComponent("model.onnx").path, data: folder)
+    }
+
+    /// onnxruntime's contrib operators as its own tools write them
+    /// (GroupQueryAttention nodes; a dynamically quantised MLP before and after
+    /// onnxruntime fused it into DynamicQuantizeMatMul), against onnxruntime;
+    /// `Tools/make-contrib-cases` writes them.
+    @Test(arguments: ["gqa_prompt", "gqa_prompt_packed_rotary", "gqa_decode", "gqa_decode_rotary_interleaved", "gqa_window_softcap",
+                      "gqa_float16", "mlp_dynamic_int8", "mlp_dynamic_int8_fused", "mlp_dynamic_uint8", "mlp_dynamic_uint8_fused"])
+    func contribCaseMatchesOnnxruntime(_ name: String) throws {
+        let folder = Fixtures.root.appendingPathComponent(".generated/contrib-cases/\(name)")
+        try #require(FileManager.default.fileExists(atPath: folder.appendingPathComponent("test_data_set_0/output_0.pb").path),
+                     "no reference outputs for \(name): run Tools/make-contrib-cases")
         try Self.verify(model: folder.appendingPathComponent("model.onnx").path, data: folder)
     }
 

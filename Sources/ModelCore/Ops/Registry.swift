@@ -124,6 +124,7 @@ public enum OpRegistry {
         add(GroupQueryAttention.self, ["com.microsoft.GroupQueryAttention"])
         add(ContribRotaryEmbedding.self, ["com.microsoft.RotaryEmbedding"])
         add(MatMulNBits.self, ["com.microsoft.MatMulNBits"])
+        add(DynamicQuantizeMatMul.self, ["com.microsoft.DynamicQuantizeMatMul"])
         // Text, training and classical ML
         add(TfIdfVectorizer.self, ["TfIdfVectorizer"])
         add(StringOperator.self, ["StringNormalizer", "RegexFullMatch", "StringConcat", "StringSplit"])

@@ -62,6 +62,10 @@ struct ScaledDotProduct {
     /// Query `i` sees keys up to `pastLength + i` only.
     var causal = false
     var pastLength = 0
+    /// With `causal`, query `i` sees only the last `window` keys up to its own (all of them when not positive), as onnxruntime does.
+    var window = -1
+    /// Scores become `softcap · tanh(score / softcap)` before the softmax (none when 0).
+    var softcap: Float = 0
     var terms: [ScoreTerm] = []
 
     func run(q: HeadRows, k: HeadRows, v: HeadRows, output: HeadRows, _ context: ExecutionContext) throws(ModelError) {
@@ -88,18 +92,23 @@ struct ScaledDotProduct {
                 let t = term.row(b, h, i)
                 for j in 0..<keys { row[j] += t[j] }
             }
-            // Keys after the causal limit take no weight at all, as if their score were −∞.
+            // Keys after the causal limit (or before the window) take no weight at all, as if their score were −∞.
             let visible = causal ? min(keys, pastLength + i + 1) : keys
+            let first = causal && window > 0 ? min(visible, max(0, pastLength + i + 1 - window)) : 0
+            if softcap != 0 {
+                for j in first..<visible { row[j] = softcap * tanhf(row[j] / softcap) }
+            }
             var largest = -Float.infinity
-            for j in 0..<visible { largest = max(largest, row[j]) }
+            for j in first..<visible { largest = max(largest, row[j]) }
             var total: Float = 0
-            for j in 0..<visible {
+            for j in first..<visible {
                 let e = expf(row[j] - largest)
                 row[j] = e
                 total += e
             }
             let inverse = 1 / total
-            for j in 0..<visible { row[j] *= inverse }
+            for j in first..<visible { row[j] *= inverse }
+            for j in 0..<first { row[j] = 0 }
             for j in visible..<keys { row[j] = 0 }
         }
         ck_sgemm(0, 0, queries, valueHeadSize, keys, 1, scores, keys, v.row(b, kvHead, 0), v.rowStride, 0, output.row(b, h, 0), output.rowStride)

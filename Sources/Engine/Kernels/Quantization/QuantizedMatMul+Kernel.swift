@@ -54,6 +54,23 @@ enum QuantizedOperands {
         }
     }
 
+    /// The integer MatMul of `a` and `b` less their zero points (A's per
+    /// tensor or per row, B's per tensor or per column), as float32 sums.
+    static func product(_ a: EngineTensor, zeroPoint aZero: EngineTensor?, _ b: EngineTensor, zeroPoint bZero: EngineTensor?,
+                        _ context: ExecutionContext) throws(ModelError) -> EngineTensor {
+        guard !a.shape.isEmpty, !b.shape.isEmpty else { throw ModelError(.invalidGraph, "MatMul inputs must have rank 1 or more") }
+        let k = a.shape[a.shape.count - 1], rows = a.shape.count > 1 ? a.shape[a.shape.count - 2] : 1
+        let columns = b.shape.count > 1 ? b.shape[b.shape.count - 1] : 1
+        try checkGroups(aZero, [rows, a.count / max(k, 1)], "A")
+        try checkGroups(bZero, [columns], "B")
+        let left = try centred(a, zeroPoint: aZero, inner: k, "A")
+        let right = try centred(b, zeroPoint: bZero, inner: 1, "B")
+        guard let sums = try MatMulKernel().run([left, right], context).first ?? nil else {
+            throw ModelError(.internal, "internal: MatMul gave no output")
+        }
+        return sums
+    }
+
     /// The float32 sums as int32 (ConvInteger, MatMulInteger).
     static func int32(_ sums: EngineTensor) throws(ModelError) -> EngineTensor {
         let output = try EngineTensor(dtype: .int32, shape: sums.shape)
@@ -100,18 +117,9 @@ struct QuantizedMatMulKernel: Kernel {
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
         let (aIndex, bIndex) = requantized ? (0, 3) : (0, 1)
         let a = try requiredInput(inputs, aIndex, "input A"), b = try requiredInput(inputs, bIndex, "input B")
-        guard !a.shape.isEmpty, !b.shape.isEmpty else { throw ModelError(.invalidGraph, "MatMul inputs must have rank 1 or more") }
-        let k = a.shape[a.shape.count - 1], rows = a.shape.count > 1 ? a.shape[a.shape.count - 2] : 1
-        let columns = b.shape.count > 1 ? b.shape[b.shape.count - 1] : 1
-        let aZero = optionalInput(inputs, 2), bZero = optionalInput(inputs, requantized ? 5 : 3)
-        try QuantizedOperands.checkGroups(aZero, [rows, a.count / max(k, 1)], "A")
-        try QuantizedOperands.checkGroups(bZero, [columns], "B")
-        let left = try QuantizedOperands.centred(a, zeroPoint: aZero, inner: k, "A")
-        let right = try QuantizedOperands.centred(b, zeroPoint: bZero, inner: 1, "B")
-        guard let sums = try MatMulKernel().run([left, right], context).first ?? nil else {
-            throw ModelError(.internal, "internal: MatMul gave no output")
-        }
+        let sums = try QuantizedOperands.product(a, zeroPoint: optionalInput(inputs, 2), b, zeroPoint: optionalInput(inputs, requantized ? 5 : 3), context)
         guard requantized else { return [try QuantizedOperands.int32(sums)] }
+        let rows = a.shape.count > 1 ? a.shape[a.shape.count - 2] : 1, columns = b.shape.count > 1 ? b.shape[b.shape.count - 1] : 1
         let aScale = try QuantizedOperands.scales(try requiredInput(inputs, 1, "a_scale"), groups: rows, "a_scale")
         let bScale = try QuantizedOperands.scales(try requiredInput(inputs, 4, "b_scale"), groups: columns, "b_scale")
         let yScale = try QuantizedOperands.scales(try requiredInput(inputs, 6, "y_scale"), groups: 1, "y_scale")[0]

@@ -25,9 +25,19 @@ public struct GroupQueryAttention: OpSchema {
     public let kvHeads: Int
     /// Whether Q and K are rotated first, with the cos and sin caches.
     public let rotary: Bool
+    /// Rotation of pairs (2i, 2i + 1) rather than (i, i + R/2).
+    public let rotaryInterleaved: Bool
+    /// The factor of the scores; 0 means 1/√D.
+    public let scale: Float
+    /// Scores become `softcap · tanh(score / softcap)`; 0 means none.
+    public let softcap: Float
+    /// Each query sees only this many keys, its own the last; negative means all.
+    public let localWindow: Int
+    /// Softmax with an extra zero logit (or the head sinks) in the denominator.
+    public let smoothSoftmax: Bool
+    /// Whether the cache is a fixed window rather than appended to.
+    public let windowCache: Bool
     let masked: Bool
-    let softcapped: Bool
-    let windowCache: Bool
     let reader: AttributeReader
 
     public init(node: Node, opset: Int) throws(ModelError) {
@@ -38,10 +48,13 @@ public struct GroupQueryAttention: OpSchema {
         guard heads % kv == 0 else { throw reader.error("num_heads \(heads) is not a multiple of kv_num_heads \(kv)") }
         (numHeads, kvHeads) = (heads, kv)
         rotary = try reader.int("do_rotary", default: 0) != 0
+        rotaryInterleaved = try reader.int("rotary_interleaved", default: 0) != 0
+        scale = try reader.float("scale", default: 0)
+        softcap = try reader.float("softcap", default: 0)
+        smoothSoftmax = try reader.int("smooth_softmax", default: 0) != 0
         let causal = try reader.int("causal", default: 1) != 0
-        let window = try reader.int("local_window_size", default: -1)
-        masked = causal || window >= 0 || (node.inputs.count > 10 && !node.inputs[10].isEmpty)
-        softcapped = try reader.float("softcap", default: 0) != 0
+        localWindow = try reader.int("local_window_size", default: -1)
+        masked = causal || localWindow >= 0 || (node.inputs.count > 10 && !node.inputs[10].isEmpty)
         windowCache = try reader.int("sliding_window_cache", default: 0) != 0
         try reader.expectInputs(1...17)
     }
@@ -90,7 +103,7 @@ public struct GroupQueryAttention: OpSchema {
     public func cost(_ inputs: [ValueFact?], _ outputs: [ValueFact]) -> OpCost? {
         guard !windowCache, let g = try? geometry(inputs) else { return nil }
         let core = AttentionCore(batch: g.batch, heads: .known(numHeads), queries: g.length, keys: g.past + g.length,
-                                 headSize: g.headSize, valueHeadSize: g.headSize, masked: masked, softcapped: softcapped)
+                                 headSize: g.headSize, valueHeadSize: g.headSize, masked: masked, softcapped: softcap != 0)
         var rotation: Int? = 0
         if rotary {
             // The cos cache holds R/2 angles per position.
