@@ -33,6 +33,17 @@ import TestSupport
         try Self.verify(model: Fixtures.path(model), data: URL(fileURLWithPath: Fixtures.path(data)))
     }
 
+    /// Files as today's exporters write them (`Tools/real-exports.py`): a
+    /// voice-activity model whose STFT is a 1-D convolution inside an If
+    /// (TorchScript exporter), and transformers' GPT-2 and Llama with grouped
+    /// key/value heads (dynamo exporter; the second Llama at opset 23, with
+    /// the ONNX Attention and RMSNormalization operators).
+    @Test(arguments: ["vad_if_conv1d", "gpt2", "llama_gqa", "llama_gqa_opset23"])
+    func exportedModelMatchesOnnxruntime(_ name: String) throws {
+        let folder = URL(fileURLWithPath: Fixtures.path("real-exports/\(name)"))
+        try Self.verify(model: folder.appendingPathComponent("model.onnx").path, data: folder)
+    }
+
     /// Every zoo architecture (Tools/make-reference-outputs writes them all).
     @Test(arguments: Zoo.architectures.map(\.name))
     func zooModelMatchesOnnxruntime(_ name: String) throws {
