@@ -20,6 +20,8 @@ extension Zoo {
                                                             mlpWidth: 11008, vocabulary: 32000)),
         llama("llama-3-8b", "Llama-3-8B", Llama.Configuration(layers: 32, width: 4096, heads: 32, kvHeads: 8, mlpWidth: 14336,
                                                               vocabulary: 128256, ropeTheta: 500_000)),
+        llama("tinyllama-1.1b", "TinyLlama-1.1B", Llama.Configuration(layers: 22, width: 2048, heads: 32, kvHeads: 4,
+                                                                      mlpWidth: 5632, vocabulary: 32000)),
         llama("llama-tiny", "A small Llama-style decoder for tests", Llama.Configuration(
             layers: 2, width: 256, heads: 8, kvHeads: 2, mlpWidth: 688, vocabulary: 1000, epsilon: 1e-6)),
     ]

@@ -13,7 +13,7 @@ import TestSupport
     /// (a tied embedding is one parameter tensor).
     static let publishedCounts: [String: Int] = [
         "gpt2": 124_439_808, "gpt2-medium": 354_823_168, "gpt2-large": 774_030_080, "gpt2-xl": 1_557_611_200,
-        "llama-7b": 6_738_415_616, "llama-3-8b": 8_030_261_248, "llama-tiny": 1_897_728,
+        "llama-7b": 6_738_415_616, "llama-3-8b": 8_030_261_248, "tinyllama-1.1b": 1_100_048_384, "llama-tiny": 1_897_728,
     ]
 
     static let symbols = ["batch": 1, "seq": 128, "past": 0]
