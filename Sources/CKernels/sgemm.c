@@ -243,6 +243,69 @@ static int blocked(const ck_variant *v, int transA, int transB, size_t M, size_t
     return 1;
 }
 
+// MARK: - Products with B packed once
+
+/// The width of op(B) once packed: N columns in strips of nr, the last one
+/// padded to whole vectors.
+static size_t packed_width(const ck_variant *v, size_t N) {
+    return N / v->nr * v->nr + (N % v->nr ? round_up(N % v->nr, v->vl) : 0);
+}
+
+/// The packed layout: for each panel of up to kc rows of op(B), as the
+/// blocked product takes them, every strip of that panel in turn, as pack_b
+/// writes them. Panel p starts at p·kc_max·width, and strip s of a panel of
+/// kc rows at s·nr·kc within it (every strip before the last is full).
+static void packed_product(const ck_variant *v, size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
+                           const float *packed, float beta, float *C, size_t ldc, size_t j0, size_t j1) {
+    size_t mr = v->mr, nr = v->nr;
+    ck_epilogue final = {.alpha = alpha, .beta = beta};
+    size_t kc_max = balanced(K, v->kc, 1), mc_max = balanced(M, v->mc, mr), width = packed_width(v, N);
+    for (size_t pc = 0; pc < K; pc += kc_max) {
+        size_t kc = min_size(kc_max, K - pc);
+        const float *panel = packed + pc * width;
+        ck_epilogue e = final;
+        if (pc > 0) e.beta = 1;
+        for (size_t ic = 0; ic < M; ic += mc_max) {
+            size_t mc = min_size(mc_max, M - ic);
+            const float *a = A + ic * lda + pc;
+            for (size_t j = j0; j < j1; j += nr) {
+                size_t cols = min_size(nr, j1 - j);
+                const float *b = panel + j / nr * nr * kc;
+                for (size_t ir = 0; ir < mc; ir += mr) {
+                    v->tile(kc, a + ir * lda, lda, b, C + (ic + ir) * ldc + j, ldc, min_size(mr, mc - ir), cols, &e);
+                }
+            }
+        }
+    }
+}
+
+size_t ck_sgemm_packed_floats(size_t K, size_t N) {
+    size_t floats;
+    if (__builtin_mul_overflow(packed_width(ck_variant_selected(), N), K, &floats)) return 0;
+    return floats;
+}
+
+void ck_sgemm_pack(int transB, size_t K, size_t N, const float *B, size_t ldb, float *packed) {
+    const ck_variant *v = ck_variant_selected();
+    size_t kc_max = balanced(K, v->kc, 1), width = packed_width(v, N);
+    for (size_t pc = 0; pc < K; pc += kc_max) {
+        size_t kc = min_size(kc_max, K - pc);
+        pack_b(v->nr, v->vl, transB, transB ? B + pc : B + pc * ldb, ldb, kc, N, packed + pc * width);
+    }
+}
+
+void ck_sgemm_packed(size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda, const float *packed,
+                     float beta, float *C, size_t ldc, size_t j0, size_t j1) {
+    if (j1 > N) j1 = N;
+    if (M == 0 || j0 >= j1) return;
+    if (K == 0 || alpha == 0) {
+        ck_epilogue e = {.alpha = 0, .beta = beta};
+        scale_only(M, j1 - j0, C + j0, ldc, &e);
+        return;
+    }
+    packed_product(ck_variant_selected(), M, N, K, alpha, A, lda, packed, beta, C, ldc, j0, j1);
+}
+
 /// A slow path that needs no scratch memory, for when allocation fails.
 static void naive(int transA, int transB, size_t M, size_t N, size_t K,
                   const float *A, size_t lda, const float *B, size_t ldb,

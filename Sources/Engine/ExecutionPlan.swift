@@ -93,6 +93,14 @@ public final class ExecutionPlan: Sendable {
                    case .tensor(let tensor)? = node.attribute("value")?.value {
                     known[output] = try EngineTensor(tensor)
                 }
+                if fusion == nil, subgraphs.isEmpty, !(schema is RandomGenerator), !(kernel is any ValueKernel),
+                   let folded = Self.fold(kernel, node, known) {
+                    for (name, tensor) in folded {
+                        known[name] = tensor
+                        constants.append((slot(name), tensor))
+                    }
+                    continue
+                }
                 // Values the subgraphs read from this scope are passed after the node's inputs.
                 var reads = node.inputs.map { $0.isEmpty ? nil : slot($0) } + capturedNames.map { slot($0) }
                 if let residual = fusion?.residual {
@@ -126,6 +134,36 @@ public final class ExecutionPlan: Sendable {
         slotCount = slots.count
         self.constants = constants
         self.captured = captured.map { ($0.key, $0.value) }
+    }
+
+    /// The outputs of `node` computed once, now, when every input it reads
+    /// is a constant: a transposed or dequantised weight, a shape computed
+    /// from constants. Not when the node makes more than four times the
+    /// bytes it reads, plus 1 MiB (an Expand or ConstantOfShape would fill
+    /// memory with what the run makes and frees anyway), nor when the kernel
+    /// fails: the run then meets the same error, where it belongs.
+    static func fold(_ kernel: any Kernel, _ node: Node, _ known: [String: EngineTensor]) -> [(String, EngineTensor)]? {
+        var inputs: [EngineTensor?] = []
+        for name in node.inputs {
+            if name.isEmpty {
+                inputs.append(nil)
+            } else if let value = known[name] {
+                inputs.append(value)
+            } else {
+                return nil
+            }
+        }
+        guard inputs.contains(where: { $0 != nil }),
+              let outputs = try? kernel.run(inputs, ExecutionContext(threads: 1)), outputs.count >= node.outputs.count else { return nil }
+        let read = inputs.reduce(0) { $0 + ($1?.buffer.byteCount ?? 0) }
+        let made = outputs.reduce(0) { $0 + ($1?.buffer.byteCount ?? 0) }
+        guard made <= 4 * read + (1 << 20) else { return nil }
+        var folded: [(String, EngineTensor)] = []
+        for (name, output) in zip(node.outputs, outputs) where !name.isEmpty {
+            guard let output else { return nil }
+            folded.append((name, output))
+        }
+        return folded
     }
 
     /// Names of the inputs a caller must feed.

@@ -219,6 +219,34 @@ struct Product {
         }
     }
 
+    /// B packed once (ck_sgemm_pack) and multiplied in two column ranges, as
+    /// two threads do, over shapes that cross every cache block and tile edge.
+    @Test func packedWeightsGiveTheSameProduct() {
+        let cases = [(1, 1, 1), (3, 50, 7), (16, 1000, 300), (300, 100, 600), (5, 49, 513), (270, 97, 65)]
+        for (index, (m, n, k)) in cases.enumerated() {
+            for transB in [false, true] {
+                let product = Product(transA: false, transB: transB, m: m, n: n, k: k, alpha: [1, 0.5][index % 2],
+                                      beta: [0, 1.5][index % 2], padding: index % 2, seed: UInt64(200 + index))
+                let floats = ck_sgemm_packed_floats(k, n)
+                #expect(floats >= k * n)
+                let packed = UnsafeMutableRawPointer.allocate(byteCount: floats * 4, alignment: 64).bindMemory(to: Float.self, capacity: floats)
+                defer { packed.deallocate() }
+                product.b.storage.withUnsafeBufferPointer { b in ck_sgemm_pack(transB ? 1 : 0, k, n, b.baseAddress, product.b.stride, packed) }
+                var out = product.c.storage
+                let step = ck_sgemm_column_step(), middle = min(n, (n / 2 + step - 1) / step * step)
+                product.a.storage.withUnsafeBufferPointer { a in
+                    out.withUnsafeMutableBufferPointer { c in
+                        for (j0, j1) in [(0, middle), (middle, n)] {
+                            ck_sgemm_packed(m, n, k, product.alpha, a.baseAddress, product.a.stride, packed, product.beta,
+                                            c.baseAddress, product.c.stride, j0, j1)
+                        }
+                    }
+                }
+                product.check(out, "packed transB \(transB) M \(m) N \(n) K \(k)")
+            }
+        }
+    }
+
     @Test(arguments: availableKernels)
     func biasAndActivationsAreFused(kernel: ck_kernel) {
         let activations = [(CK_ACTIVATION_NONE, Float(0), Float(0)), (CK_ACTIVATION_RELU, 0, 0),

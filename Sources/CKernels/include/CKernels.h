@@ -82,6 +82,18 @@ void ck_sgemm_with_kernel(ck_kernel kernel,
                           const float *bias, ck_activation activation,
                           float clip_min, float clip_max);
 
+/// Products with one constant B (a layer's weights), packed once rather
+/// than on every call. `ck_sgemm_packed_floats` is the size of the packed
+/// op(B) (0 if it overflows), `ck_sgemm_pack` writes it (op(B) is K×N, B
+/// transposed when transB), and `ck_sgemm_packed` computes columns j0..<j1
+/// of C = alpha·A·op(B) + beta·C, A row-major M×K; j0 must be a multiple of
+/// `ck_sgemm_column_step()`, so that threads can share the columns. The
+/// packed buffer must be 64-byte aligned (the micro-kernels load it whole).
+size_t ck_sgemm_packed_floats(size_t K, size_t N);
+void ck_sgemm_pack(int transB, size_t K, size_t N, const float *B, size_t ldb, float *packed);
+void ck_sgemm_packed(size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda, const float *packed,
+                     float beta, float *C, size_t ldc, size_t j0, size_t j1);
+
 /// The column granularity for splitting C across threads (see `ck_sgemm`):
 /// the register tile's width of the variant in use (48 for AVX-512).
 size_t ck_sgemm_column_step(void);

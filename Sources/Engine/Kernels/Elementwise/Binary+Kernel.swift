@@ -153,6 +153,18 @@ struct PowKernel: Kernel {
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
         let base = try requiredInput(inputs, 0, "input X"), exponent = try requiredInput(inputs, 1, "input Y")
+        // A float32 square or cube by one exponent (GELU's tanh form cubes its
+        // input): products rather than powf calls, within an ulp of them.
+        if base.dtype == .float, exponent.count == 1, exponent.shape.count <= base.shape.count,
+           let e = try realValues(exponent).first, e == 2 || e == 3 {
+            let output = try EngineTensor(dtype: .float, shape: base.shape)
+            if e == 2 {
+                mapUnary(base, output, context) { (x: Float) -> Float in x * x }
+            } else {
+                mapUnary(base, output, context) { (x: Float) -> Float in x * x * x }
+            }
+            return [output]
+        }
         return [try ElementTypes.visit(base.dtype, Apply(base: base, exponent: exponent, context: context), "Pow")]
     }
 }

@@ -2,11 +2,14 @@ internal import CKernels
 import ModelCore
 
 /// Gemm: Y = alpha·op(A)·op(B) + beta·C, C broadcast to [M, N].
+/// A constant B (a fully connected layer's weights) is packed once.
 struct GemmKernel: Kernel {
     let schema: Gemm
+    let weights: PackedMatrix?
 
     init(_ schema: Gemm, _ setup: KernelSetup) throws(ModelError) {
         self.schema = schema
+        weights = try setup.constants[1].flatMap { b throws(ModelError) in try PackedMatrix(b, transposed: schema.transB) }
     }
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
@@ -24,20 +27,16 @@ struct GemmKernel: Kernel {
         }
         let (aBase, bBase, yBase) = (a.floats.baseAddress!, b.floats.baseAddress!, output.floats.baseAddress!)
         let (alpha, transA, transB) = (schema.alpha, schema.transA, schema.transB)
+        if let weights, !transA {
+            weights.multiply(aBase, rows: m, alpha: alpha, beta: beta, into: yBase, context)
+            return [output]
+        }
         let lda = a.shape[1], ldb = b.shape[1]
-        // Rows of Y for tall products, columns for wide ones (a batch-1 classifier is one row).
-        if m >= 2 * context.threads {
-            context.parallelRanges(m, grain: 16) { rows in
-                let aRows = transA ? aBase + rows.lowerBound : aBase + rows.lowerBound * lda
-                ck_sgemm(transA ? 1 : 0, transB ? 1 : 0, rows.count, n, k, alpha, aRows, lda, bBase, ldb, beta,
-                         yBase + rows.lowerBound * n, n)
-            }
-        } else {
-            context.parallelRanges(n, grain: 64) { columns in
-                let bColumns = transB ? bBase + columns.lowerBound * ldb : bBase + columns.lowerBound
-                ck_sgemm(transA ? 1 : 0, transB ? 1 : 0, m, columns.count, k, alpha, aBase, lda, bColumns, ldb, beta,
-                         yBase + columns.lowerBound, n)
-            }
+        context.splitProduct(rows: m, columns: n) { rows, columns in
+            let aRows = transA ? aBase + rows.lowerBound : aBase + rows.lowerBound * lda
+            let bColumns = transB ? bBase + columns.lowerBound * ldb : bBase + columns.lowerBound
+            ck_sgemm(transA ? 1 : 0, transB ? 1 : 0, rows.count, columns.count, k, alpha, aRows, lda, bColumns, ldb, beta,
+                     yBase + rows.lowerBound * n + columns.lowerBound, n)
         }
         return [output]
     }

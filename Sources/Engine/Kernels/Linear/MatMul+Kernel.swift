@@ -30,11 +30,11 @@ func batchedProduct(_ a: EngineTensor, _ b: EngineTensor, transA: Bool = false, 
     let (lda, ldb) = (columnsA, columnsB)
     let (ta, tb): (Int32, Int32) = (transA ? 1 : 0, transB ? 1 : 0)
     if batchB.allSatisfy({ $0 == 1 }) && !transA && count * m >= 2 * context.threads {
-        // One weight matrix for every batch item (a transformer's projections):
-        // one product over all rows, split between threads by rows.
-        let rows = count * m
-        context.parallelRanges(rows, grain: 16) { range in
-            ck_sgemm(0, tb, range.count, n, k, alpha, aBase + range.lowerBound * k, lda, bBase, ldb, 0, yBase + range.lowerBound * n, n)
+        // One weight matrix for every batch item (a transformer's projections): one product over all rows.
+        context.splitProduct(rows: count * m, columns: n) { rows, columns in
+            let bColumns = transB ? bBase + columns.lowerBound * ldb : bBase + columns.lowerBound
+            ck_sgemm(0, tb, rows.count, columns.count, k, alpha, aBase + rows.lowerBound * k, lda, bColumns, ldb, 0,
+                     yBase + rows.lowerBound * n + columns.lowerBound, n)
         }
         return output
     }
@@ -50,14 +50,79 @@ func batchedProduct(_ a: EngineTensor, _ b: EngineTensor, transA: Bool = false, 
     return output
 }
 
-/// MatMul with NumPy semantics: 1-D operands promoted, batch dimensions broadcast.
+/// A constant right operand op(B), K×N, packed once when the plan is made
+/// in the layout the SGEMM's blocked product reads, as onnxruntime's MLAS
+/// prepacks weights: the product then never copies B again. A language
+/// model's few tokens against its weights spent more time packing B than
+/// multiplying.
+final class PackedMatrix: Sendable {
+    let k: Int, n: Int
+    private let packed: TensorBuffer
+
+    /// `b` (2-D, float32 or a half type, widened first) packed as op(B); nil for any other operand.
+    init?(_ b: EngineTensor, transposed: Bool) throws(ModelError) {
+        guard b.shape.count == 2, b.dtype == .float || HalfPrecision.isHalf(b.dtype), b.count > 0 else { return nil }
+        let source = b.dtype == .float ? b : try HalfPrecision.widen(b)
+        (k, n) = transposed ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
+        let floats = ck_sgemm_packed_floats(k, n)
+        guard floats > 0, floats <= Int.max / 4 else { return nil }
+        packed = try TensorBuffer(byteCount: floats * 4)
+        ck_sgemm_pack(transposed ? 1 : 0, k, n, source.floats.baseAddress!, b.shape[1],
+                      packed.base.assumingMemoryBound(to: Float.self))
+    }
+
+    /// C = alpha·A·op(B) + beta·C for `rows` rows of A (row-major, K wide) and C (N wide).
+    func multiply(_ a: UnsafePointer<Float>, rows: Int, alpha: Float, beta: Float, into c: UnsafeMutablePointer<Float>,
+                  _ context: ExecutionContext) {
+        let b = UnsafePointer(packed.base.assumingMemoryBound(to: Float.self))
+        context.splitProduct(rows: rows, columns: n) { rows, columns in
+            ck_sgemm_packed(rows.count, n, k, alpha, a + rows.lowerBound * k, k, b, beta, c + rows.lowerBound * n, n,
+                            columns.lowerBound, columns.upperBound)
+        }
+    }
+}
+
+extension ExecutionContext {
+    /// Splits an m×n product between the threads: by rows when each thread
+    /// gets enough of them for its packing of B to pay (every thread packs
+    /// all of B), else by columns, so that each thread packs only its share
+    /// of B. A language model's few tokens against a wide weight, or a
+    /// batch-1 classifier's one row, are the second case.
+    /// Column ranges start at multiples of the SGEMM's tile width, so that
+    /// only the last one has a partial tile.
+    func splitProduct(rows m: Int, columns n: Int, _ body: (Range<Int>, Range<Int>) -> Void) {
+        if m >= 64 * threads {
+            parallelRanges(m, grain: 16) { rows in body(rows, 0..<n) }
+        } else {
+            let step = ck_sgemm_column_step()
+            parallelRanges((n + step - 1) / step, grain: 2) { strips in
+                body(0..<m, strips.lowerBound * step..<min(n, strips.upperBound * step))
+            }
+        }
+    }
+}
+
+/// MatMul with NumPy semantics: 1-D operands promoted, batch dimensions
+/// broadcast. A constant 2-D B (a layer's weights) is packed once.
 struct MatMulKernel: Kernel {
+    let weights: PackedMatrix?
+
+    init(_ setup: KernelSetup) throws(ModelError) {
+        weights = try setup.constants[1].flatMap { b throws(ModelError) in try PackedMatrix(b, transposed: false) }
+    }
+
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
         let a = try floatInput(inputs, 0, "input A"), b = try floatInput(inputs, 1, "input B")
+        if let weights, a.shape.count >= 1, a.shape.last == weights.k {
+            // A's leading axes are all rows of one product with the weights.
+            let output = try EngineTensor(dtype: .float, shape: a.shape.dropLast() + [weights.n])
+            weights.multiply(a.floats.baseAddress!, rows: a.count / weights.k, alpha: 1, beta: 0, into: output.floats.baseAddress!, context)
+            return [output]
+        }
         return [try batchedProduct(a, b, context)]
     }
 }
 
 extension MatMul: Executable {
-    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try HalfPrecision(MatMulKernel(), setup) }
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try HalfPrecision(MatMulKernel(setup), setup) }
 }

@@ -65,10 +65,7 @@ enum QuantizedOperands {
         try checkGroups(bZero, [columns], "B")
         let left = try centred(a, zeroPoint: aZero, inner: k, "A")
         let right = try centred(b, zeroPoint: bZero, inner: 1, "B")
-        guard let sums = try MatMulKernel().run([left, right], context).first ?? nil else {
-            throw ModelError(.internal, "internal: MatMul gave no output")
-        }
-        return sums
+        return try batchedProduct(left, right, context)
     }
 
     /// The float32 sums as int32 (ConvInteger, MatMulInteger).
