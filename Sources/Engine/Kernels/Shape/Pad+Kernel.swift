@@ -87,6 +87,40 @@ struct PadKernel: Kernel {
     }
 }
 
+/// CenterCropPad: each listed axis cut or zero-padded to its target size,
+/// centred; an odd difference leaves the extra element at the end.
+struct CenterCropPadKernel: Kernel {
+    let axes: [Int]?
+
+    func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
+        let data = try requiredInput(inputs, 0, "CenterCropPad input")
+        let sizes = try ShapeKernels.integers(try requiredInput(inputs, 1, "CenterCropPad shape"), "CenterCropPad shape")
+        let rank = data.shape.count
+        let resized = try axes.map { a throws(ModelError) in try ShapeKernels.axes(a, rank: rank) } ?? Array(0..<rank)
+        guard sizes.count == resized.count else {
+            throw ModelError(.invalidGraph, "CenterCropPad shape has \(sizes.count) elements for \(resized.count) axes")
+        }
+        var dims = data.shape
+        for (axis, size) in zip(resized, sizes) {
+            guard size >= 0 else { throw ModelError(.invalidGraph, "CenterCropPad size \(size) for axis \(axis) is negative") }
+            dims[axis] = size
+        }
+        let strides = Shape.strides(data.shape), input = data.shape
+        return [try ShapeKernels.tableCopy(data, dims: dims, context: context) { a in
+            // Output element i reads input element i + shift: a crop shifts forwards, a pad backwards.
+            let shift = (input[a] - dims[a]) / 2
+            return (0..<dims[a]).map { i in
+                let source = i + shift
+                return source >= 0 && source < input[a] ? source * strides[a] : -1
+            }
+        }]
+    }
+}
+
 extension Pad: Executable {
     public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { try PadKernel(self, setup) }
+}
+
+extension CenterCropPad: Executable {
+    public func makeKernel(_ setup: KernelSetup) throws(ModelError) -> any Kernel { CenterCropPadKernel(axes: axes) }
 }

@@ -7,12 +7,14 @@
 public struct Unique: OpSchema {
     /// The axis whose slices are compared, as written; `nil` compares single elements.
     public let axis: Int?
+    /// `sorted`: distinct values in ascending order; otherwise in the order they first occur.
+    public let sorted: Bool
     let reader: AttributeReader
 
     public init(node: Node, opset: Int) throws(ModelError) {
         reader = AttributeReader(node)
         axis = try reader.int("axis")
-        _ = try reader.int("sorted", default: 1)
+        sorted = try reader.int("sorted", default: 1) != 0
         try reader.expectInputs(1...1)
     }
 

@@ -12,6 +12,8 @@ public struct LinearAttention: OpSchema {
     public let kvHeads: Int
     /// `update_rule`: linear, gated, delta or gated_delta.
     public let updateRule: String
+    /// `scale`: the factor of the output; 0 means 1/√d_k.
+    public let scale: Float
     let reader: AttributeReader
 
     public init(node: Node, opset: Int) throws(ModelError) {
@@ -28,6 +30,7 @@ public struct LinearAttention: OpSchema {
         guard ["linear", "gated", "delta", "gated_delta"].contains(updateRule) else {
             throw reader.error("unknown update_rule '\(updateRule)'")
         }
+        scale = try reader.float("scale", default: 0)
         try reader.expectInputs(3...6)
     }
 
