@@ -9,6 +9,12 @@ public struct Col2Im: OpSchema {
         try reader.expectInputs(3...3)
     }
 
+    /// The sliding window of blocks of size `block` with the node's
+    /// `strides`, `pads` and `dilations`, checked against the block's axes.
+    public func window(block: [Int]) throws(ModelError) -> Window {
+        try Window(kernel: block, reader: reader)
+    }
+
     public func infer(_ inputs: [ValueFact?]) throws(ModelError) -> [ValueFact] {
         let x = inputs[input: 0]
         let image = inputs[input: 1]?.value?.integers, block = inputs[input: 2]?.value?.knownIntegers

@@ -3,12 +3,15 @@
 /// MACs as for Conv; every sampled input value (N · C · ∏ output spatial ·
 /// ∏ kernel) adds 7 FLOPs of bilinear interpolation, and 1 more when a mask scales it.
 public struct DeformConv: OpSchema {
-    let convolution: Conv
+    /// The node read as a Conv of X, W and B: group, kernel shape, strides, pads and dilations.
+    public let convolution: Conv
+    /// `offset_group`: the input channels are split into this many groups, each sampled at its own offsets.
+    public let offsetGroup: Int
     let reader: AttributeReader
 
     public init(node: Node, opset: Int) throws(ModelError) {
         reader = AttributeReader(node)
-        let offsetGroup = try reader.int("offset_group", default: 1)
+        offsetGroup = try reader.int("offset_group", default: 1)
         guard offsetGroup > 0 else { throw reader.error("offset_group must be positive, got \(offsetGroup)") }
         try reader.expectInputs(3...5)
         convolution = try Conv(node: Miscellaneous.delegate(node, as: "Conv", inputs: [0, 1, 3]), opset: opset)
