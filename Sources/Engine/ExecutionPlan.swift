@@ -93,7 +93,9 @@ public final class ExecutionPlan: Sendable {
                    case .tensor(let tensor)? = node.attribute("value")?.value {
                     known[output] = try EngineTensor(tensor)
                 }
-                if fusion == nil, subgraphs.isEmpty, !(schema is RandomGenerator), !(kernel is any ValueKernel),
+                // A random operator's outputs differ from run to run: never folded.
+                let asSchema: any OpSchema = schema
+                if fusion == nil, subgraphs.isEmpty, !(asSchema is RandomGenerator), !(kernel is any ValueKernel),
                    let folded = Self.fold(kernel, node, known) {
                     for (name, tensor) in folded {
                         known[name] = tensor

@@ -36,6 +36,44 @@ import Testing
 
     private static func ints(_ name: String, _ values: [Int64]) -> Attribute { Attribute(name: name, value: .ints(values)) }
 
+    /// A depthwise convolution (its own kernel, `ck_depthwise_plane`) gives
+    /// exactly what the same convolution gives written densely, with zero
+    /// weights between channels (the lowered GEMM path): strides, dilations,
+    /// asymmetric pads, pads wider than the kernel, maps narrower than it.
+    @Test(arguments: [
+        (kernel: 3, strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1], size: [9, 11]),
+        (kernel: 3, strides: [2, 2], dilations: [1, 1], pads: [0, 1, 1, 2], size: [10, 9]),
+        (kernel: 5, strides: [2, 1], dilations: [1, 1], pads: [2, 2, 2, 2], size: [7, 70]),
+        (kernel: 3, strides: [1, 3], dilations: [2, 2], pads: [2, 2, 2, 2], size: [8, 8]),
+        (kernel: 7, strides: [1, 1], dilations: [1, 1], pads: [3, 3, 3, 3], size: [5, 4]),
+        (kernel: 2, strides: [3, 3], dilations: [1, 3], pads: [4, 5, 4, 3], size: [6, 5]),
+    ])
+    func depthwiseMatchesTheDenseConvolution(kernel: Int, strides: [Int], dilations: [Int], pads: [Int], size: [Int]) throws {
+        let c = 3
+        let x = try Self.tensor(Self.values(c * size[0] * size[1], step: 7, modulus: 11, divisor: 4), [1, c, size[0], size[1]])
+        let taps = kernel * kernel
+        let depthwise = Self.values(c * taps, step: 5, modulus: 7, divisor: 8)
+        var dense = [Float](repeating: 0, count: c * c * taps)
+        for channel in 0..<c {
+            for t in 0..<taps { dense[(channel * c + channel) * taps + t] = depthwise[channel * taps + t] }
+        }
+        let bias = try Self.tensor([0.5, -0.25, 1], [c])
+        let attributes = [Self.ints("strides", strides.map(Int64.init)), Self.ints("dilations", dilations.map(Int64.init)),
+                          Self.ints("pads", pads.map(Int64.init))]
+        func run(_ weights: [Float], group: Int) throws -> EngineTensor {
+            let w = try Self.tensor(weights, [c, c / group, kernel, kernel])
+            let inputs = [("x", x), ("w", w), ("b", bias)].map { ValueInfo(name: $0.0, type: .tensor(.float, Shape($0.1.shape))) }
+            let node = Node(name: "conv", opType: "Conv", inputs: ["x", "w", "b"], outputs: ["y"],
+                            attributes: attributes + [Attribute(name: "group", value: .int(Int64(group)))])
+            let graph = Graph(nodes: [node], inputs: inputs, outputs: [ValueInfo(name: "y")])
+            let plan = try ExecutionPlan(model: Model(irVersion: 10, opsets: [OpsetID(domain: "", version: 17)], graph: graph))
+            return try #require(try plan.run(["x": x, "w": w, "b": bias], context: ExecutionContext(threads: 2)).values.first)
+        }
+        let expected = try run(dense, group: 1), actual = try run(depthwise, group: c)
+        #expect(actual.shape == expected.shape)
+        #expect(Array(actual.floats) == Array(expected.floats))
+    }
+
     @Test func oneDimensionalConvolutionMatchesOnnxruntime() throws {
         let y = try Self.convolve(input: [1, 2, 7], weight: [3, 2, 3], [Self.ints("strides", [2]), Self.ints("pads", [1, 1])])
         #expect(y.shape == [1, 3, 4])

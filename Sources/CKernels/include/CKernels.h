@@ -102,6 +102,37 @@ size_t ck_sgemm_column_step(void);
 /// the register tile's height of the variant in use (8 for AVX-512).
 size_t ck_sgemm_row_step(void);
 
+/// y[i] = e^x[i], 1/(1 + e^−x[i]) and tanh x[i] for float32 arrays, within
+/// 2 ulp of libm (vectorised); NaN passes, overflow gives infinity. x and y
+/// may be the same array.
+void ck_exp_f32(const float *x, float *y, size_t n);
+void ck_sigmoid_f32(const float *x, float *y, size_t n);
+void ck_tanh_f32(const float *x, float *y, size_t n);
+/// erf x[i], within 3 ulp (GELU's exact form).
+void ck_erf_f32(const float *x, float *y, size_t n);
+
+/// The geometry of a depthwise 2-D convolution (one input and one output
+/// channel per group): a height×width input plane, a kernel_h×kernel_w
+/// kernel, and an out_h×out_w output plane (all at least 1), with strides
+/// and dilations (at least 1) and the top and left padding; with `clamp`,
+/// outputs are clamped to [low, high].
+typedef struct ck_depthwise {
+    size_t height, width, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w;
+    size_t pad_top, pad_left, out_h, out_w;
+    int clamp;
+    float low, high;
+} ck_depthwise;
+
+/// The floats of scratch that `ck_depthwise_plane` needs (the padded plane,
+/// split by column phase), or 0 when that count overflows.
+size_t ck_depthwise_scratch_floats(const ck_depthwise *d);
+
+/// One plane: out = bias + Σ weights[ky·kernel_w + kx] · input under each
+/// tap (0 in the padding), + residual (laid out like out; may be NULL),
+/// then the clamp. `scratch` holds `ck_depthwise_scratch_floats` floats.
+void ck_depthwise_plane(const ck_depthwise *d, const float *in, const float *weights, float bias,
+                        const float *residual, float *out, float *scratch);
+
 /// Writes the Conv input matrix of one NCHW image: columns is
 /// [channels·kernel_h·kernel_w, out_h·out_w], row (c, ky, kx) holding the
 /// input pixel each output pixel sees through that kernel tap, or 0 in the

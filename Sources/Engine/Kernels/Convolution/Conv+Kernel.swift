@@ -111,7 +111,7 @@ struct ConvKernel: Kernel {
                                 clamp: inEpilogue ? clamp : nil)
         if cg == 1 && mg == 1 {
             let geometry = WindowGeometry(window, pads: pads, height: h, width: wd, outputWidth: ow)
-            Self.depthwise(x, w, output, geometry, epilogue, context)
+            try Self.depthwise(x, w, output, geometry, epilogue, context)
         } else {
             Self.lowered(x, w, output, window, pads, group: group, epilogue, context)
         }
@@ -173,36 +173,32 @@ struct ConvKernel: Kernel {
     }
 
     /// A depthwise convolution (one input and one output channel per
-    /// group, as MobileNetV2's) computed directly, plane by plane: lowered,
-    /// it would be one matrix–vector product of 9 rows per channel.
+    /// group, as MobileNetV2's) computed directly, plane by plane
+    /// (`ck_depthwise_plane`): lowered, it would be one matrix–vector
+    /// product of 9 rows per channel. Each thread pads its planes into its own scratch.
     private static func depthwise(_ x: EngineTensor, _ w: EngineTensor, _ output: EngineTensor, _ geometry: WindowGeometry,
-                                  _ epilogue: Epilogue, _ context: ExecutionContext) {
+                                  _ epilogue: Epilogue, _ context: ExecutionContext) throws(ModelError) {
         let (planes, h, wd) = (x.shape[0] * x.shape[1], x.shape[2], x.shape[3])
         let (channels, oh, ow) = (output.shape[1], output.shape[2], output.shape[3])
+        let shape = ck_depthwise(height: h, width: wd, kernel_h: geometry.kernel.h, kernel_w: geometry.kernel.w,
+                                 stride_h: geometry.stride.h, stride_w: geometry.stride.w,
+                                 dilation_h: geometry.dilation.h, dilation_w: geometry.dilation.w,
+                                 pad_top: geometry.pads[0], pad_left: geometry.pads[1], out_h: oh, out_w: ow,
+                                 clamp: epilogue.clamp == nil ? 0 : 1, low: epilogue.clamp?.low ?? 0, high: epilogue.clamp?.high ?? 0)
+        let floats = withUnsafePointer(to: shape) { ck_depthwise_scratch_floats($0) }
+        guard floats > 0 else { throw ModelError(.limit, "a depthwise convolution's padded plane is too large") }
+        let workers = max(1, min(context.threads, planes))
+        let scratch = try EngineTensor(dtype: .float, shape: [workers, floats])
         let (source, weights, target) = (x.floats.baseAddress!, w.floats.baseAddress!, output.floats.baseAddress!)
-        let taps = geometry.kernel.h * geometry.kernel.w
-        context.parallelRanges(planes, grain: 1) { range in
-            for plane in range {
-                let from = UnsafePointer(source + plane * h * wd), to = target + plane * oh * ow
-                let kernel = weights + plane % channels * taps, bias = epilogue.bias?[plane % channels] ?? 0
-                for oy in 0..<oh {
-                    let out = to + oy * ow
-                    for ox in geometry.borderColumns {
-                        var sum = bias
-                        _ = geometry.forEachTap(of: oy, ox, in: from) { v, tap in sum += kernel[tap] * v }
-                        out[ox] = sum
-                    }
-                    for ox in geometry.interior { out[ox] = bias }
-                    geometry.accumulateInterior(out, from, row: oy) { sum, v, tap in sum + kernel[tap] * v }
-                    if let residual = epilogue.residual.map({ $0 + plane * oh * ow + oy * ow }) {
-                        for ox in 0..<ow { out[ox] += residual[ox] }
-                    }
-                    if let (low, high) = epilogue.clamp {
-                        // NaN passes, as in the GEMM's epilogue.
-                        for ox in 0..<ow {
-                            let v = out[ox] < low ? low : out[ox]
-                            out[ox] = v > high ? high : v
-                        }
+        let (scratchBase, taps, planeSize) = (scratch.floats.baseAddress!, geometry.kernel.h * geometry.kernel.w, oh * ow)
+        let chunk = (planes + workers - 1) / workers
+        withExtendedLifetime(scratch) {
+            withUnsafePointer(to: shape) { shape in
+                context.parallel(workers) { worker in
+                    for plane in (worker * chunk)..<min(planes, (worker + 1) * chunk) {
+                        ck_depthwise_plane(shape, source + plane * h * wd, weights + plane % channels * taps,
+                                           epilogue.bias?[plane % channels] ?? 0, epilogue.residual.map { $0 + plane * planeSize },
+                                           target + plane * planeSize, scratchBase + worker * floats)
                     }
                 }
             }

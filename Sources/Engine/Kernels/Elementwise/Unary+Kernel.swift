@@ -3,6 +3,7 @@ import Dispatch
 import Glibc
 #endif
 import FoundationEssentials
+internal import CKernels
 import ModelCore
 
 // MARK: - Unary real functions
@@ -69,6 +70,11 @@ enum RealFunction: Sendable {
     /// Applies the function to `range` of `x`, writing `y`; the switch sits
     /// outside the loops so each loop inlines its function.
     func apply<S: RealElement>(_ x: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, _ range: Range<Int>) {
+        if S.self == Float.self, let vectorised {
+            vectorised(UnsafeRawPointer(x + range.lowerBound).assumingMemoryBound(to: Float.self),
+                       UnsafeMutableRawPointer(y + range.lowerBound).assumingMemoryBound(to: Float.self), range.count)
+            return
+        }
         typealias C = S.Compute
         @inline(__always) func each(_ f: (C) -> C) {
             for i in range { y[i] = S(computed: f(x[i].computed)) }
@@ -128,6 +134,18 @@ enum RealFunction: Sendable {
         case .swish(let alpha):
             let a = C(alpha)
             each { $0 * Self.sigmoid(a * $0) }
+        }
+    }
+
+    /// The vectorised float32 form of the function, where CKernels has one
+    /// (EfficientNet's SiLU, and GPT-2's and ConvNeXt's GELU, spent their time in libm's scalar calls).
+    var vectorised: ((UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void)? {
+        switch self {
+        case .exp: { ck_exp_f32($0, $1, $2) }
+        case .sigmoid: { ck_sigmoid_f32($0, $1, $2) }
+        case .tanh: { ck_tanh_f32($0, $1, $2) }
+        case .erf: { ck_erf_f32($0, $1, $2) }
+        default: nil
         }
     }
 
