@@ -64,7 +64,7 @@ CLONES void ck_tanh_f32(const float *x, float *y, size_t n) {
         float t = (1 - e) / (1 + e);
         float v2 = v * v;
         float series = v * (1 + v2 * (-1.0f / 3 + v2 * (2.0f / 15 + v2 * (-17.0f / 315 + v2 * (62.0f / 2835
-            + v2 * (-1382.0f / 155925 + v2 * (21844.0f / 6081075 + v2 * (-929569.0f / 638512875))))))));
+            + v2 * (-1382.0f / 155925 + v2 * (21844.0f / 6081075 + v2 * (-1.4558343870513183e-3f))))))));
         float signed_t = v < 0 ? -t : t;
         y[i] = a < 0.3f ? series : signed_t;
         y[i] = v != v ? v : y[i];

@@ -111,27 +111,31 @@ void ck_tanh_f32(const float *x, float *y, size_t n);
 /// erf x[i], within 3 ulp (GELU's exact form).
 void ck_erf_f32(const float *x, float *y, size_t n);
 
-/// The geometry of a depthwise 2-D convolution (one input and one output
-/// channel per group): a height×width input plane, a kernel_h×kernel_w
-/// kernel, and an out_h×out_w output plane (all at least 1), with strides
+/// A 2-D window over one channel plane, as a depthwise convolution or a
+/// pooling slides it: a height×width input plane, a kernel_h×kernel_w
+/// window, and an out_h×out_w output plane (all at least 1), with strides
 /// and dilations (at least 1) and the top and left padding; with `clamp`,
-/// outputs are clamped to [low, high].
-typedef struct ck_depthwise {
+/// a depthwise convolution's outputs are clamped to [low, high].
+typedef struct ck_plane_window {
     size_t height, width, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w;
     size_t pad_top, pad_left, out_h, out_w;
     int clamp;
     float low, high;
-} ck_depthwise;
+} ck_plane_window;
 
-/// The floats of scratch that `ck_depthwise_plane` needs (the padded plane,
-/// split by column phase), or 0 when that count overflows.
-size_t ck_depthwise_scratch_floats(const ck_depthwise *d);
+/// The floats of scratch that `ck_depthwise_plane` and `ck_max_pool_plane`
+/// need (the padded plane, split by column phase), or 0 when that count overflows.
+size_t ck_plane_window_scratch_floats(const ck_plane_window *d);
 
-/// One plane: out = bias + Σ weights[ky·kernel_w + kx] · input under each
-/// tap (0 in the padding), + residual (laid out like out; may be NULL),
-/// then the clamp. `scratch` holds `ck_depthwise_scratch_floats` floats.
-void ck_depthwise_plane(const ck_depthwise *d, const float *in, const float *weights, float bias,
+/// One plane of a depthwise convolution: out = bias + Σ weights[ky·kernel_w
+/// + kx] · input under each tap (0 in the padding), + residual (laid out
+/// like out; may be NULL), then the clamp.
+void ck_depthwise_plane(const ck_plane_window *d, const float *in, const float *weights, float bias,
                         const float *residual, float *out, float *scratch);
+
+/// One plane of a max pooling: the largest input under each window (the
+/// padding never wins; NaN does).
+void ck_max_pool_plane(const ck_plane_window *d, const float *in, float *out, float *scratch);
 
 /// Writes the Conv input matrix of one NCHW image: columns is
 /// [channels·kernel_h·kernel_w, out_h·out_w], row (c, ky, kx) holding the

@@ -180,28 +180,11 @@ struct ConvKernel: Kernel {
                                   _ epilogue: Epilogue, _ context: ExecutionContext) throws(ModelError) {
         let (planes, h, wd) = (x.shape[0] * x.shape[1], x.shape[2], x.shape[3])
         let (channels, oh, ow) = (output.shape[1], output.shape[2], output.shape[3])
-        let shape = ck_depthwise(height: h, width: wd, kernel_h: geometry.kernel.h, kernel_w: geometry.kernel.w,
-                                 stride_h: geometry.stride.h, stride_w: geometry.stride.w,
-                                 dilation_h: geometry.dilation.h, dilation_w: geometry.dilation.w,
-                                 pad_top: geometry.pads[0], pad_left: geometry.pads[1], out_h: oh, out_w: ow,
-                                 clamp: epilogue.clamp == nil ? 0 : 1, low: epilogue.clamp?.low ?? 0, high: epilogue.clamp?.high ?? 0)
-        let floats = withUnsafePointer(to: shape) { ck_depthwise_scratch_floats($0) }
-        guard floats > 0 else { throw ModelError(.limit, "a depthwise convolution's padded plane is too large") }
-        let workers = max(1, min(context.threads, planes))
-        let scratch = try EngineTensor(dtype: .float, shape: [workers, floats])
         let (source, weights, target) = (x.floats.baseAddress!, w.floats.baseAddress!, output.floats.baseAddress!)
-        let (scratchBase, taps, planeSize) = (scratch.floats.baseAddress!, geometry.kernel.h * geometry.kernel.w, oh * ow)
-        let chunk = (planes + workers - 1) / workers
-        withExtendedLifetime(scratch) {
-            withUnsafePointer(to: shape) { shape in
-                context.parallel(workers) { worker in
-                    for plane in (worker * chunk)..<min(planes, (worker + 1) * chunk) {
-                        ck_depthwise_plane(shape, source + plane * h * wd, weights + plane % channels * taps,
-                                           epilogue.bias?[plane % channels] ?? 0, epilogue.residual.map { $0 + plane * planeSize },
-                                           target + plane * planeSize, scratchBase + worker * floats)
-                    }
-                }
-            }
+        let (taps, planeSize) = (geometry.kernel.h * geometry.kernel.w, oh * ow)
+        try WindowGeometry.forEachPlane(planes, geometry.plane(outputHeight: oh, clamp: epilogue.clamp), context) { window, plane, scratch in
+            ck_depthwise_plane(window, source + plane * h * wd, weights + plane % channels * taps, epilogue.bias?[plane % channels] ?? 0,
+                               epilogue.residual.map { $0 + plane * planeSize }, target + plane * planeSize, scratch)
         }
     }
 

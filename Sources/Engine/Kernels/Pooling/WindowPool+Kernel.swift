@@ -41,6 +41,12 @@ struct PoolKernel: Kernel {
         let (source, target) = (x.floats.baseAddress!, output.floats.baseAddress!)
         let countPadding = self.countPadding
         let geometry = WindowGeometry(window, pads: pads, height: h, width: w, outputWidth: ow)
+        if isMax {
+            try WindowGeometry.forEachPlane(n * c, geometry.plane(outputHeight: oh), context) { window, plane, scratch in
+                ck_max_pool_plane(window, source + plane * h * w, target + plane * oh * ow, scratch)
+            }
+            return [oneDimensional ? output.reshaped([n, c, ow]) : output]
+        }
         let kw = window.kernel[1]
         context.parallelRanges(n * c, grain: 4) { planes in
             for plane in planes {
@@ -95,6 +101,33 @@ struct WindowGeometry {
         let begin = min(outputWidth, (pads[1] + stride.w - 1) / stride.w)
         let lastStart = width - 1 + pads[1] - (kernel.w - 1) * dilation.w
         interior = begin..<(lastStart < 0 ? begin : max(begin, min(outputWidth, lastStart / stride.w + 1)))
+    }
+
+    /// This window over an output of `outputHeight` rows, as the C plane
+    /// kernels take it; `clamp` for a depthwise convolution's activation.
+    func plane(outputHeight: Int, clamp: (low: Float, high: Float)? = nil) -> ck_plane_window {
+        ck_plane_window(height: height, width: width, kernel_h: kernel.h, kernel_w: kernel.w, stride_h: stride.h, stride_w: stride.w,
+                        dilation_h: dilation.h, dilation_w: dilation.w, pad_top: pads[0], pad_left: pads[1],
+                        out_h: outputHeight, out_w: outputWidth, clamp: clamp == nil ? 0 : 1, low: clamp?.low ?? 0, high: clamp?.high ?? 0)
+    }
+
+    /// Runs `body(window, plane, scratch)` for `planes` planes, spread over
+    /// the threads in contiguous runs, each thread with its own scratch of
+    /// the size the C plane kernels need for `window`.
+    static func forEachPlane(_ planes: Int, _ window: ck_plane_window, _ context: ExecutionContext,
+                             _ body: (UnsafePointer<ck_plane_window>, Int, UnsafeMutablePointer<Float>) -> Void) throws(ModelError) {
+        let floats = withUnsafePointer(to: window) { ck_plane_window_scratch_floats($0) }
+        guard floats > 0 else { throw ModelError(.limit, "a window's padded plane is too large") }
+        let workers = max(1, min(context.threads, planes))
+        let scratch = try EngineTensor(dtype: .float, shape: [workers, floats])
+        let base = scratch.floats.baseAddress!, chunk = (planes + workers - 1) / workers
+        withExtendedLifetime(scratch) {
+            withUnsafePointer(to: window) { window in
+                context.parallel(workers) { worker in
+                    for plane in (worker * chunk)..<min(planes, (worker + 1) * chunk) { body(window, plane, base + worker * floats) }
+                }
+            }
+        }
     }
 
     /// The output columns left and right of the interior.
