@@ -385,6 +385,10 @@ void ck_sgemm_with_kernel(ck_kernel kernel, int transA, int transB, size_t M, si
                                bias, NULL, 0, activation, clip_min, clip_max);
 }
 
+void ck_transpose_f32(const float *in, size_t ldi, size_t rows, size_t cols, float *out, size_t ldo) {
+    transpose(in, ldi, rows, cols, out, ldo);
+}
+
 size_t ck_sgemm_column_step(void) {
     return ck_variant_selected()->nr;
 }

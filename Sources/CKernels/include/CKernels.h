@@ -102,6 +102,10 @@ size_t ck_sgemm_column_step(void);
 /// the register tile's height of the variant in use (8 for AVX-512).
 size_t ck_sgemm_row_step(void);
 
+/// out[c·ldo + r] = in[r·ldi + c] for r < rows, c < cols, in 16×16 blocks
+/// that stay in L1; the 4-byte elements are copied as they are (any 4-byte type).
+void ck_transpose_f32(const float *in, size_t ldi, size_t rows, size_t cols, float *out, size_t ldo);
+
 /// y[i] = e^x[i], 1/(1 + e^−x[i]) and tanh x[i] for float32 arrays, within
 /// 2 ulp of libm (vectorised); NaN passes, overflow gives infinity. x and y
 /// may be the same array.

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import FoundationEssentials
 import ModelCore
+internal import CKernels
 
 // MARK: - Copying elements of any type
 
@@ -196,7 +197,44 @@ extension ShapeKernels {
 
     /// `source` with its axes permuted (output axis k is source axis perm[k]), for a view of `dims`.
     static func permuted(_ source: EngineTensor, dims: [Int], perm: [Int], context: ExecutionContext) throws(ModelError) -> EngineTensor {
+        if source.dtype.bitsPerElement == 32, source.count == dims.reduce(1, *), let blocks = swappedBlocks(dims, perm) {
+            return try transposedBlocks(source, shape: perm.map { dims[$0] }, blocks, context: context)
+        }
         let strides = Shape.strides(dims)
         return try tableCopy(source, dims: perm.map { dims[$0] }, context: context) { k in wholeAxis(dims[perm[k]], stride: strides[perm[k]]) }
+    }
+
+    /// When `perm` keeps the leading axes and swaps the two groups of axes
+    /// after them (NCHW to NHWC is [0, 2, 3, 1]: C with H·W), the input is
+    /// `outer` matrices of `rows` × `columns` and the output their transposes.
+    static func swappedBlocks(_ dims: [Int], _ perm: [Int]) -> (outer: Int, rows: Int, columns: Int)? {
+        let rank = perm.count
+        guard let a = perm.indices.first(where: { perm[$0] != $0 }), a < rank - 1 else { return nil }
+        let b = perm[a]
+        guard b > a, perm[a...] == ArraySlice(Array(b..<rank) + Array(a..<b)) else { return nil }
+        return (dims[..<a].reduce(1, *), dims[a..<b].reduce(1, *), dims[b...].reduce(1, *))
+    }
+
+    /// `outer` blocked transposes of 4-byte elements, split between the
+    /// threads by matrices, or by rows of one matrix.
+    private static func transposedBlocks(_ source: EngineTensor, shape: [Int], _ blocks: (outer: Int, rows: Int, columns: Int),
+                                         context: ExecutionContext) throws(ModelError) -> EngineTensor {
+        let output = try EngineTensor(dtype: source.dtype, shape: shape)
+        let (rows, columns) = (blocks.rows, blocks.columns), size = rows * columns
+        let from = UnsafePointer(source.buffer.base.assumingMemoryBound(to: Float.self))
+        let to = output.buffer.base.assumingMemoryBound(to: Float.self)
+        if blocks.outer >= context.threads {
+            context.parallelRanges(blocks.outer) { matrices in
+                for m in matrices { ck_transpose_f32(from + m * size, columns, rows, columns, to + m * size, rows) }
+            }
+        } else {
+            for m in 0..<blocks.outer {
+                context.parallelRanges(rows, grain: 16) { band in
+                    ck_transpose_f32(from + m * size + band.lowerBound * columns, columns, band.count, columns,
+                                     to + m * size + band.lowerBound, rows)
+                }
+            }
+        }
+        return output
     }
 }
