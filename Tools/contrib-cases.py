@@ -23,24 +23,21 @@ import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
 from onnxruntime.quantization import QuantType, quantize_dynamic
 
+from testdata import write_test_data
+
 FLOAT = TensorProto.FLOAT
 
 
-def write_case(folder, model, feeds, optimize=False):
-    """Saves MODEL and onnxruntime's outputs on FEEDS (graph optimisations off unless OPTIMIZE)."""
+def write_case(folder, model, feeds):
+    """Saves MODEL and onnxruntime's outputs on FEEDS (graph optimisations off)."""
     folder.mkdir(parents=True, exist_ok=True)
     onnx.save(model, folder / "model.onnx")
     options = ort.SessionOptions()
-    if not optimize:
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     session = ort.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
+    feeds = {value.name: feeds[value.name] for value in session.get_inputs()}
     outputs = session.run(None, feeds)
-    data = folder / "test_data_set_0"
-    data.mkdir(exist_ok=True)
-    for k, value in enumerate(session.get_inputs()):
-        (data / f"input_{k}.pb").write_bytes(numpy_helper.from_array(feeds[value.name], value.name).SerializeToString())
-    for k, (value, array) in enumerate(zip(session.get_outputs(), outputs)):
-        (data / f"output_{k}.pb").write_bytes(numpy_helper.from_array(array, value.name).SerializeToString())
+    write_test_data(folder, feeds, [(value.name, array) for value, array in zip(session.get_outputs(), outputs)])
     print(f"{folder}: {[o.name for o in session.get_outputs()]} {[a.shape for a in outputs]}")
 
 

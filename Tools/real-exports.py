@@ -34,7 +34,8 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import torch
-from onnx import numpy_helper
+
+from testdata import write_test_data
 
 # torchvision's wheel for another torch build registers these operators'
 # meta functions at import; defining them lets it import (detection is not used).
@@ -57,12 +58,7 @@ def write_case(folder, model_path, feeds):
     session = ort.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
     feeds = {value.name: feeds[value.name] for value in session.get_inputs()}
     outputs = session.run(None, feeds)
-    data = folder / "test_data_set_0"
-    data.mkdir(exist_ok=True)
-    for k, (name, array) in enumerate(feeds.items()):
-        (data / f"input_{k}.pb").write_bytes(numpy_helper.from_array(array, name).SerializeToString())
-    for k, (value, array) in enumerate(zip(session.get_outputs(), outputs)):
-        (data / f"output_{k}.pb").write_bytes(numpy_helper.from_array(array, value.name).SerializeToString())
+    write_test_data(folder, feeds, [(value.name, array) for value, array in zip(session.get_outputs(), outputs)])
     ops = sorted({n.op_type for n in model.graph.node})
     print(f"{folder.name}: opset {model.opset_import[0].version}, {len(model.graph.node)} nodes, "
           f"outputs {[a.shape for a in outputs]}, ops {ops}")

@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import onnx
 import onnxruntime as ort
-from onnx import numpy_helper
+
+from testdata import write_test_data
 
 
 def main():
@@ -31,12 +32,7 @@ def main():
         dims = [d.dim_value or 1 for d in value.type.tensor_type.shape.dim]
         feeds[value.name] = rng.uniform(-1, 1, size=dims).astype(np.float32)
     outputs = session.run(None, feeds)
-    data = folder / "test_data_set_0"
-    data.mkdir(exist_ok=True)
-    for k, (name, array) in enumerate(feeds.items()):
-        (data / f"input_{k}.pb").write_bytes(numpy_helper.from_array(array, name).SerializeToString())
-    for k, (value, array) in enumerate(zip(session.get_outputs(), outputs)):
-        (data / f"output_{k}.pb").write_bytes(numpy_helper.from_array(array, value.name).SerializeToString())
+    write_test_data(folder, feeds, [(value.name, array) for value, array in zip(session.get_outputs(), outputs)])
     print(f"{folder}: reference outputs {[a.shape for a in outputs]}")
 
 

@@ -1,6 +1,7 @@
 import Foundation
 import ModelInfo
 import Testing
+import TestSupport
 
 /// CausalConvWithState, DeformConv and Col2Im on one-node graphs, with
 /// figures small enough to check by hand: carried state across calls, taps
@@ -8,12 +9,7 @@ import Testing
 /// overlap and dropped in the padding, and bad shapes, attributes and
 /// coordinates refused or read safely rather than trapping.
 @Suite struct CausalConvDeformConvCol2ImTests {
-    private func tensor<T>(_ values: [T], _ dtype: DType, _ shape: [Int]) throws -> EngineTensor {
-        let t = try EngineTensor(dtype: dtype, shape: shape)
-        try #require(t.count == values.count)
-        for (i, v) in values.enumerated() { t.elements(T.self)[i] = v }
-        return t
-    }
+    private func tensor<T>(_ values: [T], _ dtype: DType, _ shape: [Int]) throws -> EngineTensor { try .holding(values, dtype, shape) }
 
     private func floats(_ values: [Float], _ shape: [Int]) throws -> EngineTensor { try tensor(values, .float, shape) }
 

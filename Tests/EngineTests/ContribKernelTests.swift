@@ -1,6 +1,7 @@
 import Foundation
 import ModelInfo
 import Testing
+import TestSupport
 
 /// onnxruntime's com.microsoft kernels on one-node graphs. Inputs follow
 /// `values(count, shift)`; the expected figures were computed by
@@ -11,12 +12,7 @@ import Testing
         (0..<count).map { Float(($0 * 7 + shift) % 11 - 5) / 4 }
     }
 
-    private func tensor<T>(_ values: [T], _ dtype: DType, _ shape: [Int]) throws -> EngineTensor {
-        let t = try EngineTensor(dtype: dtype, shape: shape)
-        try #require(t.count == values.count)
-        for (i, v) in values.enumerated() { t.elements(T.self)[i] = v }
-        return t
-    }
+    private func tensor<T>(_ values: [T], _ dtype: DType, _ shape: [Int]) throws -> EngineTensor { try .holding(values, dtype, shape) }
 
     private func floats(_ values: [Float], _ shape: [Int]) throws -> EngineTensor { try tensor(values, .float, shape) }
 

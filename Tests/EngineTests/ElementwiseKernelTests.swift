@@ -1,17 +1,11 @@
 import ModelInfo
 import Testing
+import TestSupport
 
 /// Elementwise and reduction kernels run through one-node plans: broadcasting,
 /// integer division, Cast's rounding rules and reductions with keepdims.
 @Suite struct ElementwiseKernelTests {
-    /// A tensor of `dtype` holding `values` (stored as `T`, which must match the type's width).
-    private func tensor<T>(_ values: [T], _ dtype: DType, _ shape: [Int]) throws -> EngineTensor {
-        let t = try EngineTensor(dtype: dtype, shape: shape)
-        try #require(t.count == values.count)
-        let target = t.elements(T.self)
-        for (i, v) in values.enumerated() { target[i] = v }
-        return t
-    }
+    private func tensor<T>(_ values: [T], _ dtype: DType, _ shape: [Int]) throws -> EngineTensor { try .holding(values, dtype, shape) }
 
     /// Runs `op` on `inputs` in a one-node graph and returns its outputs.
     private func run(_ op: String, _ inputs: [EngineTensor], attributes: [String: AttributeValue] = [:],

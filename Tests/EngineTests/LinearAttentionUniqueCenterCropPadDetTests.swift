@@ -1,19 +1,13 @@
 import ModelInfo
 import Testing
+import TestSupport
 
 /// LinearAttention, Unique, CenterCropPad and Det on cases small enough to
 /// work out by hand, and the bad inputs each must refuse with a one-line
 /// error. Inputs are declared without shapes, so that the kernels, not the
 /// shape rules, meet the bad ones.
 @Suite struct LinearAttentionUniqueCenterCropPadDetTests {
-    /// A tensor of `dtype` holding `values` (stored as `T`, which must match the type's width).
-    private func tensor<T>(_ values: [T], _ dtype: DType, _ shape: [Int]) throws -> EngineTensor {
-        let t = try EngineTensor(dtype: dtype, shape: shape)
-        try #require(t.count == values.count)
-        let target = t.elements(T.self)
-        for (i, v) in values.enumerated() { target[i] = v }
-        return t
-    }
+    private func tensor<T>(_ values: [T], _ dtype: DType, _ shape: [Int]) throws -> EngineTensor { try .holding(values, dtype, shape) }
 
     private func floats(_ values: [Float], _ shape: [Int]) throws -> EngineTensor { try tensor(values, .float, shape) }
 

@@ -1,17 +1,11 @@
 import ModelInfo
 import Testing
+import TestSupport
 
 /// Shape and control-flow kernels run through small plans: Slice walking
 /// backwards, Gather's negative and out-of-range indices, and Loop's scan outputs.
 @Suite struct ShapeKernelTests {
-    /// A tensor of `dtype` holding `values` (stored as `T`, which must match the type's width).
-    private func tensor<T>(_ values: [T], _ dtype: DType, _ shape: [Int]) throws -> EngineTensor {
-        let t = try EngineTensor(dtype: dtype, shape: shape)
-        try #require(t.count == values.count)
-        let target = t.elements(T.self)
-        for (i, v) in values.enumerated() { target[i] = v }
-        return t
-    }
+    private func tensor<T>(_ values: [T], _ dtype: DType, _ shape: [Int]) throws -> EngineTensor { try .holding(values, dtype, shape) }
 
     private func int64s(_ values: [Int64]) throws -> EngineTensor { try tensor(values, .int64, [values.count]) }
 

@@ -7,6 +7,22 @@ import ModelCore
 /// chunks are the threads' work items. (1-D and 2-D convolutions take the
 /// banded 2-D path in `ConvKernel`.)
 enum ConvVolume {
+    /// Each output position of `range` (row-major over `outSize`), its
+    /// window's origin in input coordinates: `outSize.count` numbers a
+    /// position, which may lie in the padding (negative or past the end).
+    static func windowOrigins(of range: Range<Int>, outSize: [Int], strides: [Int], pads: [Int]) -> [Int] {
+        let rank = outSize.count
+        var origins = [Int](repeating: 0, count: range.count * rank)
+        for (j, pixel) in range.enumerated() {
+            var rest = pixel
+            for a in stride(from: rank - 1, through: 0, by: -1) {
+                origins[j * rank + a] = rest % outSize[a] * strides[a] - pads[a]
+                rest /= outSize[a]
+            }
+        }
+        return origins
+    }
+
     /// The convolution of `x` by `w` (both float32, of equal rank ≥ 5), with
     /// the bias, a residual added and a clamp applied, as `ConvKernel.Epilogue`.
     static func run(_ x: EngineTensor, _ w: EngineTensor, bias: EngineTensor?, window: Window, group: Int,
@@ -100,15 +116,7 @@ enum ConvVolume {
         /// taps outside the input read 0.
         func lower(_ source: UnsafePointer<Float>, pixels range: Range<Int>, into columns: UnsafeMutablePointer<Float>) {
             let rank = inSize.count, count = range.count
-            // Each output position's window origin in input coordinates.
-            var origins = [Int](repeating: 0, count: count * rank)
-            for (j, pixel) in range.enumerated() {
-                var rest = pixel
-                for a in stride(from: rank - 1, through: 0, by: -1) {
-                    origins[j * rank + a] = rest % outSize[a] * strides[a] - pads[a]
-                    rest /= outSize[a]
-                }
-            }
+            let origins = ConvVolume.windowOrigins(of: range, outSize: outSize, strides: strides, pads: pads)
             var offsets = [Int](repeating: -1, count: count)
             for (tap, shift) in tapShifts.enumerated() {
                 for j in 0..<count {

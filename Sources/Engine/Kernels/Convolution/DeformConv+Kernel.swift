@@ -121,15 +121,7 @@ struct DeformConvKernel: Kernel {
         func lower(image: Int, group: Int, pixels range: Range<Int>, input: UnsafePointer<Float>,
                    offsets: UnsafePointer<Float>, mask: UnsafePointer<Float>?, into columns: UnsafeMutablePointer<Float>) {
             let count = range.count
-            // Each output position's window origin in input coordinates.
-            var origins = [Int](repeating: 0, count: count * rank)
-            for (j, pixel) in range.enumerated() {
-                var rest = pixel
-                for a in stride(from: rank - 1, through: 0, by: -1) {
-                    origins[j * rank + a] = rest % outSize[a] * strides[a] - pads[a]
-                    rest /= outSize[a]
-                }
-            }
+            let origins = ConvVolume.windowOrigins(of: range, outSize: outSize, strides: strides, pads: pads)
             // The group's channels in runs that share an offset group: each
             // sampling place is worked out once per run and read in every channel of it.
             let firstChannel = group * channels, lastChannel = firstChannel + channels
