@@ -23,22 +23,15 @@ import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
 from onnxruntime.quantization import QuantType, quantize_dynamic
 
-from testdata import write_test_data
+from testdata import write_case
 
 FLOAT = TensorProto.FLOAT
 
 
-def write_case(folder, model, feeds):
-    """Saves MODEL and onnxruntime's outputs on FEEDS (graph optimisations off)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    onnx.save(model, folder / "model.onnx")
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    session = ort.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
-    feeds = {value.name: feeds[value.name] for value in session.get_inputs()}
-    outputs = session.run(None, feeds)
-    write_test_data(folder, feeds, [(value.name, array) for value, array in zip(session.get_outputs(), outputs)])
-    print(f"{folder}: {[o.name for o in session.get_outputs()]} {[a.shape for a in outputs]}")
+def write(folder, model, feeds):
+    """The case: the model and onnxruntime's outputs."""
+    outputs = write_case(folder, model, feeds)
+    print(f"{folder}: {[o.name for o in model.graph.output]} {[a.shape for a in outputs]}")
 
 
 def gqa(folder, rng, batch, length, heads, kv_heads, head_size, past=0, lengths=None, packed=False, rotary=False,
@@ -84,7 +77,7 @@ def gqa(folder, rng, batch, length, heads, kv_heads, head_size, past=0, lengths=
     outputs = [helper.make_tensor_value_info(n, elem, None) for n in ["output", "present_key", "present_value"]]
     graph = helper.make_graph([node], "gqa", inputs, outputs, initializers)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21), helper.make_opsetid("com.microsoft", 1)])
-    write_case(folder, model, feeds)
+    write(folder, model, feeds)
 
 
 def dynamic_mlp(folder, rng):
@@ -104,7 +97,7 @@ def dynamic_mlp(folder, rng):
         onnx.save(model, source)
         for weights, suffix in [(QuantType.QInt8, "int8"), (QuantType.QUInt8, "uint8")]:
             quantize_dynamic(source, quantized, weight_type=weights, extra_options={"MatMulConstBOnly": True})
-            write_case(folder / f"mlp_dynamic_{suffix}", onnx.load(quantized), feeds)
+            write(folder / f"mlp_dynamic_{suffix}", onnx.load(quantized), feeds)
             options = ort.SessionOptions()
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
             options.optimized_model_filepath = str(fused)
@@ -112,7 +105,7 @@ def dynamic_mlp(folder, rng):
             optimized = onnx.load(fused)
             ops = {n.op_type for n in optimized.graph.node}
             assert "DynamicQuantizeMatMul" in ops or "MatMulIntegerToFloat" in ops, f"not fused: {ops}"
-            write_case(folder / f"mlp_dynamic_{suffix}_fused", optimized, feeds)
+            write(folder / f"mlp_dynamic_{suffix}_fused", optimized, feeds)
 
 
 def main():

@@ -32,10 +32,9 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 import torch
 
-from testdata import write_test_data
+from testdata import write_case
 
 # torchvision's wheel for another torch build registers these operators'
 # meta functions at import; defining them lets it import (detection is not used).
@@ -48,17 +47,10 @@ from onnxruntime.transformers.float16 import convert_float_to_float16  # noqa: E
 from transformers import GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM  # noqa: E402
 
 
-def write_case(folder, model_path, feeds):
-    """Copies the model into FOLDER and writes onnxruntime's outputs on FEEDS (optimisations off)."""
-    folder.mkdir(parents=True, exist_ok=True)
+def write(folder, model_path, feeds):
+    """The case: the model and onnxruntime's outputs, and what the export holds."""
     model = onnx.load(model_path)
-    onnx.save(model, folder / "model.onnx")
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    session = ort.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
-    feeds = {value.name: feeds[value.name] for value in session.get_inputs()}
-    outputs = session.run(None, feeds)
-    write_test_data(folder, feeds, [(value.name, array) for value, array in zip(session.get_outputs(), outputs)])
+    outputs = write_case(folder, model, feeds)
     ops = sorted({n.op_type for n in model.graph.node})
     print(f"{folder.name}: opset {model.opset_import[0].version}, {len(model.graph.node)} nodes, "
           f"outputs {[a.shape for a in outputs]}, ops {ops}")
@@ -131,7 +123,7 @@ def export_vad(out, scratch):
     rate = torch.tensor(16000)
     torch.onnx.export(scripted, (audio, rate), path, dynamo=False, opset_version=17, input_names=["audio", "sample_rate"],
                       output_names=["probability"], dynamic_axes={"audio": {1: "samples"}})
-    write_case(out / "vad_if_conv1d", path, {"audio": audio.numpy(), "sample_rate": rate.numpy()})
+    write(out / "vad_if_conv1d", path, {"audio": audio.numpy(), "sample_rate": rate.numpy()})
 
 
 def export_language_models(out, scratch):
@@ -140,7 +132,7 @@ def export_language_models(out, scratch):
     gpt2 = Logits(randomize(GPT2LMHeadModel(GPT2Config(n_layer=2, n_embd=32, n_head=4, vocab_size=128, n_positions=32))))
     path = scratch / "gpt2.onnx"
     torch.onnx.export(gpt2, (ids,), path, dynamo=True, input_names=["input_ids"], output_names=["logits"])
-    write_case(out / "gpt2", path, {"input_ids": ids.numpy()})
+    write(out / "gpt2", path, {"input_ids": ids.numpy()})
 
     config = LlamaConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
                          num_key_value_heads=2, vocab_size=128, max_position_embeddings=32)
@@ -149,7 +141,7 @@ def export_language_models(out, scratch):
     for name, options in [("llama_gqa", dict(dynamo=True)), ("llama_gqa_opset23", dict(dynamo=True, opset_version=23))]:
         path = scratch / f"{name}.onnx"
         torch.onnx.export(llama, (ids,), path, input_names=["input_ids"], output_names=["logits"], **options)
-        write_case(out / name, path, {"input_ids": ids.numpy()})
+        write(out / name, path, {"input_ids": ids.numpy()})
 
 
 class Images(CalibrationDataReader):
@@ -168,11 +160,11 @@ def export_cnn_conversions(out, scratch):
                       input_names=["image"], output_names=["logits"])
     half = convert_float_to_float16(onnx.load(path), keep_io_types=False)
     onnx.save(half, scratch / "resnet18_f16.onnx")
-    write_case(out / "resnet18_f16", scratch / "resnet18_f16.onnx", {"image": image.numpy().astype(np.float16)})
+    write(out / "resnet18_f16", scratch / "resnet18_f16.onnx", {"image": image.numpy().astype(np.float16)})
     quantize_static(path, scratch / "resnet18_qdq.onnx", Images("image", 8), quant_format=QuantFormat.QDQ,
                     activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, per_channel=True)
-    write_case(out / "resnet18_qdq", scratch / "resnet18_qdq.onnx", {"image": image.numpy()})
-    write_case(out / "resnet18", path, {"image": image.numpy()})
+    write(out / "resnet18_qdq", scratch / "resnet18_qdq.onnx", {"image": image.numpy()})
+    write(out / "resnet18", path, {"image": image.numpy()})
 
 
 GROUPS = {"vad": export_vad, "language": export_language_models, "cnn": export_cnn_conversions}
