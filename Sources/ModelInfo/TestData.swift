@@ -78,7 +78,7 @@ public struct TestDataVerification: Sendable, Encodable {
         let given = try TestDataFiles.read(in: folder, prefix: "input", values: model.graph.runtimeInputs)
         let expected = try TestDataFiles.read(in: folder, prefix: "output", values: model.graph.outputs)
         guard !expected.values.isEmpty else {
-            throw ModelError(.invalidInput, "holds no reference outputs: no output_K.pb, output_K.npy or <output name>.npy",
+            throw ModelError(.invalidInput, "holds no reference outputs: no output_K.pb, output_K.npy, <output name>.npy or <output name>.pb",
                              file: folder)
         }
         let feeds = try ModelInputs.values(for: model, options: options, seed: seed, given: given.values)
