@@ -97,3 +97,13 @@ CLONES void ck_erf_f32(const float *x, float *y, size_t n) {
         y[i] = v != v ? v : y[i];
     }
 }
+
+/// x·sigmoid(x) (SiLU, Swish), in one pass, as `ck_sigmoid_f32` computes the sigmoid.
+CLONES void ck_silu_f32(const float *x, float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        float v = x[i], e = exp_one(-__builtin_fabsf(v));
+        float s = 1 / (1 + e);
+        float sigmoid = v >= 0 ? s : e * s;
+        y[i] = v != v ? v : v * sigmoid;
+    }
+}

@@ -57,7 +57,9 @@ public final class ExecutionPlan: Sendable {
         var steps: [(label: String, kernel: any Kernel, inputs: [Int?], outputs: [Int?])] = []
         var captured: [String: Int] = [:]
         let fusions = ConvFusion.find(in: graph, opsets: opsets)
-        let absorbed = Set(fusions.values.flatMap(\.absorbed))
+        let convFused = Set(fusions.values.flatMap(\.absorbed)).union(fusions.keys)
+        let silu = SiLUFusion.find(in: graph, excluding: convFused)
+        let absorbed = Set(fusions.values.flatMap(\.absorbed)).union(silu.values)
         let order = graph.nodes.indices.filter { !absorbed.contains($0) }
             .sorted { (fusions[$0]?.position(conv: $0) ?? $0) < (fusions[$1]?.position(conv: $1) ?? $1) }
         for index in order {
@@ -82,12 +84,24 @@ public final class ExecutionPlan: Sendable {
                 let setup = KernelSetup(node: node, opset: opset, constants: nodeConstants,
                                         subgraphs: subgraphs, capturedNames: capturedNames)
                 let fusion = fusions[index]
-                let kernel: any Kernel
+                var kernel: any Kernel
                 if let fusion {
                     guard let conv = schema as? Conv else { throw ModelError(.internal, "internal: a fusion that is not a Conv") }
                     kernel = try ConvKernel(conv, setup, fusion: fusion)
                 } else {
                     kernel = try schema.makeKernel(setup)
+                }
+                var reads = node.inputs.map { $0.isEmpty ? nil : slot($0) } + capturedNames.map { slot($0) }
+                if let sigmoidIndex = silu[index] {
+                    // The Mul of a SiLU: the step reads only x, the Sigmoid's input.
+                    let sigmoidNode = graph.nodes[sigmoidIndex]
+                    guard let sigmoid = try OpRegistry.schema(for: sigmoidNode, opset: opset) as? any Executable else {
+                        throw KernelSetup.noKernel(for: sigmoidNode)
+                    }
+                    let sigmoidSetup = KernelSetup(node: sigmoidNode, opset: opset, constants: [:], subgraphs: [:], capturedNames: [])
+                    kernel = SiLUKernel(sigmoid: try sigmoid.makeKernel(sigmoidSetup), product: kernel,
+                                        sigmoidFirst: node.inputs[0] == sigmoidNode.outputs[0])
+                    reads = [slot(sigmoidNode.inputs[0])]
                 }
                 if node.opType == "Constant", node.domain.isEmpty, let output = node.outputs.first,
                    case .tensor(let tensor)? = node.attribute("value")?.value {
@@ -95,7 +109,7 @@ public final class ExecutionPlan: Sendable {
                 }
                 // A random operator's outputs differ from run to run: never folded.
                 let asSchema: any OpSchema = schema
-                if fusion == nil, subgraphs.isEmpty, !(asSchema is RandomGenerator), !(kernel is any ValueKernel),
+                if fusion == nil, silu[index] == nil, subgraphs.isEmpty, !(asSchema is RandomGenerator), !(kernel is any ValueKernel),
                    let folded = Self.fold(kernel, node, known) {
                     for (name, tensor) in folded {
                         known[name] = tensor
@@ -104,7 +118,6 @@ public final class ExecutionPlan: Sendable {
                     continue
                 }
                 // Values the subgraphs read from this scope are passed after the node's inputs.
-                var reads = node.inputs.map { $0.isEmpty ? nil : slot($0) } + capturedNames.map { slot($0) }
                 if let residual = fusion?.residual {
                     // Input 3 of the fused kernel, after X, W and the optional bias.
                     reads += [Int?](repeating: nil, count: max(0, 3 - reads.count)) + [slot(residual)]

@@ -114,6 +114,8 @@ void ck_sigmoid_f32(const float *x, float *y, size_t n);
 void ck_tanh_f32(const float *x, float *y, size_t n);
 /// erf x[i], within 3 ulp (GELU's exact form).
 void ck_erf_f32(const float *x, float *y, size_t n);
+/// x[i]·sigmoid(x[i]) (SiLU), as ck_sigmoid_f32 gives the sigmoid.
+void ck_silu_f32(const float *x, float *y, size_t n);
 
 /// A 2-D window over one channel plane, as a depthwise convolution or a
 /// pooling slides it: a height×width input plane, a kernel_h×kernel_w
