@@ -74,6 +74,22 @@ import Testing
         #expect(Array(actual.floats) == Array(expected.floats))
     }
 
+    /// A group count from the file far beyond the channels (its product with
+    /// the weight's channels overflows) is an error, not a trap, for Conv
+    /// (2-D and 3-D) and ConvTranspose.
+    @Test(arguments: ["Conv", "ConvTranspose"], [4, 5])
+    func hugeGroupIsRefused(_ op: String, rank: Int) throws {
+        let spatial = [Int](repeating: 3, count: rank - 2)
+        let x = try Self.tensor([Float](repeating: 1, count: 4 * 9 * (rank == 5 ? 3 : 1)), [1, 4] + spatial)
+        let w = try Self.tensor([Float](repeating: 1, count: 8), [4, 2] + [Int](repeating: 1, count: rank - 2))
+        let node = Node(name: "conv", opType: op, inputs: ["x", "w"], outputs: ["y"],
+                        attributes: [Attribute(name: "group", value: .int(1 << 62))])
+        let graph = Graph(nodes: [node], inputs: [ValueInfo(name: "x", type: .tensor(.float, nil)), ValueInfo(name: "w", type: .tensor(.float, nil))],
+                          outputs: [ValueInfo(name: "y")])
+        let plan = try ExecutionPlan(model: Model(irVersion: 10, opsets: [OpsetID(domain: "", version: 17)], graph: graph))
+        #expect(throws: ModelError.self) { try plan.run(["x": x, "w": w], context: ExecutionContext(threads: 1)) }
+    }
+
     @Test func oneDimensionalConvolutionMatchesOnnxruntime() throws {
         let y = try Self.convolve(input: [1, 2, 7], weight: [3, 2, 3], [Self.ints("strides", [2]), Self.ints("pads", [1, 1])])
         #expect(y.shape == [1, 3, 4])

@@ -86,7 +86,9 @@ struct ConvKernel: Kernel {
         }
         let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let m = w.shape[0], group = schema.group
-        guard c == w.shape[1] * group, m % group == 0 else {
+        // The group count comes from the file: its product with the weight's channels may overflow.
+        let expected = w.shape[1].multipliedReportingOverflow(by: group)
+        guard !expected.overflow, c == expected.partialValue, m % group == 0 else {
             throw ModelError(.invalidGraph, "input has \(c) channels but the weight expects \(w.shape[1]) × \(group) groups")
         }
         let spatial = window.outputSpatial([.known(h), .known(wd)])

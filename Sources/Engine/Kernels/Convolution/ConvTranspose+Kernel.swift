@@ -50,7 +50,10 @@ struct ConvTransposeKernel: Kernel {
         guard w.shape[0] == c, c % group == 0 else {
             throw ModelError(.invalidGraph, "weight \(w.shape) does not fit \(c) input channels in \(group) groups")
         }
-        let mg = w.shape[1], m = mg * group, cg = c / group
+        let mg = w.shape[1], cg = c / group
+        // The group count comes from the file: the output channels may overflow.
+        let (m, overflow) = mg.multipliedReportingOverflow(by: group)
+        guard !overflow else { throw ModelError(.invalidGraph, "\(group) groups of \(mg) output channels are too many") }
         let kernel = Array(w.shape.dropFirst(2))
         if let kernelShape, kernelShape != kernel {
             throw ModelError(.invalidGraph, "kernel_shape \(kernelShape) differs from the weight's \(kernel)")

@@ -30,7 +30,9 @@ enum ConvVolume {
                     _ context: ExecutionContext) throws(ModelError) -> EngineTensor {
         let rank = x.shape.count - 2
         let (n, c, m) = (x.shape[0], x.shape[1], w.shape[0])
-        guard c == w.shape[1] * group, m % group == 0 else {
+        // The group count comes from the file: its product with the weight's channels may overflow.
+        let expected = w.shape[1].multipliedReportingOverflow(by: group)
+        guard !expected.overflow, c == expected.partialValue, m % group == 0 else {
             throw ModelError(.invalidGraph, "input has \(c) channels but the weight expects \(w.shape[1]) × \(group) groups")
         }
         let inSize = Array(x.shape.dropFirst(2))
