@@ -22,3 +22,21 @@ struct AttentionCore {
         return .multiplyAccumulate(allMACs, plus: extra)
     }
 }
+
+/// The attributes that onnxruntime's Attention and MultiHeadAttention share,
+/// read once for both: `num_heads` (required, positive), `scale` (0 means
+/// 1/√(head size)), `mask_filter_value` (default −10000) and `unidirectional`.
+struct SharedAttentionAttributes {
+    let numHeads: Int
+    let scale: Float
+    let maskFilterValue: Float
+    let unidirectional: Bool
+
+    init(_ reader: AttributeReader) throws(ModelError) {
+        guard let heads = try reader.int("num_heads"), heads > 0 else { throw reader.error("num_heads must be given and positive") }
+        numHeads = heads
+        scale = try reader.float("scale", default: 0)
+        maskFilterValue = try reader.float("mask_filter_value", default: -10_000)
+        unidirectional = try reader.int("unidirectional", default: 0) != 0
+    }
+}

@@ -27,11 +27,8 @@ public struct MultiHeadAttention: OpSchema {
 
     public init(node: Node, opset: Int) throws(ModelError) {
         reader = AttributeReader(node)
-        guard let heads = try reader.int("num_heads"), heads > 0 else { throw reader.error("num_heads must be given and positive") }
-        numHeads = heads
-        scale = try reader.float("scale", default: 0)
-        maskFilterValue = try reader.float("mask_filter_value", default: -10_000)
-        unidirectional = try reader.int("unidirectional", default: 0) != 0
+        let shared = try SharedAttentionAttributes(reader)
+        (numHeads, scale, maskFilterValue, unidirectional) = (shared.numHeads, shared.scale, shared.maskFilterValue, shared.unidirectional)
         try reader.expectInputs(1...10)
     }
 

@@ -32,15 +32,12 @@ public struct ProjectedAttention: OpSchema {
 
     public init(node: Node, opset: Int) throws(ModelError) {
         reader = AttributeReader(node)
-        guard let heads = try reader.int("num_heads"), heads > 0 else { throw reader.error("num_heads must be given and positive") }
-        numHeads = heads
-        scale = try reader.float("scale", default: 0)
-        maskFilterValue = try reader.float("mask_filter_value", default: -10_000)
-        unidirectional = try reader.int("unidirectional", default: 0) != 0
+        let shared = try SharedAttentionAttributes(reader)
+        (numHeads, scale, maskFilterValue, unidirectional) = (shared.numHeads, shared.scale, shared.maskFilterValue, shared.unidirectional)
         hiddenSizes = try reader.ints("qkv_hidden_sizes")
         if let sizes = hiddenSizes {
-            guard sizes.count == 3, sizes.allSatisfy({ $0 > 0 && $0 % heads == 0 }) else {
-                throw reader.error("qkv_hidden_sizes must be 3 positive multiples of num_heads \(heads), got \(sizes)")
+            guard sizes.count == 3, sizes.allSatisfy({ $0 > 0 && $0 % shared.numHeads == 0 }) else {
+                throw reader.error("qkv_hidden_sizes must be 3 positive multiples of num_heads \(shared.numHeads), got \(sizes)")
             }
             guard sizes[0] == sizes[1] else { throw reader.error("Q and K hidden sizes differ: \(sizes[0]) and \(sizes[1])") }
         }
