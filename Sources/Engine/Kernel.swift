@@ -1,4 +1,4 @@
-import Dispatch
+internal import CKernels
 import ModelCore
 
 /// Runs one node. Built once per node when the plan is made, from the node's
@@ -62,9 +62,15 @@ public struct ExecutionContext: Sendable {
             for i in 0..<count { body(i) }
             return
         }
+        // The persistent workers of CKernels (ck_parallel), not a dispatch per
+        // call: waking threads for every small operator cost more than the work.
         withoutActuallyEscaping(body) { body in
-            let work = UnsafeSendable(body)
-            DispatchQueue.concurrentPerform(iterations: count) { work.value($0) }
+            var body = body
+            withUnsafeMutablePointer(to: &body) { pointer in
+                ck_parallel(count, threads, { context, index in
+                    context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(index)
+                }, pointer)
+            }
         }
     }
 
@@ -77,10 +83,4 @@ public struct ExecutionContext: Sendable {
             if lower < upper { body(lower..<upper) }
         }
     }
-}
-
-/// Wraps a closure that is only called while its creator waits (concurrentPerform).
-struct UnsafeSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
 }

@@ -1,8 +1,9 @@
 // The CKernels module: float32 GEMM and im2col for the engine's inner loop,
 // with micro-kernels for AVX-512, AVX2 and portable C chosen once at run time.
 //
-// All matrices are row-major float32. Every function is single-threaded and
-// safe to call from several threads at once: scratch memory is per thread.
+// All matrices are row-major float32. Every function but ck_parallel is
+// single-threaded, and all are safe to call from several threads at once:
+// scratch memory is per thread.
 #ifndef CKERNELS_H
 #define CKERNELS_H
 
@@ -187,6 +188,16 @@ void ck_bf16_to_f32(const unsigned short *src, float *dst, size_t n);
 /// float32 to bfloat16, rounded to nearest even, a NaN kept quiet (as
 /// ElementCodec.bfloat16Bits); AVX-512 BF16 with the AVX-512 variant.
 void ck_f32_to_bf16(const float *src, unsigned short *dst, size_t n);
+
+/// One iteration of a parallel loop: `task(context, index)`.
+typedef void (*ck_task)(void *context, size_t index);
+
+/// Calls task(context, i) for every i < count, spread over `threads` threads
+/// (the caller and up to threads − 1 persistent workers), and returns when all
+/// calls have returned. Iterations are handed out one at a time, in order.
+/// While one job runs, other calls (from other threads, or nested inside the
+/// job) run their loop on the calling thread.
+void ck_parallel(size_t count, size_t threads, ck_task task, void *context);
 
 /// Whether this CPU (and build) can run the variant.
 int ck_kernel_available(ck_kernel kernel);

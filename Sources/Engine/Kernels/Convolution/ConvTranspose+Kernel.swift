@@ -116,7 +116,7 @@ struct ConvTransposeKernel: Kernel {
             target.append(table)
         }
         let xBase = x.floats.baseAddress!, wBase = w.floats.baseAddress!, yBase = y.baseAddress!
-        let colBase = UnsafeSendable(columns)
+        let colBase = columns
         let targets = target, inner = inSize[rank - 1], outer = pixels / inner
         for image in 0..<n {
             for g in 0..<group {
@@ -124,7 +124,7 @@ struct ConvTransposeKernel: Kernel {
                 let weights = wBase + g * cg * rows
                 context.parallelRanges(pixels, grain: 64) { range in
                     ck_sgemm(1, 0, rows, range.count, cg, 1, weights, rows, source + range.lowerBound, pixels,
-                             0, colBase.value + range.lowerBound, pixels)
+                             0, colBase + range.lowerBound, pixels)
                 }
                 context.parallelRanges(mg) { channels in
                     var kc = [Int](repeating: 0, count: rank), ic = [Int](repeating: 0, count: rank)
@@ -133,7 +133,7 @@ struct ConvTransposeKernel: Kernel {
                         for tap in 0..<kk {
                             var rest = tap
                             for a in Swift.stride(from: rank - 1, through: 0, by: -1) { kc[a] = rest % kernel[a]; rest /= kernel[a] }
-                            let col = colBase.value + (channel * kk + tap) * pixels
+                            let col = colBase + (channel * kk + tap) * pixels
                             let last = targets[rank - 1], lastOffset = kc[rank - 1] * inner
                             for o in 0..<outer {
                                 // Coordinates of the outer axes of input position o.

@@ -74,7 +74,8 @@ enum QuantizedOperands {
         let (source, target) = (sums.floats, output.elements(Int32.self))
         for i in 0..<sums.count {
             let v = source[i].rounded(.toNearestOrEven)
-            target[i] = v.isNaN ? 0 : v >= 2_147_483_647 ? .max : v <= -2_147_483_648 ? .min : Int32(v)
+            // 2^31 is the first float32 past Int32.max (2^31 − 1 is not a float32).
+            target[i] = v.isNaN ? 0 : v >= 2_147_483_648 ? .max : v <= -2_147_483_648 ? .min : Int32(v)
         }
         return output
     }
