@@ -2,7 +2,7 @@ import CKernels
 import Foundation
 import Testing
 
-/// The vectorised exponential, sigmoid and tanh against float64 references:
+/// The vectorised exponential, sigmoid, tanh, erf and SiLU against float64 references:
 /// the largest error in float32 ulps over a dense sweep, and the special values.
 @Suite struct VectorMathTests {
     /// Every 1/64 from −110 to 110, many points near 0, and the points where exp and tanh switch forms.
@@ -29,6 +29,8 @@ import Testing
         #expect(Self.worst({ ck_exp_f32($0, $1, $2) }, { Foundation.exp($0) }) <= 2)
         #expect(Self.worst({ ck_sigmoid_f32($0, $1, $2) }, { 1 / (1 + Foundation.exp(-$0)) }) <= 2)
         #expect(Self.worst({ ck_tanh_f32($0, $1, $2) }, { Foundation.tanh($0) }) <= 2)
+        // The product of a sigmoid within 2 ulp and x, rounded once more.
+        #expect(Self.worst({ ck_silu_f32($0, $1, $2) }, { $0 / (1 + Foundation.exp(-$0)) }) <= 3)
         #expect(Self.worst({ ck_erf_f32($0, $1, $2) }, { Foundation.erf($0) }) <= 3)
     }
 
