@@ -17,13 +17,40 @@
 // the padded plane, zeroed, so that no stray value is a slow subnormal.
 enum { CHUNK = 64, LANES = 16 };
 
-/// `n` copies of `value` (0 through memset, which is faster).
-static inline void fill_floats(float *p, float value, size_t n) {
-    if (value == 0) {
-        memset(p, 0, n * sizeof(float));
+// The rows copied into the scratch are short (7 to 112 floats), and a
+// library call per row and per border cost more than the convolution of a
+// small plane: these copy and fill whole vectors inline, the last one
+// overlapping the one before, and pieces of 8, 4, 2 and 1 below 16.
+
+/// dst[i] = src[i] for i < n.
+static inline void copy_floats(float *restrict dst, const float *restrict src, size_t n) {
+    if (n >= LANES) {
+        for (size_t i = 0; i + LANES <= n; i += LANES) __builtin_memcpy_inline(dst + i, src + i, LANES * sizeof(float));
+        __builtin_memcpy_inline(dst + n - LANES, src + n - LANES, LANES * sizeof(float));
         return;
     }
-    for (size_t i = 0; i < n; i++) p[i] = value;
+    size_t i = 0;
+    if (n & 8) { __builtin_memcpy_inline(dst + i, src + i, 8 * sizeof(float)); i += 8; }
+    if (n & 4) { __builtin_memcpy_inline(dst + i, src + i, 4 * sizeof(float)); i += 4; }
+    if (n & 2) { __builtin_memcpy_inline(dst + i, src + i, 2 * sizeof(float)); i += 2; }
+    if (n & 1) dst[i] = src[i];
+}
+
+/// `width` copies of `value` at p.
+#define FILL(p, width) for (size_t j = 0; j < (width); j++) (p)[j] = value
+
+/// p[i] = value for i < n.
+static inline void fill_floats(float *p, float value, size_t n) {
+    if (n >= LANES) {
+        for (size_t i = 0; i + LANES <= n; i += LANES) { FILL(p + i, LANES); }
+        FILL(p + n - LANES, LANES);
+        return;
+    }
+    size_t i = 0;
+    if (n & 8) { FILL(p + i, 8); i += 8; }
+    if (n & 4) { FILL(p + i, 4); i += 4; }
+    if (n & 2) { FILL(p + i, 2); i += 2; }
+    if (n & 1) p[i] = value;
 }
 
 size_t ck_plane_window_scratch_floats(const ck_plane_window *d) {
@@ -32,7 +59,13 @@ size_t ck_plane_window_scratch_floats(const ck_plane_window *d) {
         __builtin_add_overflow(a, b + 1, &rows) || __builtin_mul_overflow(d->kernel_w - 1, d->dilation_w, &span) ||
         __builtin_add_overflow(d->out_w, span / d->stride_w, &phase_width) ||
         __builtin_mul_overflow(rows, phase_width, &floats) || __builtin_mul_overflow(floats, d->stride_w, &floats) ||
-        __builtin_add_overflow(floats, (size_t)LANES, &floats)) {
+        __builtin_add_overflow(floats, (size_t)LANES + 1, &floats)) {
+        return 0;
+    }
+    // The depthwise kernel's tap offsets follow, at an even float index.
+    size_t taps, offsets;
+    if (__builtin_mul_overflow(d->kernel_h, d->kernel_w, &taps) || __builtin_mul_overflow(taps, sizeof(size_t) / sizeof(float), &offsets) ||
+        __builtin_add_overflow(floats, offsets, &floats)) {
         return 0;
     }
     return floats;
@@ -42,7 +75,7 @@ size_t ck_plane_window_scratch_floats(const ck_plane_window *d) {
 /// phase: scratch[phase][row][i] holds padded column i·sw + phase of padded
 /// row `row`, that is input pixel (row − pad_top, i·sw + phase − pad_left),
 /// or `fill` outside the image. Returns the rows of one phase.
-static inline size_t pad_plane(const ck_plane_window *d, const float *in, float *scratch, float fill, size_t phase_width) {
+static inline __attribute__((always_inline)) size_t pad_plane(const ck_plane_window *d, const float *in, float *scratch, float fill, size_t phase_width) {
     const size_t sh = d->stride_h, sw = d->stride_w, dh = d->dilation_h;
     const size_t kh = d->kernel_h, oh = d->out_h, h = d->height, w = d->width;
     const size_t rows = (oh - 1) * sh + (kh - 1) * dh + 1;
@@ -64,9 +97,15 @@ static inline size_t pad_plane(const ck_plane_window *d, const float *in, float 
             const float *source = in + y * w + (begin * sw + phase - d->pad_left);
             fill_floats(line, fill, begin);
             if (sw == 1) {
-                memcpy(line + begin, source, (end - begin) * sizeof(float));
+                copy_floats(line + begin, source, end - begin);
             } else {
-                for (size_t i = begin; i < end; i++) line[i] = source[(i - begin) * sw];
+                // A stride of 2 (nearly every strided layer) as a constant, so that
+                // the vectoriser can deinterleave whole vectors.
+                if (sw == 2) {
+                    for (size_t i = begin; i < end; i++) line[i] = source[(i - begin) * 2];
+                } else {
+                    for (size_t i = begin; i < end; i++) line[i] = source[(i - begin) * sw];
+                }
             }
             fill_floats(line + end, fill, phase_width - end);
         }
@@ -75,83 +114,118 @@ static inline size_t pad_plane(const ck_plane_window *d, const float *in, float 
     return rows;
 }
 
-/// Adds the residual, clamps, and stores the first `count` of `acc` at `row`.
-static inline void finish_depthwise(const ck_plane_window *d, float *acc, size_t count, const float *add, float *row) {
+/// Adds the residual, clamps, and stores the first `count` of the `width`
+/// values of `acc` at `row`. The clamp covers all `width`, a constant, so
+/// that it is whole vectors even when fewer columns are kept.
+static inline __attribute__((always_inline)) void finish_depthwise(const ck_plane_window *d, float *acc, size_t width, size_t count,
+                                                                   const float *add, float *row) {
     if (add) {
         for (size_t i = 0; i < count; i++) acc[i] += add[i];
     }
     if (d->clamp) {
         // Comparisons, so that NaN passes, as in the GEMM's epilogue.
-        for (size_t i = 0; i < count; i++) {
-            float v = acc[i] < d->low ? d->low : acc[i];
-            acc[i] = v > d->high ? d->high : v;
+        const float low = d->low, high = d->high;
+        for (size_t i = 0; i < width; i++) {
+            float v = acc[i] < low ? low : acc[i];
+            acc[i] = v > high ? high : v;
         }
     }
-    memcpy(row, acc, count * sizeof(float));
+    if (count == width) {
+        memcpy(row, acc, width * sizeof(float));
+    } else {
+        copy_floats(row, acc, count);
+    }
 }
 
-/// `WIDTH` output columns from x0 of output row oy: bias plus every tap's
-/// weighted input, accumulated in registers.
-#define DEPTHWISE_COLUMNS(WIDTH)                                                                       \
-    float acc[WIDTH];                                                                                   \
-    for (size_t i = 0; i < WIDTH; i++) acc[i] = bias;                                                   \
-    for (size_t ky = 0; ky < kh; ky++) {                                                                \
-        size_t r = oy * sh + ky * dh;                                                                   \
-        for (size_t kx = 0; kx < kw; kx++) {                                                            \
-            size_t c = kx * dw;                                                                         \
-            const float *restrict source = scratch + ((c % sw) * rows + r) * phase_width + c / sw + x0; \
-            float weight = weights[ky * kw + kx];                                                       \
-            for (size_t i = 0; i < WIDTH; i++) acc[i] += weight * source[i];                            \
-        }                                                                                               \
+/// Where each tap of the window starts in the scratch, relative to the
+/// output row's first padded row: tap (ky, kx) reads padded column
+/// i·sw + kx·dw, which is column i + kx·dw / sw of phase kx·dw mod sw.
+/// Computed once per plane, so that the inner loops do no division.
+static inline void tap_offsets(const ck_plane_window *d, size_t rows, size_t phase_width, size_t *offsets) {
+    for (size_t ky = 0; ky < d->kernel_h; ky++) {
+        for (size_t kx = 0; kx < d->kernel_w; kx++) {
+            size_t c = kx * d->dilation_w;
+            offsets[ky * d->kernel_w + kx] = ((c % d->stride_w) * rows + ky * d->dilation_h) * phase_width + c / d->stride_w;
+        }
+    }
+}
+
+/// Where the tap offsets go in the scratch: after the padded plane of
+/// `plane` floats and its slack, at an even float index (8-byte aligned).
+static inline size_t *tap_offsets_place(float *scratch, size_t plane) {
+    return (size_t *)(scratch + ((plane + LANES + 1) & ~(size_t)1));
+}
+
+/// `WIDTH` output columns from x0 of the output row whose first padded row
+/// starts at `top`: bias plus every tap's weighted input, accumulated in registers.
+#define DEPTHWISE_COLUMNS(WIDTH)                                                  \
+    float acc[WIDTH];                                                              \
+    for (size_t i = 0; i < WIDTH; i++) acc[i] = bias;                              \
+    for (size_t t = 0; t < taps; t++) {                                            \
+        const float *restrict source = top + offsets[t] + x0;                      \
+        float weight = weights[t];                                                 \
+        for (size_t i = 0; i < WIDTH; i++) acc[i] += weight * source[i];           \
+    }
+
+/// One output row: chunks of 64 columns, then one of 32, then blocks of 16.
+#define DEPTHWISE_ROW()                                                                           \
+    size_t x0 = 0;                                                                                 \
+    for (; x0 + CHUNK <= ow; x0 += CHUNK) {                                                        \
+        DEPTHWISE_COLUMNS(CHUNK)                                                                   \
+        finish_depthwise(d, acc, CHUNK, CHUNK, add ? add + x0 : NULL, row + x0);                          \
+    }                                                                                              \
+    if (x0 + 2 * LANES <= ow) {                                                                    \
+        DEPTHWISE_COLUMNS(2 * LANES)                                                               \
+        finish_depthwise(d, acc, 2 * LANES, 2 * LANES, add ? add + x0 : NULL, row + x0);                      \
+        x0 += 2 * LANES;                                                                           \
+    }                                                                                              \
+    for (; x0 < ow; x0 += LANES) {                                                                 \
+        DEPTHWISE_COLUMNS(LANES)                                                                   \
+        finish_depthwise(d, acc, LANES, ow - x0 < LANES ? ow - x0 : LANES, add ? add + x0 : NULL, row + x0); \
     }
 
 __attribute__((target_clones("avx512f", "avx2", "default")))
 void ck_depthwise_plane(const ck_plane_window *d, const float *in, const float *weights, float bias,
                         const float *residual, float *out, float *scratch) {
-    const size_t sh = d->stride_h, sw = d->stride_w, dh = d->dilation_h, dw = d->dilation_w;
-    const size_t kh = d->kernel_h, kw = d->kernel_w, oh = d->out_h, ow = d->out_w;
-    const size_t phase_width = ow + (kw - 1) * dw / sw;
+    const size_t sh = d->stride_h, sw = d->stride_w, dw = d->dilation_w;
+    const size_t taps = d->kernel_h * d->kernel_w, oh = d->out_h, ow = d->out_w;
+    const size_t phase_width = ow + (d->kernel_w - 1) * dw / sw;
     const size_t rows = pad_plane(d, in, scratch, 0, phase_width);
+    size_t *offsets = tap_offsets_place(scratch, sw * rows * phase_width);
+    tap_offsets(d, rows, phase_width, offsets);
     for (size_t oy = 0; oy < oh; oy++) {
         float *row = out + oy * ow;
         const float *add = residual ? residual + oy * ow : NULL;
-        size_t x0 = 0;
-        for (; x0 + CHUNK <= ow; x0 += CHUNK) {
-            DEPTHWISE_COLUMNS(CHUNK)
-            finish_depthwise(d, acc, CHUNK, add ? add + x0 : NULL, row + x0);
-        }
-        for (; x0 < ow; x0 += LANES) {
-            DEPTHWISE_COLUMNS(LANES)
-            finish_depthwise(d, acc, ow - x0 < LANES ? ow - x0 : LANES, add ? add + x0 : NULL, row + x0);
-        }
+        const float *top = scratch + oy * sh * phase_width;
+        DEPTHWISE_ROW()
     }
 }
 
-/// `WIDTH` output columns from x0 of output row oy: the largest input under
-/// each window (NaN wins, as in the engine's other pools).
-#define MAX_COLUMNS(WIDTH)                                                                              \
-    float best[WIDTH];                                                                                  \
-    for (size_t i = 0; i < WIDTH; i++) best[i] = -__builtin_inff();                                     \
-    for (size_t ky = 0; ky < kh; ky++) {                                                                \
-        size_t r = oy * sh + ky * dh;                                                                   \
-        for (size_t kx = 0; kx < kw; kx++) {                                                            \
-            size_t c = kx * dw;                                                                         \
-            const float *restrict source = scratch + ((c % sw) * rows + r) * phase_width + c / sw + x0; \
-            for (size_t i = 0; i < WIDTH; i++) {                                                        \
-                float v = source[i];                                                                    \
-                best[i] = v > best[i] || v != v ? v : best[i];                                          \
-            }                                                                                           \
-        }                                                                                               \
+/// `WIDTH` output columns from x0 of the output row whose first padded row
+/// starts at `top`: the largest input under each window (NaN wins, as in
+/// the engine's other pools).
+#define MAX_COLUMNS(WIDTH)                                                        \
+    float best[WIDTH];                                                             \
+    for (size_t i = 0; i < WIDTH; i++) best[i] = -__builtin_inff();                \
+    for (size_t t = 0; t < taps; t++) {                                            \
+        const float *restrict source = top + offsets[t] + x0;                      \
+        for (size_t i = 0; i < WIDTH; i++) {                                       \
+            float v = source[i];                                                   \
+            best[i] = v > best[i] || v != v ? v : best[i];                         \
+        }                                                                          \
     }
 
 __attribute__((target_clones("avx512f", "avx2", "default")))
 void ck_max_pool_plane(const ck_plane_window *d, const float *in, float *out, float *scratch) {
-    const size_t sh = d->stride_h, sw = d->stride_w, dh = d->dilation_h, dw = d->dilation_w;
-    const size_t kh = d->kernel_h, kw = d->kernel_w, oh = d->out_h, ow = d->out_w;
-    const size_t phase_width = ow + (kw - 1) * dw / sw;
+    const size_t sh = d->stride_h, sw = d->stride_w, dw = d->dilation_w;
+    const size_t taps = d->kernel_h * d->kernel_w, oh = d->out_h, ow = d->out_w;
+    const size_t phase_width = ow + (d->kernel_w - 1) * dw / sw;
     const size_t rows = pad_plane(d, in, scratch, -__builtin_inff(), phase_width);
+    size_t *offsets = tap_offsets_place(scratch, sw * rows * phase_width);
+    tap_offsets(d, rows, phase_width, offsets);
     for (size_t oy = 0; oy < oh; oy++) {
         float *row = out + oy * ow;
+        const float *top = scratch + oy * sh * phase_width;
         size_t x0 = 0;
         for (; x0 + CHUNK <= ow; x0 += CHUNK) {
             MAX_COLUMNS(CHUNK)

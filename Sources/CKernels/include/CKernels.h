@@ -131,7 +131,8 @@ typedef struct ck_plane_window {
 } ck_plane_window;
 
 /// The floats of scratch that `ck_depthwise_plane` and `ck_max_pool_plane`
-/// need (the padded plane, split by column phase), or 0 when that count overflows.
+/// need (the padded plane, split by column phase, and each tap's offset in
+/// it), or 0 when that count overflows.
 size_t ck_plane_window_scratch_floats(const ck_plane_window *d);
 
 /// One plane of a depthwise convolution: out = bias + Σ weights[ky·kernel_w
