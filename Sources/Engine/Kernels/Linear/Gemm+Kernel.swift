@@ -2,14 +2,18 @@ internal import CKernels
 import ModelCore
 
 /// Gemm: Y = alpha·op(A)·op(B) + beta·C, C broadcast to [M, N].
-/// A constant B (a fully connected layer's weights) is packed once.
+/// A constant B that is not transposed is packed once. A transposed one (a
+/// classifier's fully connected layer, as exporters write it) is not: at
+/// the few rows of small batches the product reads it in place as fast as
+/// packed, and a packed copy beside the mapped weights would double their
+/// memory (VGG-16's classifier: 411 MB).
 struct GemmKernel: Kernel {
     let schema: Gemm
     let weights: PackedMatrix?
 
     init(_ schema: Gemm, _ setup: KernelSetup) throws(ModelError) {
         self.schema = schema
-        weights = try setup.constants[1].flatMap { b throws(ModelError) in try PackedMatrix(b, transposed: schema.transB) }
+        weights = schema.transB ? nil : try setup.constants[1].flatMap { b throws(ModelError) in try PackedMatrix(b, transposed: false) }
     }
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {

@@ -1,0 +1,89 @@
+internal import CKernels
+import ModelCore
+
+/// A 3×3 convolution of stride 1 by Winograd's F(4×4, 3×3) (CKernels'
+/// winograd.c): the weights, the input and the products are transformed so
+/// that 36 matrix products replace the 3×3 windows, 4× fewer
+/// multiplications. Per block of output channels and image, in chunks of
+/// tile rows: transform the input chunk, run the 36 products, transform
+/// back with the epilogue.
+///
+/// The weights are transformed on each run, not kept: the transformed copy
+/// is 4× the weights (235 MB for VGG-16), and the transform costs about a
+/// hundredth of the products it saves. They are transformed in blocks of
+/// output channels, so that no more than `blockBytes` of them exist at once
+/// (VGG-16's 512×512 layers would take 38 MB), each block once; the input
+/// is transformed again for each block, which only layers with many
+/// channels and small maps need, where its transform is cheap.
+enum ConvWinograd {
+    /// Bytes of transformed input and products per chunk, and of
+    /// transformed weights per block: large enough for long matrix products,
+    /// small enough to stay in the last-level cache and to add little to
+    /// the engine's peak memory.
+    static let chunkBytes = 8 << 20, blockBytes = 16 << 20
+
+    /// Whether the convolution is one Winograd computes, and gains on: a
+    /// 3×3 window of stride and dilation 1, one group, pads of at most 2
+    /// (larger ones only add zero tiles), and enough channels and tiles that
+    /// the 36 products are matrix products and not sliver-thin ones.
+    static func applies(_ window: Window, pads: [Int], group: Int, channels: Int, outChannels: Int,
+                        outputHeight: Int, outputWidth: Int) -> Bool {
+        guard window.kernel == [3, 3], window.strides == [1, 1], window.dilations == [1, 1], group == 1,
+              pads.allSatisfy({ $0 <= 2 }), channels >= 16, outChannels >= 16 else { return false }
+        let tiles = ((outputHeight + 3) / 4) * ((outputWidth + 3) / 4)
+        return tiles >= 49
+    }
+
+    static func run(_ x: EngineTensor, _ w: EngineTensor, _ output: EngineTensor, pads: [Int],
+                    _ epilogue: ConvKernel.Epilogue, _ context: ExecutionContext,
+                    chunkBytes: Int = chunkBytes, blockBytes: Int = blockBytes) throws(ModelError) {
+        let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (m, oh, ow) = (output.shape[1], output.shape[2], output.shape[3])
+        let tilesH = (oh + 3) / 4, tilesW = (ow + 3) / 4
+        let floatBytes = MemoryLayout<Float>.size
+        // Output channels per block of weights, a multiple of the GEMM's tile height.
+        let step = ck_sgemm_row_step()
+        let block = min(m, max(step, blockBytes / (36 * c * floatBytes) / step * step))
+        let chunkRows = max(1, min(tilesH, chunkBytes / max(36 * (c + block) * tilesW * floatBytes, 1)))
+        let chunkTiles = chunkRows * tilesW
+
+        let u = try EngineTensor(dtype: .float, shape: [36, block, c])
+        let v = try EngineTensor(dtype: .float, shape: [36, c, chunkTiles])
+        let products = try EngineTensor(dtype: .float, shape: [36, block, chunkTiles])
+        let (uBase, vBase, pBase) = (u.floats.baseAddress!, v.floats.baseAddress!, products.floats.baseAddress!)
+        let (clamp, low, high) = epilogue.clamp.map { (Int32(1), $0.low, $0.high) } ?? (0, 0, 0)
+        let rowFloats = ck_winograd_row_floats(tilesW), outputFloats = ck_winograd_output_floats(tilesW)
+        let (xBase, wBase, yBase) = (UnsafePointer(x.floats.baseAddress!), UnsafePointer(w.floats.baseAddress!), output.floats.baseAddress!)
+        let plane = oh * ow
+        for m0 in stride(from: 0, to: m, by: block) {
+            let count = min(block, m - m0)
+            context.parallelRanges(count) { range in
+                ck_winograd_weights(wBase + m0 * c * 9, count, c, range.lowerBound, range.upperBound, uBase)
+            }
+            let bias = epilogue.bias.map { $0 + m0 }
+            for image in 0..<n {
+                let source = xBase + image * c * h * wd, target = yBase + (image * m + m0) * plane
+                let residual = epilogue.residual.map { $0 + (image * m + m0) * plane }
+                for first in stride(from: 0, to: tilesH, by: chunkRows) {
+                    let last = min(tilesH, first + chunkRows), tiles = (last - first) * tilesW
+                    context.parallelRanges(c) { channels in
+                        let rows = UnsafeMutablePointer<Float>.allocate(capacity: rowFloats)
+                        defer { rows.deallocate() }
+                        ck_winograd_input(source, h, wd, pads[0], pads[1], tilesW, first, last,
+                                          channels.lowerBound, channels.upperBound, c, vBase, rows)
+                    }
+                    context.parallel(36) { point in
+                        ck_sgemm(0, 0, count, tiles, c, 1, uBase + point * count * c, c, vBase + point * c * tiles, tiles,
+                                 0, pBase + point * count * tiles, tiles)
+                    }
+                    context.parallelRanges(count) { channels in
+                        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: outputFloats)
+                        defer { scratch.deallocate() }
+                        ck_winograd_output(pBase, count, tilesW, first, last, oh, ow, bias, residual, clamp, low, high,
+                                           channels.lowerBound, channels.upperBound, target, scratch)
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,116 @@
+@testable import Engine
+import ModelCore
+import Testing
+
+/// Winograd F(4×4, 3×3) against the convolution by its definition, in
+/// float64: sizes that are not multiples of the 4×4 tiles, the pads, two
+/// images, the epilogue (bias, residual, clamp), and chunks and blocks small
+/// enough that a layer takes several of each.
+struct WinogradConvolutionTests {
+    struct Case: CustomTestStringConvertible, Sendable {
+        var images = 1
+        var channels: Int
+        var outChannels: Int
+        var height: Int
+        var width: Int
+        var pads = [1, 1, 1, 1]
+        var residual = false, clamp = false
+        /// Bytes per chunk and per block of weights (the engine's own when nil).
+        var chunkBytes: Int? = nil, blockBytes: Int? = nil
+
+        var testDescription: String {
+            "\(images)×\(channels)×\(height)×\(width) → \(outChannels), pads \(pads)" + (residual ? ", residual" : "")
+                + (clamp ? ", clamp" : "") + (chunkBytes.map { ", chunks of \($0) B" } ?? "") + (blockBytes.map { ", blocks of \($0) B" } ?? "")
+        }
+    }
+
+    static let cases: [Case] = [
+        Case(channels: 16, outChannels: 16, height: 28, width: 28),
+        Case(channels: 17, outChannels: 24, height: 30, width: 29, pads: [0, 0, 0, 0]),
+        Case(channels: 16, outChannels: 20, height: 27, width: 31, pads: [2, 1, 0, 2]),
+        Case(images: 2, channels: 32, outChannels: 16, height: 33, width: 26, residual: true, clamp: true),
+        // Several chunks of tile rows and several blocks of output channels.
+        Case(images: 2, channels: 24, outChannels: 40, height: 34, width: 30, residual: true, clamp: true,
+             chunkBytes: 36 * 64 * 8 * 4 * 2, blockBytes: 36 * 24 * 16 * 4),
+    ]
+
+    /// Deterministic values in [−1, 1).
+    static func values(_ count: Int, seed: Int) -> [Float] {
+        var state = UInt64(truncatingIfNeeded: seed) &* 6364136223846793005 &+ 1442695040888963407
+        return (0..<count).map { _ in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(state >> 40) / Float(1 << 23) - 1
+        }
+    }
+
+    @Test(arguments: cases)
+    func matchesTheDefinition(_ c: Case) throws {
+        let oh = c.height + c.pads[0] + c.pads[2] - 2, ow = c.width + c.pads[1] + c.pads[3] - 2
+        let window = Window(kernel: [3, 3], strides: [1, 1], pads: c.pads)
+        #expect(ConvWinograd.applies(window, pads: c.pads, group: 1, channels: c.channels, outChannels: c.outChannels,
+                                     outputHeight: oh, outputWidth: ow))
+        let xs = Self.values(c.images * c.channels * c.height * c.width, seed: 1)
+        let ws = Self.values(c.outChannels * c.channels * 9, seed: 2)
+        let bias = Self.values(c.outChannels, seed: 3)
+        let added = Self.values(c.images * c.outChannels * oh * ow, seed: 4)
+        let x = try EngineTensor(floats: xs, shape: [c.images, c.channels, c.height, c.width])
+        let w = try EngineTensor(floats: ws, shape: [c.outChannels, c.channels, 3, 3])
+        let output = try EngineTensor(dtype: .float, shape: [c.images, c.outChannels, oh, ow])
+        let (low, high): (Float, Float) = (-0.5, 0.75)
+        try bias.withUnsafeBufferPointer { biasPointer throws in
+            try added.withUnsafeBufferPointer { addedPointer throws in
+                let epilogue = ConvKernel.Epilogue(bias: biasPointer.baseAddress, residual: c.residual ? addedPointer.baseAddress : nil,
+                                                   clamp: c.clamp ? (low, high) : nil)
+                try ConvWinograd.run(x, w, output, pads: c.pads, epilogue, ExecutionContext(threads: 2),
+                                     chunkBytes: c.chunkBytes ?? ConvWinograd.chunkBytes, blockBytes: c.blockBytes ?? ConvWinograd.blockBytes)
+            }
+        }
+        var worst = 0.0   // error / Σ|terms|
+        let y = output.floats
+        for n in 0..<c.images {
+            for m in 0..<c.outChannels {
+                for oy in 0..<oh {
+                    for ox in 0..<ow {
+                        var sum = Double(bias[m]), magnitude = abs(Double(bias[m]))
+                        for ch in 0..<c.channels {
+                            for ky in 0..<3 {
+                                let iy = oy + ky - c.pads[0]
+                                guard iy >= 0 && iy < c.height else { continue }
+                                for kx in 0..<3 {
+                                    let ix = ox + kx - c.pads[1]
+                                    guard ix >= 0 && ix < c.width else { continue }
+                                    let product = Double(xs[((n * c.channels + ch) * c.height + iy) * c.width + ix])
+                                        * Double(ws[((m * c.channels + ch) * 3 + ky) * 3 + kx])
+                                    sum += product
+                                    magnitude += abs(product)
+                                }
+                            }
+                        }
+                        let at = ((n * c.outChannels + m) * oh + oy) * ow + ox
+                        if c.residual {
+                            sum += Double(added[at])
+                            magnitude += abs(Double(added[at]))
+                        }
+                        if c.clamp { sum = min(max(sum, Double(low)), Double(high)) }
+                        worst = max(worst, abs(Double(y[at]) - sum) / magnitude)
+                    }
+                }
+            }
+        }
+        // The error relative to the sum of the terms' magnitudes: float32
+        // rounding, grown by the transforms (whose entries reach 8 and 1/24),
+        // stays near 1e-6; a wrong tap, tile or channel is off by a whole term.
+        #expect(worst < 1e-5, "largest error relative to the terms' magnitude \(worst)")
+    }
+
+    @Test func smallOrStridedOrGroupedConvolutionsAreLeftToTheGEMM() {
+        let window = Window(kernel: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1])
+        #expect(!ConvWinograd.applies(window, pads: [1, 1, 1, 1], group: 1, channels: 3, outChannels: 64, outputHeight: 224, outputWidth: 224))
+        #expect(!ConvWinograd.applies(window, pads: [1, 1, 1, 1], group: 1, channels: 512, outChannels: 512, outputHeight: 14, outputWidth: 14))
+        #expect(!ConvWinograd.applies(window, pads: [1, 1, 1, 1], group: 2, channels: 64, outChannels: 64, outputHeight: 56, outputWidth: 56))
+        let strided = Window(kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1])
+        #expect(!ConvWinograd.applies(strided, pads: [1, 1, 1, 1], group: 1, channels: 64, outChannels: 64, outputHeight: 56, outputWidth: 56))
+        let wide = Window(kernel: [5, 5], strides: [1, 1], pads: [2, 2, 2, 2])
+        #expect(!ConvWinograd.applies(wide, pads: [2, 2, 2, 2], group: 1, channels: 64, outChannels: 64, outputHeight: 56, outputWidth: 56))
+    }
+}
