@@ -82,7 +82,24 @@ static void *worker(void *argument) {
     return NULL;
 }
 
+// A child made by fork has none of the workers: it starts a pool of its own.
+// The parent holds `submitting` across the fork, so that no job is half
+// announced in the child's copy of the state.
+static void fork_prepare(void) { pthread_mutex_lock(&submitting); }
+static void fork_parent(void) { pthread_mutex_unlock(&submitting); }
+static void fork_child(void) {
+    started = 0;
+    atomic_store(&sleepers, 0);
+    pthread_mutex_init(&sleeping, NULL);
+    pthread_cond_init(&wake, NULL);
+    pthread_mutex_unlock(&submitting);
+}
+
+static pthread_once_t fork_handlers_once = PTHREAD_ONCE_INIT;
+static void install_fork_handlers(void) { pthread_atfork(fork_prepare, fork_parent, fork_child); }
+
 void ck_parallel(size_t count, size_t threads, ck_task task, void *context) {
+    pthread_once(&fork_handlers_once, install_fork_handlers);
     if (threads <= 1 || count <= 1 || pthread_mutex_trylock(&submitting) != 0) {
         for (size_t i = 0; i < count; i++) task(context, i);
         return;
