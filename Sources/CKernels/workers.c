@@ -95,17 +95,24 @@ static void fork_child(void) {
     pthread_mutex_unlock(&submitting);
 }
 
-static pthread_once_t fork_handlers_once = PTHREAD_ONCE_INIT;
-static void install_fork_handlers(void) { pthread_atfork(fork_prepare, fork_parent, fork_child); }
+// This machine's processors, read once: sysconf reads a file on each call.
+static long processors;
+
+static pthread_once_t initialized = PTHREAD_ONCE_INIT;
+static void initialize(void) {
+    processors = sysconf(_SC_NPROCESSORS_ONLN);
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
 
 void ck_parallel(size_t count, size_t threads, ck_task task, void *context) {
-    pthread_once(&fork_handlers_once, install_fork_handlers);
+    pthread_once(&initialized, initialize);
     if (threads <= 1 || count <= 1 || pthread_mutex_trylock(&submitting) != 0) {
         for (size_t i = 0; i < count; i++) task(context, i);
         return;
     }
     size_t wanted = (threads < count ? threads : count) - 1;
     if (wanted > MAX_WORKERS) wanted = MAX_WORKERS;
+    size_t before = started;
     while (started < wanted) {
         pthread_t thread;
         pthread_attr_t attributes;
@@ -118,8 +125,7 @@ void ck_parallel(size_t count, size_t threads, ck_task task, void *context) {
         started++;
     }
     if (wanted > started) wanted = started;
-    long processors = sysconf(_SC_NPROCESSORS_ONLN);
-    atomic_store(&spin_limit, processors > 0 && started < (size_t)processors ? SPIN : 0);
+    if (started != before) atomic_store(&spin_limit, processors > 0 && started < (size_t)processors ? SPIN : 0);
 
     job_task = task;
     job_context = context;
