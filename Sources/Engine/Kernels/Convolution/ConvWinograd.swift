@@ -9,8 +9,8 @@ import ModelCore
 /// back with the epilogue.
 ///
 /// The weights are transformed on each run, not kept: the transformed copy
-/// is 4× the weights (235 MB for VGG-16), and the transform costs about a
-/// hundredth of the products it saves. They are transformed in blocks of
+/// is 4× the weights (235 MB for VGG-16), and the transform costs a few
+/// percent of a run (5% of VGG-16's). They are transformed in blocks of
 /// output channels, so that no more than `blockBytes` of them exist at once
 /// (VGG-16's 512×512 layers would take 38 MB), each block once; the input
 /// is transformed again for each block, which only layers with many
@@ -18,8 +18,9 @@ import ModelCore
 enum ConvWinograd {
     /// Bytes of transformed input and products per chunk, and of
     /// transformed weights per block: large enough for long matrix products,
-    /// small enough to stay in the last-level cache and to add little to
-    /// the engine's peak memory.
+    /// small enough to stay in the last-level cache. Smaller ones cost speed
+    /// for memory (VGG-16 with 8 MiB blocks: 8% slower, 15 MiB less peak
+    /// memory; docs/BENCHMARKS.md).
     static let chunkBytes = 8 << 20, blockBytes = 16 << 20
 
     /// Whether the convolution is one Winograd computes, and gains on: a
