@@ -98,14 +98,12 @@ static inline __attribute__((always_inline)) size_t pad_plane(const ck_plane_win
             fill_floats(line, fill, begin);
             if (sw == 1) {
                 copy_floats(line + begin, source, end - begin);
-            } else {
+            } else if (sw == 2) {
                 // A stride of 2 (nearly every strided layer) as a constant, so that
                 // the vectoriser can deinterleave whole vectors.
-                if (sw == 2) {
-                    for (size_t i = begin; i < end; i++) line[i] = source[(i - begin) * 2];
-                } else {
-                    for (size_t i = begin; i < end; i++) line[i] = source[(i - begin) * sw];
-                }
+                for (size_t i = begin; i < end; i++) line[i] = source[(i - begin) * 2];
+            } else {
+                for (size_t i = begin; i < end; i++) line[i] = source[(i - begin) * sw];
             }
             fill_floats(line + end, fill, phase_width - end);
         }
@@ -233,7 +231,7 @@ void ck_max_pool_plane(const ck_plane_window *d, const float *in, float *out, fl
         }
         for (; x0 < ow; x0 += LANES) {
             MAX_COLUMNS(LANES)
-            memcpy(row + x0, best, (ow - x0 < LANES ? ow - x0 : LANES) * sizeof(float));
+            copy_floats(row + x0, best, ow - x0 < LANES ? ow - x0 : LANES);
         }
     }
 }

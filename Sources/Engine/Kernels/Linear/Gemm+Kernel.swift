@@ -13,7 +13,7 @@ struct GemmKernel: Kernel {
 
     init(_ schema: Gemm, _ setup: KernelSetup) throws(ModelError) {
         self.schema = schema
-        weights = schema.transB ? nil : try setup.constants[1].flatMap { b throws(ModelError) in try PackedMatrix(b, transposed: false) }
+        weights = schema.transB ? nil : try setup.constants[1].flatMap { b throws(ModelError) in try PackedMatrix(b) }
     }
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {

@@ -59,18 +59,18 @@ final class PackedMatrix: Sendable {
     let k: Int, n: Int
     private let packed: TensorBuffer
 
-    /// `b` (2-D, float32 or a half type, widened first) packed as op(B); nil
+    /// `b` (K×N: 2-D, float32 or a half type, widened first) packed; nil
     /// for any other operand, and when the packed copy would take the engine
     /// past half its memory limit: a model whose weights fill the memory
     /// (they are mapped from the file, not held) still runs, packing on every product.
-    init?(_ b: EngineTensor, transposed: Bool) throws(ModelError) {
+    init?(_ b: EngineTensor) throws(ModelError) {
         guard b.shape.count == 2, b.dtype == .float || HalfPrecision.isHalf(b.dtype), b.count > 0 else { return nil }
-        (k, n) = transposed ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
+        (k, n) = (b.shape[0], b.shape[1])
         let floats = ck_sgemm_packed_floats(k, n)
         guard floats > 0, floats <= Int.max / 8, EngineMemory.live + floats * 4 <= EngineMemory.limit / 2 else { return nil }
         let source = b.dtype == .float ? b : try HalfPrecision.widen(b)
         packed = try TensorBuffer(byteCount: floats * 4)
-        ck_sgemm_pack(transposed ? 1 : 0, k, n, source.floats.baseAddress!, b.shape[1],
+        ck_sgemm_pack(0, k, n, source.floats.baseAddress!, n,
                       packed.base.assumingMemoryBound(to: Float.self))
     }
 
@@ -111,7 +111,7 @@ struct MatMulKernel: Kernel {
     let weights: PackedMatrix?
 
     init(_ setup: KernelSetup) throws(ModelError) {
-        weights = try setup.constants[1].flatMap { b throws(ModelError) in try PackedMatrix(b, transposed: false) }
+        weights = try setup.constants[1].flatMap { b throws(ModelError) in try PackedMatrix(b) }
     }
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
