@@ -107,3 +107,54 @@ CLONES void ck_silu_f32(const float *x, float *y, size_t n) {
         y[i] = v != v ? v : v * sigmoid;
     }
 }
+
+/// Softmax, or log-softmax, of each of `rows` rows of n contiguous floats:
+/// the largest value first (so that no exponential overflows), then e^(x −
+/// largest) and its sum in 16 lanes, then one scale per row. A NaN anywhere
+/// in a row makes the whole row NaN, through the sum.
+CLONES void ck_softmax_rows(const float *x, float *y, size_t rows, size_t n, int log_softmax) {
+    enum { LANES = 16 };
+    for (size_t r = 0; r < rows; r++) {
+        const float *in = x + r * n;
+        float *out = y + r * n;
+        float most[LANES];
+        for (size_t k = 0; k < LANES; k++) most[k] = -__builtin_inff();
+        size_t j = 0;
+        for (; j + LANES <= n; j += LANES) {
+            for (size_t k = 0; k < LANES; k++) most[k] = in[j + k] > most[k] ? in[j + k] : most[k];
+        }
+        for (; j < n; j++) most[0] = in[j] > most[0] ? in[j] : most[0];
+        float largest = most[0];
+        for (size_t k = 1; k < LANES; k++) largest = most[k] > largest ? most[k] : largest;
+        if (n > 0 && !(largest > -__builtin_inff())) largest = in[0];   // all −∞, or all NaN: as the row's first value
+
+        float sums[LANES] = {0};
+        j = 0;
+        if (log_softmax) {
+            for (; j + LANES <= n; j += LANES) {
+                for (size_t k = 0; k < LANES; k++) sums[k] += exp_one(in[j + k] - largest);
+            }
+            for (; j < n; j++) sums[0] += exp_one(in[j] - largest);
+        } else {
+            for (; j + LANES <= n; j += LANES) {
+                for (size_t k = 0; k < LANES; k++) {
+                    out[j + k] = exp_one(in[j + k] - largest);
+                    sums[k] += out[j + k];
+                }
+            }
+            for (; j < n; j++) {
+                out[j] = exp_one(in[j] - largest);
+                sums[0] += out[j];
+            }
+        }
+        float sum = 0;
+        for (size_t k = 0; k < LANES; k++) sum += sums[k];
+        if (log_softmax) {
+            float shift = largest + __builtin_logf(sum);
+            for (j = 0; j < n; j++) out[j] = in[j] - shift;
+        } else {
+            float inverse = 1 / sum;
+            for (j = 0; j < n; j++) out[j] *= inverse;
+        }
+    }
+}

@@ -117,6 +117,21 @@ void ck_tanh_f32(const float *x, float *y, size_t n);
 void ck_erf_f32(const float *x, float *y, size_t n);
 /// x[i]·sigmoid(x[i]) (SiLU), as ck_sigmoid_f32 gives the sigmoid.
 void ck_silu_f32(const float *x, float *y, size_t n);
+/// Softmax (log_softmax 0) or log-softmax (1) of each of `rows` rows of n
+/// contiguous floats, computed as the vectorised e^x above. x and y may be
+/// the same array.
+void ck_softmax_rows(const float *x, float *y, size_t rows, size_t n, int log_softmax);
+
+/// means[r] = the mean of row r, for `rows` rows of n contiguous floats
+/// (summed in float64; NaN for n = 0).
+void ck_row_means(const float *x, size_t rows, size_t n, float *means);
+/// Layer normalisation of `rows` rows of n contiguous floats:
+/// y = (x − mean)·inverse·scale + bias with inverse = 1/√(variance + ε),
+/// statistics in float64. With `rms` the mean is taken as 0 (RMSNormalization).
+/// scale and bias hold n floats each, or are NULL (bias is used only with
+/// a scale); means and inverses, when not NULL, receive each row's statistics.
+void ck_layer_norm_rows(const float *x, float *y, size_t rows, size_t n, const float *scale, const float *bias,
+                        float epsilon, int rms, float *means, float *inverses);
 
 /// A 2-D window over one channel plane, as a depthwise convolution or a
 /// pooling slides it: a height×width input plane, a kernel_h×kernel_w

@@ -1,3 +1,4 @@
+internal import CKernels
 import Dispatch
 #if canImport(Glibc)
 import Glibc
@@ -85,8 +86,25 @@ struct SoftmaxKernel: Kernel {
         let outer = elementCount(x.shape.prefix(a))
         let length = flattenFromAxis ? elementCount(x.shape.dropFirst(a)) : (rank == 0 ? 1 : x.shape[a])
         let inner = flattenFromAxis ? 1 : elementCount(x.shape.dropFirst(a + 1))
+        if x.dtype == .float, inner == 1, operation != .hardmax {
+            return [try contiguousRows(x, rows: outer, length: length, context)]
+        }
         let apply = Apply(operation: operation, x: x, outer: outer, length: length, inner: inner, context: context)
         return [try ElementTypes.visit(x.dtype, apply, op)]
+    }
+}
+
+extension SoftmaxKernel {
+    /// Softmax or LogSoftmax of float32 rows that lie contiguous (the axis is
+    /// the last one, as in attention), by CKernels' vectorised row kernel.
+    func contiguousRows(_ x: EngineTensor, rows: Int, length: Int, _ context: ExecutionContext) throws(ModelError) -> EngineTensor {
+        let output = try EngineTensor(dtype: .float, shape: x.shape)
+        let (from, to) = (x.floats.baseAddress!, output.floats.baseAddress!)
+        let log: Int32 = operation == .logSoftmax ? 1 : 0
+        context.parallelRanges(rows, grain: Swift.max(1, elementwiseGrain / Swift.max(length, 1))) { range in
+            ck_softmax_rows(from + range.lowerBound * length, to + range.lowerBound * length, range.count, length, log)
+        }
+        return output
     }
 }
 

@@ -1,3 +1,4 @@
+internal import CKernels
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -109,9 +110,40 @@ struct LayerNormKernel: Kernel {
         let x = try requiredInput(inputs, 0, "input X")
         let first = try ShapeKernels.axis(axis, rank: x.shape.count)
         let layout = ReductionLayout(shape: x.shape, axes: Set(first..<x.shape.count))
-        let apply = Apply(x: x, scale: optionalInput(inputs, 1), bias: rms ? nil : optionalInput(inputs, 2), layout: layout,
+        let scale = optionalInput(inputs, 1), bias = rms ? nil : optionalInput(inputs, 2)
+        if let rows = try floatRows(x, from: first, layout: layout, scale: scale, bias: bias, context) { return rows }
+        let apply = Apply(x: x, scale: scale, bias: bias, layout: layout,
                           epsilon: Double(epsilon), rms: rms, context: context)
         return try ElementTypes.visit(x.dtype, apply, op)
+    }
+}
+
+extension LayerNormKernel {
+    /// The common case by CKernels' row kernel: float32, the rows from axis
+    /// `first` on, and scale and bias (when given) holding one value per
+    /// element of a row. `nil` for any other case, which the generic path takes.
+    func floatRows(_ x: EngineTensor, from first: Int, layout: ReductionLayout, scale: EngineTensor?, bias: EngineTensor?,
+                   _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?]? {
+        let n = layout.reducedCount, rows = layout.outputCount
+        let row = trimmedShape(Array(x.shape[first...]))
+        func perElement(_ operand: EngineTensor?) -> Bool {
+            guard let operand else { return true }
+            return operand.dtype == .float && operand.count == n && trimmedShape(operand.shape) == row
+        }
+        guard x.dtype == .float, n > 0, perElement(scale), perElement(bias), scale != nil || bias == nil else { return nil }
+        let y = try EngineTensor(dtype: .float, shape: x.shape)
+        let statistics = rms ? nil : (mean: try EngineTensor(dtype: .float, shape: layout.kept),
+                                      inverse: try EngineTensor(dtype: .float, shape: layout.kept))
+        let (from, to) = (x.floats.baseAddress!, y.floats.baseAddress!)
+        let s = scale.map { UnsafePointer($0.floats.baseAddress!) }, b = bias.map { UnsafePointer($0.floats.baseAddress!) }
+        let (means, inverses) = (statistics?.mean.floats.baseAddress, statistics?.inverse.floats.baseAddress)
+        context.parallelRanges(rows, grain: Swift.max(1, elementwiseGrain / n)) { range in
+            let start = range.lowerBound
+            ck_layer_norm_rows(from + start * n, to + start * n, range.count, n, s, b, epsilon, rms ? 1 : 0,
+                               means.map { $0 + start }, inverses.map { $0 + start })
+        }
+        guard let statistics else { return [y] }
+        return [y, statistics.mean, statistics.inverse]
     }
 }
 

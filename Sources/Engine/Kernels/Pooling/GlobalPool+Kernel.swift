@@ -16,16 +16,18 @@ struct GlobalPoolKernel: Kernel {
         let planes = x.shape[0] * x.shape[1], inner = x.count / max(planes, 1)
         let output = try EngineTensor(dtype: .float, shape: Array(x.shape.prefix(2)) + Array(repeating: 1, count: x.shape.count - 2))
         let (source, target) = (x.floats.baseAddress!, output.floats.baseAddress!)
+        if average && p == nil {
+            context.parallelRanges(planes, grain: Swift.max(1, elementwiseGrain / Swift.max(inner, 1))) { range in
+                ck_row_means(source + range.lowerBound * inner, range.count, inner, target + range.lowerBound)
+            }
+            return [output]
+        }
         for plane in 0..<planes {
             let from = source + plane * inner
             if let p {
                 var sum: Float = 0
                 for i in 0..<inner { sum += pow(abs(from[i]), p) }
                 target[plane] = pow(sum, 1 / p)
-            } else if average {
-                var sum: Float = 0
-                for i in 0..<inner { sum += from[i] }
-                target[plane] = sum / Float(max(inner, 1))
             } else {
                 var best = -Float.infinity
                 for i in 0..<inner where from[i] > best || from[i].isNaN { best = from[i] }
