@@ -393,6 +393,10 @@ size_t ck_sgemm_column_step(void) {
     return ck_variant_selected()->nr;
 }
 
+size_t ck_sgemm_transposed_in_place_rows(void) {
+    return FEW_ROWS;
+}
+
 size_t ck_sgemm_row_step(void) {
     return ck_variant_selected()->mr;
 }

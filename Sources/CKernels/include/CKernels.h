@@ -103,6 +103,11 @@ size_t ck_sgemm_column_step(void);
 /// the register tile's height of the variant in use (8 for AVX-512).
 size_t ck_sgemm_row_step(void);
 
+/// Up to this many rows of A, `ck_sgemm` reads a transposed B in place (as
+/// dot products) as fast as packed: packing a constant transposed B pays
+/// only for products with more rows.
+size_t ck_sgemm_transposed_in_place_rows(void);
+
 /// out[c·ldo + r] = in[r·ldi + c] for r < rows, c < cols, in 16×16 blocks
 /// that stay in L1; the 4-byte elements are copied as they are (any 4-byte type).
 void ck_transpose_f32(const float *in, size_t ldi, size_t rows, size_t cols, float *out, size_t ldo);

@@ -156,12 +156,23 @@ func broadcastShape(_ a: [Int], _ b: [Int]) throws(ModelError) -> [Int] {
     return result
 }
 
-/// Fills `target` (float32) with `source` broadcast to its shape.
+/// Fills `target` (float32) with `source` broadcast to its shape, run by
+/// run: a row copied, or one value repeated (a Gemm's bias C).
 func broadcastInto(_ target: EngineTensor, from source: EngineTensor) throws(ModelError) {
     guard try broadcastShape(source.shape, target.shape) == target.shape else {
         throw ModelError(.invalidGraph, "shape \(source.shape) does not broadcast to \(target.shape)")
     }
-    let index = BroadcastIndex(from: source.shape, to: target.shape)
-    let (from, to) = (source.floats, target.floats)
-    for i in 0..<target.count { to[i] = from[index.source(of: i)] }
+    let (from, to) = (source.floats.baseAddress!, target.floats.baseAddress!)
+    let walk = BroadcastWalk(shape: target.shape, operands: [source.shape])
+    let step = walk.innerStrides[0]
+    walk.forEachRun(0..<target.count) { start, offsets, length in
+        let (xs, zs) = (from + offsets[0], to + start)
+        if step == 1 {
+            zs.update(from: xs, count: length)
+        } else if step == 0 {
+            zs.update(repeating: xs[0], count: length)
+        } else {
+            for j in 0..<length { zs[j] = xs[j * step] }
+        }
+    }
 }

@@ -1,19 +1,25 @@
 internal import CKernels
 import ModelCore
+import Synchronization
 
 /// Gemm: Y = alpha·op(A)·op(B) + beta·C, C broadcast to [M, N].
-/// A constant B that is not transposed is packed once. A transposed one (a
-/// classifier's fully connected layer, as exporters write it) is not: at
-/// the few rows of small batches the product reads it in place as fast as
-/// packed, and a packed copy beside the mapped weights would double their
-/// memory (VGG-16's classifier: 411 MB).
+/// A constant B that is not transposed is packed once, when the plan is
+/// made. A transposed one (a fully connected layer, as exporters write it)
+/// is packed on the first product with more rows than the SGEMM reads it
+/// in place as fast: a batch-1 classifier never packs it, so that no packed
+/// copy doubles its memory (VGG-16's classifier: 411 MB), while a
+/// transformer's projections over 197 tokens (ViT-B/16) stop repacking it
+/// on every call.
 struct GemmKernel: Kernel {
     let schema: Gemm
     let weights: PackedMatrix?
+    let transposedWeights: PackedOnDemand?
 
     init(_ schema: Gemm, _ setup: KernelSetup) throws(ModelError) {
         self.schema = schema
-        weights = schema.transB ? nil : try setup.constants[1].flatMap { b throws(ModelError) in try PackedMatrix(b) }
+        let b = setup.constants[1]
+        weights = schema.transB ? nil : try b.flatMap { b throws(ModelError) in try PackedMatrix(b) }
+        transposedWeights = schema.transB ? b.map(PackedOnDemand.init) : nil
     }
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
@@ -31,7 +37,8 @@ struct GemmKernel: Kernel {
         }
         let (aBase, bBase, yBase) = (a.floats.baseAddress!, b.floats.baseAddress!, output.floats.baseAddress!)
         let (alpha, transA, transB) = (schema.alpha, schema.transA, schema.transB)
-        if let weights, !transA {
+        let packed = try transposedWeights?.packed(rows: m)
+        if !transA, let weights = weights ?? packed {
             weights.multiply(aBase, rows: m, alpha: alpha, beta: beta, into: yBase, context)
             return [output]
         }
@@ -43,6 +50,29 @@ struct GemmKernel: Kernel {
                      yBase + rows.lowerBound * n + columns.lowerBound, n)
         }
         return [output]
+    }
+}
+
+/// A constant transposed B, packed the first time a product has enough rows
+/// for packing to pay (`ck_sgemm_transposed_in_place_rows`).
+final class PackedOnDemand: Sendable {
+    private let source: EngineTensor
+    /// nil until a product asks; then the packed matrix, or nil when it could not be packed.
+    private let state = Mutex<PackedMatrix??>(nil)
+
+    init(_ source: EngineTensor) {
+        self.source = source
+    }
+
+    /// The packed matrix for a product of `rows` rows of A; nil when B is read in place.
+    func packed(rows: Int) throws(ModelError) -> PackedMatrix? {
+        guard rows > ck_sgemm_transposed_in_place_rows() else { return nil }
+        return try state.withLock { state throws(ModelError) -> PackedMatrix? in
+            if let known = state { return known }
+            let matrix = try PackedMatrix(source, transposed: true)
+            state = .some(matrix)
+            return matrix
+        }
     }
 }
 

@@ -50,27 +50,27 @@ func batchedProduct(_ a: EngineTensor, _ b: EngineTensor, transA: Bool = false, 
     return output
 }
 
-/// A constant right operand op(B), K×N, packed once when the plan is made
-/// in the layout the SGEMM's blocked product reads, as onnxruntime's MLAS
-/// prepacks weights: the product then never copies B again. A language
-/// model's few tokens against its weights spent more time packing B than
-/// multiplying.
+/// A constant right operand op(B), K×N, packed once in the layout the
+/// SGEMM's blocked product reads, as onnxruntime's MLAS prepacks weights:
+/// the product then never copies B again. A language model's few tokens
+/// against its weights spent more time packing B than multiplying.
 final class PackedMatrix: Sendable {
     let k: Int, n: Int
     private let packed: TensorBuffer
 
-    /// `b` (K×N: 2-D, float32 or a half type, widened first) packed; nil
-    /// for any other operand, and when the packed copy would take the engine
-    /// past half its memory limit: a model whose weights fill the memory
-    /// (they are mapped from the file, not held) still runs, packing on every product.
-    init?(_ b: EngineTensor) throws(ModelError) {
+    /// `b` (2-D, float32 or a half type, widened first; K×N, or N×K when
+    /// `transposed`) packed; nil for any other operand, and when the packed
+    /// copy would take the engine past half its memory limit: a model whose
+    /// weights fill the memory (they are mapped from the file, not held)
+    /// still runs, packing on every product.
+    init?(_ b: EngineTensor, transposed: Bool = false) throws(ModelError) {
         guard b.shape.count == 2, b.dtype == .float || HalfPrecision.isHalf(b.dtype), b.count > 0 else { return nil }
-        (k, n) = (b.shape[0], b.shape[1])
+        (k, n) = transposed ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
         let floats = ck_sgemm_packed_floats(k, n)
         guard floats > 0, floats <= Int.max / 8, EngineMemory.live + floats * 4 <= EngineMemory.limit / 2 else { return nil }
         let source = b.dtype == .float ? b : try HalfPrecision.widen(b)
         packed = try TensorBuffer(byteCount: floats * 4)
-        ck_sgemm_pack(0, k, n, source.floats.baseAddress!, n,
+        ck_sgemm_pack(transposed ? 1 : 0, k, n, source.floats.baseAddress!, b.shape[1],
                       packed.base.assumingMemoryBound(to: Float.self))
     }
 
