@@ -1,10 +1,12 @@
 """Runs onnxruntime on FOLDER/model.onnx with a seeded input and writes the
 ONNX test-data layout next to it: FOLDER/test_data_set_0/input_K.pb and
-output_K.pb. The input is uniform in [-1, 1) from numpy's generator seeded
-with 0; onnxruntime runs with graph optimisations off, so the reference is
-the plain evaluation of the graph.
+output_K.pb. Float inputs are uniform in [-1, 1) and integer inputs (token
+ids) uniform in [0, 1000), from numpy's generator seeded with 0; a named
+dimension takes the value given for it (a language model's batch, seq and
+past), else 1. onnxruntime runs with graph optimisations off, so the
+reference is the plain evaluation of the graph.
 
-Usage: .venv/bin/python Tools/reference-outputs.py FOLDER
+Usage: .venv/bin/python Tools/reference-outputs.py FOLDER [NAME=VALUE ...]
 """
 
 import sys
@@ -19,6 +21,7 @@ from testdata import write_test_data
 
 def main():
     folder = Path(sys.argv[1])
+    symbols = {name: int(value) for name, value in (a.split("=", 1) for a in sys.argv[2:])}
     model = onnx.load(folder / "model.onnx", load_external_data=False)
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
@@ -29,8 +32,13 @@ def main():
     for value in model.graph.input:
         if value.name in initializers:
             continue
-        dims = [d.dim_value or 1 for d in value.type.tensor_type.shape.dim]
-        feeds[value.name] = rng.uniform(-1, 1, size=dims).astype(np.float32)
+        dims = [d.dim_value if d.HasField("dim_value") else symbols.get(d.dim_param, 1)
+                for d in value.type.tensor_type.shape.dim]
+        dtype = onnx.helper.tensor_dtype_to_np_dtype(value.type.tensor_type.elem_type)
+        if np.issubdtype(dtype, np.integer):
+            feeds[value.name] = rng.integers(0, 1000, size=dims).astype(dtype)
+        else:
+            feeds[value.name] = rng.uniform(-1, 1, size=dims).astype(dtype)
     outputs = session.run(None, feeds)
     write_test_data(folder, feeds, [(value.name, array) for value, array in zip(session.get_outputs(), outputs)])
     print(f"{folder}: reference outputs {[a.shape for a in outputs]}")

@@ -57,44 +57,66 @@ CLONES void ck_sigmoid_f32(const float *x, float *y, size_t n) {
 
 /// tanh x = sign(x)·(1 − e)/(1 + e), e = e^−2|x|; below |x| = 0.3, where
 /// 1 − e cancels, its odd series to x¹⁵ instead.
+static inline float tanh_one(float v) {
+    float a = __builtin_fabsf(v);
+    float e = exp_one(-2 * a);
+    float t = (1 - e) / (1 + e);
+    float v2 = v * v;
+    float series = v * (1 + v2 * (-1.0f / 3 + v2 * (2.0f / 15 + v2 * (-17.0f / 315 + v2 * (62.0f / 2835
+        + v2 * (-1382.0f / 155925 + v2 * (21844.0f / 6081075 + v2 * (-1.4558343870513183e-3f))))))));
+    float signed_t = v < 0 ? -t : t;
+    float y = a < 0.3f ? series : signed_t;
+    return v != v ? v : y;
+}
+
 CLONES void ck_tanh_f32(const float *x, float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = tanh_one(x[i]);
+}
+
+/// GELU's tanh form, x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))/2, in one pass.
+CLONES void ck_gelu_tanh_f32(const float *x, float *y, size_t n) {
+    const float k = 0.79788456080286536f;
     for (size_t i = 0; i < n; i++) {
-        float v = x[i], a = __builtin_fabsf(v);
-        float e = exp_one(-2 * a);
-        float t = (1 - e) / (1 + e);
-        float v2 = v * v;
-        float series = v * (1 + v2 * (-1.0f / 3 + v2 * (2.0f / 15 + v2 * (-17.0f / 315 + v2 * (62.0f / 2835
-            + v2 * (-1382.0f / 155925 + v2 * (21844.0f / 6081075 + v2 * (-1.4558343870513183e-3f))))))));
-        float signed_t = v < 0 ? -t : t;
-        y[i] = a < 0.3f ? series : signed_t;
-        y[i] = v != v ? v : y[i];
+        float v = x[i];
+        y[i] = 0.5f * v * (1 + tanh_one(k * (v + 0.044715f * v * v * v)));
     }
 }
 
 /// erf x: below |x| = 0.5 its Taylor series to x¹³; above, 1 − erfc |x| by
 /// the Chebyshev fit of erfc in Numerical Recipes (fractional error below
 /// 1.2e-7), with the sign of x.
+static inline float erf_one(float v) {
+    float z = __builtin_fabsf(v), v2 = v * v;
+    float series = v * 1.12837916709551257f *
+        (1 + v2 * (-1.0f / 3 + v2 * (1.0f / 10 + v2 * (-1.0f / 42 + v2 * (1.0f / 216 + v2 * (-1.0f / 1320 + v2 * (1.0f / 9360)))))));
+    float t = 1 / (1 + 0.5f * z);
+    float p = 0.17087277f;
+    p = p * t - 0.82215223f;
+    p = p * t + 1.48851587f;
+    p = p * t - 1.13520398f;
+    p = p * t + 0.27886807f;
+    p = p * t - 0.18628806f;
+    p = p * t + 0.09678418f;
+    p = p * t + 0.37409196f;
+    p = p * t + 1.00002368f;
+    p = p * t - 1.26551223f;
+    float zc = z < 10 ? z : 10;   // erfc is 0 in float32 beyond, and z² stays finite
+    float tail = 1 - t * exp_one(p - zc * zc);
+    float signed_tail = v < 0 ? -tail : tail;
+    float y = z < 0.5f ? series : signed_tail;
+    return v != v ? v : y;
+}
+
 CLONES void ck_erf_f32(const float *x, float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = erf_one(x[i]);
+}
+
+/// GELU's exact form, x·(1 + erf(x/√2))/2, in one pass.
+CLONES void ck_gelu_f32(const float *x, float *y, size_t n) {
+    const float inverse_sqrt2 = 0.70710678118654752f;
     for (size_t i = 0; i < n; i++) {
-        float v = x[i], z = __builtin_fabsf(v), v2 = v * v;
-        float series = v * 1.12837916709551257f *
-            (1 + v2 * (-1.0f / 3 + v2 * (1.0f / 10 + v2 * (-1.0f / 42 + v2 * (1.0f / 216 + v2 * (-1.0f / 1320 + v2 * (1.0f / 9360)))))));
-        float t = 1 / (1 + 0.5f * z);
-        float p = 0.17087277f;
-        p = p * t - 0.82215223f;
-        p = p * t + 1.48851587f;
-        p = p * t - 1.13520398f;
-        p = p * t + 0.27886807f;
-        p = p * t - 0.18628806f;
-        p = p * t + 0.09678418f;
-        p = p * t + 0.37409196f;
-        p = p * t + 1.00002368f;
-        p = p * t - 1.26551223f;
-        float zc = z < 10 ? z : 10;   // erfc is 0 in float32 beyond, and z² stays finite
-        float tail = 1 - t * exp_one(p - zc * zc);
-        float signed_tail = v < 0 ? -tail : tail;
-        y[i] = z < 0.5f ? series : signed_tail;
-        y[i] = v != v ? v : y[i];
+        float v = x[i];
+        y[i] = 0.5f * v * (1 + erf_one(v * inverse_sqrt2));
     }
 }
 

@@ -39,7 +39,6 @@ struct ConvFusion: Sendable {
     /// tensors, as are Clip's bounds (or Constant outputs). The Add may
     /// broadcast; the kernel checks shapes when it runs.
     static func find(in graph: Graph, opsets: [String: Int]) -> [Int: ConvFusion] {
-        let stored = Dictionary(graph.initializers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         let topology = graph.topology()
         let outputs = Set(graph.outputs.map(\.name))
         var claimed = Set<Int>()
@@ -52,27 +51,14 @@ struct ConvFusion: Sendable {
             guard node.opType == op, node.domain.isEmpty, node.inputs.contains(value) else { return nil }
             return readers[0]
         }
-        func float(_ name: String?) -> Tensor? {
-            guard let name, let tensor = stored[name], tensor.dtype == .float else { return nil }
-            return tensor
-        }
-        var constants: [String: Tensor] = [:]
-        for node in graph.nodes where node.opType == "Constant" && node.domain.isEmpty {
-            if let output = node.outputs.first, case .tensor(let tensor)? = node.attribute("value")?.value { constants[output] = tensor }
-        }
-        /// The value of a one-element float32 initializer or Constant.
-        func scalar(_ name: String) -> Float? {
-            guard let tensor = stored[name] ?? constants[name], tensor.dtype == .float,
-                  let values = try? tensor.doubleValues(), values.count == 1 else { return nil }
-            return Float(values[0])
-        }
+        let known = GraphConstants(graph)
         /// Clip's bounds: constant inputs (opset 11 on; an omitted one is no
         /// bound), or the attributes of earlier opsets.
         func clipBounds(_ clip: Node) -> (low: Float, high: Float)? {
             if clip.inputs.count > 1 {
                 var bounds: [Float] = [-.infinity, .infinity]
                 for (i, name) in clip.inputs.dropFirst().prefix(2).enumerated() where !name.isEmpty {
-                    guard let value = scalar(name) else { return nil }
+                    guard let value = known.scalar(name) else { return nil }
                     bounds[i] = value
                 }
                 return (bounds[0], bounds[1])
@@ -84,7 +70,7 @@ struct ConvFusion: Sendable {
 
         var fusions: [Int: ConvFusion] = [:]
         for (index, node) in graph.nodes.enumerated() where node.opType == "Conv" && node.domain.isEmpty {
-            guard node.inputs.count >= 2, float(node.inputs[1]) != nil, node.inputs.count < 3 || node.inputs[2].isEmpty || float(node.inputs[2]) != nil,
+            guard node.inputs.count >= 2, known.storedFloat(node.inputs[1]) != nil, node.inputs.count < 3 || node.inputs[2].isEmpty || known.storedFloat(node.inputs[2]) != nil,
                   var last = node.outputs.first else { continue }
             var absorbed: [Int] = []
             var batchNorm: BatchNorm?
@@ -92,8 +78,8 @@ struct ConvFusion: Sendable {
                 let bn = graph.nodes[j]
                 if bn.inputs.count == 5, bn.inputs[0] == last, bn.outputs.filter({ !$0.isEmpty }).count == 1,
                    let schema = try? BatchNormalization(node: bn, opset: opsets[""] ?? 1), !schema.trainingMode,
-                   let scale = float(bn.inputs[1]), let bias = float(bn.inputs[2]),
-                   let mean = float(bn.inputs[3]), let variance = float(bn.inputs[4]) {
+                   let scale = known.storedFloat(bn.inputs[1]), let bias = known.storedFloat(bn.inputs[2]),
+                   let mean = known.storedFloat(bn.inputs[3]), let variance = known.storedFloat(bn.inputs[4]) {
                     batchNorm = BatchNorm(scale: scale, bias: bias, mean: mean, variance: variance, epsilon: schema.epsilon)
                     absorbed.append(j)
                     last = bn.outputs[0]

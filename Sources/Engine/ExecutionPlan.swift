@@ -59,7 +59,20 @@ public final class ExecutionPlan: Sendable {
         let fusions = ConvFusion.find(in: graph, opsets: opsets)
         let convFused = Set(fusions.values.flatMap(\.absorbed)).union(fusions.keys)
         let silu = SiLUFusion.find(in: graph, excluding: convFused)
-        let absorbed = Set(fusions.values.flatMap(\.absorbed)).union(silu.values)
+        let gelu = GELUFusion.find(in: graph, excluding: convFused.union(silu.keys).union(silu.values))
+        let absorbed = Set(fusions.values.flatMap(\.absorbed)).union(silu.values).union(gelu.values.flatMap(\.absorbed))
+        /// The kernel of a node that runs inside another's step, with the constants it reads.
+        func memberKernel(_ member: Node) throws(ModelError) -> any Kernel {
+            let opset = opsets[member.domain == "ai.onnx" ? "" : member.domain] ?? 1
+            guard let schema = try OpRegistry.schema(for: member, opset: opset) as? any Executable else {
+                throw KernelSetup.noKernel(for: member)
+            }
+            var memberConstants: [Int: EngineTensor] = [:]
+            for (i, name) in member.inputs.enumerated() where !name.isEmpty {
+                if let value = known[name] { memberConstants[i] = value }
+            }
+            return try schema.makeKernel(KernelSetup(node: member, opset: opset, constants: memberConstants, subgraphs: [:], capturedNames: []))
+        }
         let order = graph.nodes.indices.filter { !absorbed.contains($0) }
             .sorted { (fusions[$0]?.position(conv: $0) ?? $0) < (fusions[$1]?.position(conv: $1) ?? $1) }
         for index in order {
@@ -95,13 +108,22 @@ public final class ExecutionPlan: Sendable {
                 if let sigmoidIndex = silu[index] {
                     // The Mul of a SiLU: the step reads only x, the Sigmoid's input.
                     let sigmoidNode = graph.nodes[sigmoidIndex]
-                    guard let sigmoid = try OpRegistry.schema(for: sigmoidNode, opset: opset) as? any Executable else {
-                        throw KernelSetup.noKernel(for: sigmoidNode)
-                    }
-                    let sigmoidSetup = KernelSetup(node: sigmoidNode, opset: opset, constants: [:], subgraphs: [:], capturedNames: [])
-                    kernel = SiLUKernel(sigmoid: try sigmoid.makeKernel(sigmoidSetup), product: kernel,
+                    kernel = SiLUKernel(sigmoid: try memberKernel(sigmoidNode), product: kernel,
                                         sigmoidFirst: node.inputs[0] == sigmoidNode.outputs[0])
                     reads = [slot(sigmoidNode.inputs[0])]
+                }
+                if let chain = gelu[index] {
+                    // The last node of a GELU: the step reads only x.
+                    var links: [GELUKernel.Link] = []
+                    var chainConstants: [String: EngineTensor] = [:]
+                    for member in chain.nodes {
+                        let memberNode = graph.nodes[member]
+                        links.append(GELUKernel.Link(kernel: member == index ? kernel : try memberKernel(memberNode),
+                                                     inputs: memberNode.inputs, output: memberNode.outputs[0]))
+                        for name in memberNode.inputs { chainConstants[name] = known[name] }
+                    }
+                    kernel = GELUKernel(form: chain.form, x: chain.x, links: links, constants: chainConstants)
+                    reads = [slot(chain.x)]
                 }
                 if node.opType == "Constant", node.domain.isEmpty, let output = node.outputs.first,
                    case .tensor(let tensor)? = node.attribute("value")?.value {
@@ -109,7 +131,7 @@ public final class ExecutionPlan: Sendable {
                 }
                 // A random operator's outputs differ from run to run: never folded.
                 let asSchema: any OpSchema = schema
-                if fusion == nil, silu[index] == nil, subgraphs.isEmpty, !(asSchema is RandomGenerator), !(kernel is any ValueKernel),
+                if fusion == nil, silu[index] == nil, gelu[index] == nil, subgraphs.isEmpty, !(asSchema is RandomGenerator), !(kernel is any ValueKernel),
                    let folded = Self.fold(kernel, node, known) {
                     for (name, tensor) in folded {
                         known[name] = tensor
@@ -293,3 +315,4 @@ public final class ExecutionPlan: Sendable {
         return result
     }
 }
+

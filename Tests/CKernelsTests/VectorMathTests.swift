@@ -32,6 +32,20 @@ import Testing
         // The product of a sigmoid within 2 ulp and x, rounded once more.
         #expect(Self.worst({ ck_silu_f32($0, $1, $2) }, { $0 / (1 + Foundation.exp(-$0)) }) <= 3)
         #expect(Self.worst({ ck_erf_f32($0, $1, $2) }, { Foundation.erf($0) }) <= 3)
+        // GELU: where 1 + erf cancels (x far below 0) erf's absolute error of a few
+        // 1e-8 is all that is left, so the bound is absolute there and relative elsewhere.
+        var gelu = [Float](repeating: 0, count: Self.inputs.count)
+        ck_gelu_f32(Self.inputs, &gelu, Self.inputs.count)
+        for (x, value) in zip(Self.inputs, gelu) {
+            let exact = 0.5 * Double(x) * (1 + Foundation.erf(Double(x) / 2.0.squareRoot()))
+            #expect(abs(Double(value) - exact) <= 4e-7 * max(abs(exact), abs(Double(x)) * 0.25), "GELU(\(x))")
+        }
+        ck_gelu_tanh_f32(Self.inputs, &gelu, Self.inputs.count)
+        for (x, value) in zip(Self.inputs, gelu) {
+            let v = Double(x)
+            let exact = 0.5 * v * (1 + Foundation.tanh((2 / Double.pi).squareRoot() * (v + 0.044715 * v * v * v)))
+            #expect(abs(Double(value) - exact) <= 4e-7 * max(abs(exact), abs(v) * 0.25), "GELU tanh form (\(x))")
+        }
     }
 
     @Test func specialValues() {

@@ -120,6 +120,11 @@ void ck_sigmoid_f32(const float *x, float *y, size_t n);
 void ck_tanh_f32(const float *x, float *y, size_t n);
 /// erf x[i], within 3 ulp (GELU's exact form).
 void ck_erf_f32(const float *x, float *y, size_t n);
+/// x[i]·(1 + erf(x[i]/√2))/2 (GELU), with the erf of ck_erf_f32.
+void ck_gelu_f32(const float *x, float *y, size_t n);
+/// GELU's tanh form, x[i]·(1 + tanh(√(2/π)·(x[i] + 0.044715·x[i]³)))/2,
+/// with the tanh of ck_tanh_f32.
+void ck_gelu_tanh_f32(const float *x, float *y, size_t n);
 /// x[i]·sigmoid(x[i]) (SiLU), as ck_sigmoid_f32 gives the sigmoid.
 void ck_silu_f32(const float *x, float *y, size_t n);
 /// Softmax (log_softmax 0) or log-softmax (1) of each of `rows` rows of n
