@@ -28,12 +28,7 @@ extension ModelAnalysis {
     /// stages in the order of their first named node. `stageDepth` fixes how
     /// many name components make a stage (default: see `stageKeys`).
     public func groups(by key: GroupingKey, stageDepth: Int? = nil) -> [NodeGroup] {
-        let keys: [String]
-        switch key {
-        case .op: keys = nodes.map(\.op)
-        case .resolution: keys = spatialSizes().map { $0.map(Self.sizeText) ?? Self.notSpatial }
-        case .stage: keys = stageKeys(depth: stageDepth)
-        }
+        let keys = groupKeys(by: key, stageDepth: stageDepth)
         var order: [String] = []
         var groups: [String: NodeGroup] = [:]
         var firstIndex: [String: Int] = [:]
@@ -72,6 +67,15 @@ extension ModelAnalysis {
 
     /// Orders resolution keys from the largest map to the smallest, with
     /// `not spatial` last: minus the points of a `56×56` key, `Int.max` for others.
+    /// Each node's group under `key`, in node order.
+    public func groupKeys(by key: GroupingKey, stageDepth: Int? = nil) -> [String] {
+        switch key {
+        case .op: nodes.map(\.op)
+        case .resolution: spatialSizes().map { $0.map(Self.sizeText) ?? Self.notSpatial }
+        case .stage: stageKeys(depth: stageDepth)
+        }
+    }
+
     public static func resolutionSortKey(_ key: String) -> Int {
         let sides = key.split(separator: "×").map { Int($0) }
         guard !sides.isEmpty, sides.allSatisfy({ $0 != nil }) else { return Int.max }

@@ -1,3 +1,4 @@
+import Dispatch
 import ModelCore
 
 /// A graph prepared for execution: every node's kernel built and checked up
@@ -6,6 +7,8 @@ import ModelCore
 public final class ExecutionPlan: Sendable {
     struct Step: Sendable {
         let label: String
+        /// The graph's nodes this step runs: its own, then any fused into it.
+        let nodes: [Int]
         let kernel: any Kernel
         /// The same kernel when it takes and gives sequences or optionals;
         /// `nil` for a tensor kernel, whose inputs are unwrapped to tensors.
@@ -54,7 +57,7 @@ public final class ExecutionPlan: Sendable {
         var scope = outerScope.union(graph.inputs.map(\.name)).union(initializerNames)
         for node in graph.nodes { scope.formUnion(node.outputs) }
 
-        var steps: [(label: String, kernel: any Kernel, inputs: [Int?], outputs: [Int?])] = []
+        var steps: [(label: String, nodes: [Int], kernel: any Kernel, inputs: [Int?], outputs: [Int?])] = []
         var captured: [String: Int] = [:]
         let fusions = ConvFusion.find(in: graph, opsets: opsets)
         let convFused = Set(fusions.values.flatMap(\.absorbed)).union(fusions.keys)
@@ -145,7 +148,8 @@ public final class ExecutionPlan: Sendable {
                     reads += [Int?](repeating: nil, count: max(0, 3 - reads.count)) + [slot(residual)]
                 }
                 let writes = fusion.map { [slot($0.output)] } ?? node.outputs.map { $0.isEmpty ? nil : slot($0) }
-                steps.append((label, kernel, reads, writes))
+                let members = (fusion?.absorbed ?? []) + (silu[index].map { [$0] } ?? []) + (gelu[index]?.absorbed ?? [])
+                steps.append((label, [index] + members, kernel, reads, writes))
             } catch {
                 var located = error
                 located.location = located.location.map { "\(label): \($0)" } ?? label
@@ -166,7 +170,7 @@ public final class ExecutionPlan: Sendable {
         var releases = [[Int]](repeating: [], count: steps.count)
         for (s, i) in lastUse where !kept.contains(s) { releases[i].append(s) }
         self.steps = steps.enumerated().map { i, step in
-            Step(label: step.label, kernel: step.kernel, valueKernel: step.kernel as? any ValueKernel, inputs: step.inputs.map { s in s }, outputs: step.outputs, releases: releases[i])
+            Step(label: step.label, nodes: step.nodes, kernel: step.kernel, valueKernel: step.kernel as? any ValueKernel, inputs: step.inputs.map { s in s }, outputs: step.outputs, releases: releases[i])
         }
         slotCount = slots.count
         self.constants = constants
@@ -211,17 +215,31 @@ public final class ExecutionPlan: Sendable {
     /// Every output must be a tensor (see `run(values:context:outer:)` for sequences and optionals).
     public func run(_ feeds: [String: EngineTensor], context: ExecutionContext,
                     outer: [String: EngineTensor] = [:]) throws(ModelError) -> [String: EngineTensor] {
-        var unmeasured: LiveMemory?
+        var unmeasured: LiveMemory?, untimed: [UInt64]?
         let results = try run(feeds.mapValues(EngineValue.tensor), context: context, outer: outer.mapValues(EngineValue.tensor),
-                              memory: &unmeasured)
+                              memory: &unmeasured, stepTimes: &untimed)
         return try Self.tensors(results)
     }
 
     /// Runs the graph on `feeds` of any kind of value (tensors, sequences, optionals).
     public func run(values feeds: [String: EngineValue], context: ExecutionContext,
                     outer: [String: EngineValue] = [:]) throws(ModelError) -> [String: EngineValue] {
-        var unmeasured: LiveMemory?
-        return try run(feeds, context: context, outer: outer, memory: &unmeasured)
+        var unmeasured: LiveMemory?, untimed: [UInt64]?
+        return try run(feeds, context: context, outer: outer, memory: &unmeasured, stepTimes: &untimed)
+    }
+
+    /// The steps as a profile names them: each step's label and the graph
+    /// nodes it runs (its own first, then those fused into it).
+    public var stepNodes: [(label: String, nodes: [Int])] { steps.map { ($0.label, $0.nodes) } }
+
+    /// `run(values:context:)`, also timing each step: nanoseconds per step,
+    /// in the order of `stepNodes`. Reading the clock twice per step is the
+    /// whole cost (tens of nanoseconds).
+    public func runTimingSteps(_ feeds: [String: EngineValue],
+                               context: ExecutionContext) throws(ModelError) -> (outputs: [String: EngineValue], stepNanoseconds: [UInt64]) {
+        var unmeasured: LiveMemory?, times: [UInt64]? = []
+        let outputs = try run(feeds, context: context, outer: [:], memory: &unmeasured, stepTimes: &times)
+        return (outputs, times ?? [])
     }
 
     /// The outputs as tensors; a sequence or optional output is refused, naming it.
@@ -251,13 +269,13 @@ public final class ExecutionPlan: Sendable {
     /// `run`, also measuring the largest set of simultaneously live activations.
     public func runMeasuringMemory(_ feeds: [String: EngineTensor],
                                    context: ExecutionContext) throws(ModelError) -> (outputs: [String: EngineTensor], memory: LiveMemory) {
-        var memory: LiveMemory? = LiveMemory()
-        let outputs = try run(feeds.mapValues(EngineValue.tensor), context: context, outer: [:], memory: &memory)
+        var memory: LiveMemory? = LiveMemory(), untimed: [UInt64]?
+        let outputs = try run(feeds.mapValues(EngineValue.tensor), context: context, outer: [:], memory: &memory, stepTimes: &untimed)
         return (try Self.tensors(outputs), memory ?? LiveMemory())
     }
 
     private func run(_ feeds: [String: EngineValue], context: ExecutionContext, outer: [String: EngineValue],
-                     memory: inout LiveMemory?) throws(ModelError) -> [String: EngineValue] {
+                     memory: inout LiveMemory?, stepTimes: inout [UInt64]?) throws(ModelError) -> [String: EngineValue] {
         var values = [EngineValue?](repeating: nil, count: slotCount)
         // Several values may share a buffer (Reshape, Identity), and some are views of constants.
         let constantBuffers = memory == nil ? [] : Set(constants.map { ObjectIdentifier($0.tensor.buffer) })
@@ -277,6 +295,7 @@ public final class ExecutionPlan: Sendable {
             values[slot] = value
         }
         for step in steps {
+            let start = stepTimes == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             do throws(ModelError) {
                 if let kernel = step.valueKernel {
                     let results = try kernel.run(values: step.inputs.map { slot in slot.flatMap { values[$0] } }, context)
@@ -297,6 +316,7 @@ public final class ExecutionPlan: Sendable {
                 located.location = located.location.map { "\(step.label): \($0)" } ?? step.label
                 throw located
             }
+            if stepTimes != nil { stepTimes?.append(DispatchTime.now().uptimeNanoseconds - start) }
             if let peak = memory?.peakBytes {
                 let bytes = liveBytes()
                 if bytes > peak { memory = LiveMemory(peakBytes: bytes, peakStep: step.label) }

@@ -48,6 +48,8 @@ import TestSupport
         for (halfFirst, multiplyByInverse) in [(false, false), (true, false), (false, true), (true, true)] {
             let plan = try Self.plan(halfFirst: halfFirst, multiplyByInverse: multiplyByInverse)
             #expect(plan.steps.count == 1, "half first \(halfFirst), inverse \(multiplyByInverse)")
+            // The step names its own node (the last) first, then the four fused into it.
+            #expect(plan.stepNodes.first?.nodes == [4, 0, 1, 2, 3])
             try Self.checkFloat(plan)
         }
     }
