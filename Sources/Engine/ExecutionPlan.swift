@@ -22,6 +22,8 @@ public final class ExecutionPlan: Sendable {
 
     let steps: [Step]
     let slotCount: Int
+    /// Each slot's value name.
+    let slotNames: [String]
     let constants: [(slot: Int, tensor: EngineTensor)]
     let inputs: [(name: String, slot: Int)]
     let outputs: [(name: String, slot: Int)]
@@ -173,6 +175,9 @@ public final class ExecutionPlan: Sendable {
             Step(label: step.label, nodes: step.nodes, kernel: step.kernel, valueKernel: step.kernel as? any ValueKernel, inputs: step.inputs.map { s in s }, outputs: step.outputs, releases: releases[i])
         }
         slotCount = slots.count
+        var names = [String](repeating: "", count: slots.count)
+        for (name, slot) in slots { names[slot] = name }
+        slotNames = names
         self.constants = constants
         self.captured = captured.map { ($0.key, $0.value) }
     }
@@ -276,7 +281,7 @@ public final class ExecutionPlan: Sendable {
 
     private func run(_ feeds: [String: EngineValue], context: ExecutionContext, outer: [String: EngineValue],
                      memory: inout LiveMemory?, stepTimes: inout [UInt64]?) throws(ModelError) -> [String: EngineValue] {
-        var values = [EngineValue?](repeating: nil, count: slotCount)
+        var values = try startingValues(feeds, outer: outer)
         // Several values may share a buffer (Reshape, Identity), and some are views of constants.
         let constantBuffers = memory == nil ? [] : Set(constants.map { ObjectIdentifier($0.tensor.buffer) })
         func liveBytes() -> Int {
@@ -288,34 +293,9 @@ public final class ExecutionPlan: Sendable {
             }
             return bytes
         }
-        for (slot, tensor) in constants { values[slot] = .tensor(tensor) }
-        for (name, slot) in captured { values[slot] = outer[name] }
-        for (name, slot) in inputs {
-            guard let value = feeds[name] else { throw ModelError(.usage, "no value given for input '\(name)'") }
-            values[slot] = value
-        }
         for step in steps {
             let start = stepTimes == nil ? 0 : DispatchTime.now().uptimeNanoseconds
-            do throws(ModelError) {
-                if let kernel = step.valueKernel {
-                    let results = try kernel.run(values: step.inputs.map { slot in slot.flatMap { values[$0] } }, context)
-                    for (slot, result) in zip(step.outputs, results) {
-                        if let slot { values[slot] = result }
-                    }
-                } else {
-                    let arguments = try step.inputs.enumerated().map { k, slot throws(ModelError) in
-                        try slot.flatMap { s throws(ModelError) in try values[s]?.tensor("input \(k)") }
-                    }
-                    let results = try step.kernel.run(arguments, context)
-                    for (slot, result) in zip(step.outputs, results) {
-                        if let slot { values[slot] = result.map(EngineValue.tensor) }
-                    }
-                }
-            } catch {
-                var located = error
-                located.location = located.location.map { "\(step.label): \($0)" } ?? step.label
-                throw located
-            }
+            try perform(step, on: &values, context)
             if stepTimes != nil { stepTimes?.append(DispatchTime.now().uptimeNanoseconds - start) }
             if let peak = memory?.peakBytes {
                 let bytes = liveBytes()
@@ -323,6 +303,46 @@ public final class ExecutionPlan: Sendable {
             }
             for slot in step.releases { values[slot] = nil }
         }
+        return try outputValues(values)
+    }
+
+    /// The slots before the first step: constants, values of enclosing graphs, and the feeds.
+    fileprivate func startingValues(_ feeds: [String: EngineValue], outer: [String: EngineValue]) throws(ModelError) -> [EngineValue?] {
+        var values = [EngineValue?](repeating: nil, count: slotCount)
+        for (slot, tensor) in constants { values[slot] = .tensor(tensor) }
+        for (name, slot) in captured { values[slot] = outer[name] }
+        for (name, slot) in inputs {
+            guard let value = feeds[name] else { throw ModelError(.usage, "no value given for input '\(name)'") }
+            values[slot] = value
+        }
+        return values
+    }
+
+    /// Runs one step, storing its outputs in their slots.
+    fileprivate func perform(_ step: Step, on values: inout [EngineValue?], _ context: ExecutionContext) throws(ModelError) {
+        do throws(ModelError) {
+            if let kernel = step.valueKernel {
+                let results = try kernel.run(values: step.inputs.map { slot in slot.flatMap { values[$0] } }, context)
+                for (slot, result) in zip(step.outputs, results) {
+                    if let slot { values[slot] = result }
+                }
+            } else {
+                let arguments = try step.inputs.enumerated().map { k, slot throws(ModelError) in
+                    try slot.flatMap { s throws(ModelError) in try values[s]?.tensor("input \(k)") }
+                }
+                let results = try step.kernel.run(arguments, context)
+                for (slot, result) in zip(step.outputs, results) {
+                    if let slot { values[slot] = result.map(EngineValue.tensor) }
+                }
+            }
+        } catch {
+            var located = error
+            located.location = located.location.map { "\(step.label): \($0)" } ?? step.label
+            throw located
+        }
+    }
+
+    fileprivate func outputValues(_ values: [EngineValue?]) throws(ModelError) -> [String: EngineValue] {
         var result: [String: EngineValue] = [:]
         for (name, slot) in outputs {
             // A kernel leaves an optional output it does not compute (BatchNormalization's
@@ -334,5 +354,41 @@ public final class ExecutionPlan: Sendable {
         }
         return result
     }
+
+    /// The names of the values the steps make (inputs and constants are not among them).
+    public var producedNames: Set<String> { Set(steps.flatMap { $0.outputs.compactMap { $0.map { slotNames[$0] } } }) }
 }
 
+/// One run of a plan, a step at a time, handing out the values each step
+/// makes as it makes them: two runs side by side compare their values as
+/// they go (`verify --reference`), and a value the caller lets go is freed
+/// as in a plain run, so no more is held than the caller keeps.
+public final class StepwiseRun {
+    private let plan: ExecutionPlan
+    private let context: ExecutionContext
+    private var values: [EngineValue?]
+    private var next = 0
+
+    public init(_ plan: ExecutionPlan, feeds: [String: EngineValue], context: ExecutionContext) throws(ModelError) {
+        self.plan = plan
+        self.context = context
+        values = try plan.startingValues(feeds, outer: [:])
+    }
+
+    public var isFinished: Bool { next == plan.steps.count }
+
+    /// Runs the next step; returns the values it made, by name, with the
+    /// graph nodes the step ran (its own first, then those fused into it).
+    public func step() throws(ModelError) -> (nodes: [Int], values: [(name: String, value: EngineValue)]) {
+        precondition(!isFinished, "no step left")
+        let step = plan.steps[next]
+        next += 1
+        try plan.perform(step, on: &values, context)
+        let made = step.outputs.compactMap { slot in slot.flatMap { s in values[s].map { (plan.slotNames[s], $0) } } }
+        for slot in step.releases { values[slot] = nil }
+        return (step.nodes, made)
+    }
+
+    /// The graph's outputs, once every step has run.
+    public func outputs() throws(ModelError) -> [String: EngineValue] { try plan.outputValues(values) }
+}

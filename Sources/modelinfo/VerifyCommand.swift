@@ -2,7 +2,8 @@ import ArgumentParser
 import FoundationEssentials
 import ModelInfo
 
-/// `modelinfo verify MODEL --test-data DIR`: runs the model and compares with reference outputs.
+/// `modelinfo verify MODEL --test-data DIR`: runs the model and compares with reference outputs;
+/// `modelinfo verify MODEL --reference OTHER`: runs both and compares every value they share.
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
@@ -13,6 +14,14 @@ struct VerifyCommand: ParsableCommand {
         seeded random values that run would give it (--seed). An element passes when \
         |actual − expected| ≤ atol + rtol·|expected|; an output whose shape or element type differs from its \
         reference fails as such. Exit status 0 when every output of every set passes, 1 otherwise.
+
+        With --reference OTHER (the same model in another format, a lossy conversion, a rewritten graph), both \
+        models run on the same seeded inputs (--seed) and every value both make is compared as soon as both \
+        exist, matched by name or by the node that makes it and its output position: per node the op, max abs \
+        and rel error, cosine similarity and whether it is within tolerance, and the first node outside \
+        tolerance with how its inputs compared. A group of nodes the engine fuses (Conv+BatchNormalization+Relu) \
+        is compared at its output and named by its first node. Exit status 0 when every value is within \
+        tolerance, 1 otherwise.
         """
     )
 
@@ -20,7 +29,10 @@ struct VerifyCommand: ParsableCommand {
     var model: String
 
     @Option(name: .customLong("test-data"), help: ArgumentHelp("The folder with test_data_set_N folders, or one of them.", valueName: "dir"))
-    var testData: String
+    var testData: String?
+
+    @Option(help: ArgumentHelp("Another model to compare with, value by value.", valueName: "other"))
+    var reference: String?
 
     @Option(help: "Absolute tolerance.")
     var atol: Double = 1e-4
@@ -37,12 +49,21 @@ struct VerifyCommand: ParsableCommand {
 
     @Flag var format: OutputFormat = .text
 
+    func validate() throws {
+        guard (testData == nil) != (reference == nil) else { throw ValidationError("give either --test-data DIR or --reference OTHER") }
+    }
+
     func run() throws {
         // First: the context sets the engine's memory limit, which planning and inputs already count against.
         let context = engineArguments.context()
         let loaded = try Model.load(path: model)
-        let plan = try ExecutionPlan(model: loaded.model)
         let options = try analysisArguments.options()
+        if let reference {
+            try compare(loaded.model, with: try Model.load(path: reference).model, options: options, context: context)
+            return
+        }
+        guard let testData else { return }
+        let plan = try ExecutionPlan(model: loaded.model)
         guard FileManager.default.fileExists(atPath: testData) else { throw ModelError(.io, "no such folder", file: testData) }
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: testData) else {
             throw ModelError(.io, "is not a folder that can be read", file: testData)
@@ -71,6 +92,67 @@ struct VerifyCommand: ParsableCommand {
             writeStandardError("modelinfo: outputs that do not match their references: \(names.joined(separator: ", "))\n")
             throw ExitCode(1)
         }
+    }
+
+    /// `--reference`: both models on the same seeded inputs, every shared value compared.
+    func compare(_ ours: Model, with theirs: Model, options: AnalysisOptions, context: ExecutionContext) throws {
+        let feeds = try ModelInputs.values(for: ours, options: options, seed: seed, given: [:])
+        let comparison = try ReferenceComparison(model: ours, reference: theirs, feeds: feeds, atol: atol, rtol: rtol, context: context)
+        switch format {
+        case .json: print(try JSONText.encode(comparison))
+        case .text:
+            for use in ModelInputs.describe(feeds, of: ours, seed: seed, files: [:]) { print("input  \(use.text)") }
+            print(Self.text(comparison), terminator: "")
+        case .csv: print(Self.table(comparison, raw: true).csv(), terminator: "")
+        case .markdown: print(Self.table(comparison, raw: false).markdown(), terminator: "")
+        }
+        if let first = comparison.firstDivergence {
+            writeStandardError("modelinfo: first divergence at node \(first.node) (\(first.op)), output \(first.output)\n")
+            throw ExitCode(1)
+        }
+    }
+
+    static func table(_ comparison: ReferenceComparison, raw: Bool) -> Table {
+        let number = { (value: Double) in raw ? String(value) : Units.significant(value) }
+        var table = Table([("node", .left), ("op", .left), ("output", .left), ("max abs", .right), ("max rel", .right),
+                           ("cosine", .right), ("within", .left)])
+        for value in comparison.nodes {
+            table.rows.append([value.node, value.op, value.output, number(value.maxAbsError), number(value.maxRelError),
+                               value.cosine.map { raw ? String($0) : Units.fixed($0, digits: 6) } ?? "-",
+                               value.problem ?? (value.withinTolerance ? "yes" : "no")])
+        }
+        return table
+    }
+
+    static func text(_ comparison: ReferenceComparison) -> String {
+        var text = "compared \(comparison.nodes.count) values; atol \(Units.significant(comparison.atol)), "
+            + "rtol \(Units.significant(comparison.rtol))\n"
+        var table = Table([("", .left), ("node", .left), ("op", .left), ("max abs", .right), ("max rel", .right), ("cosine", .right)])
+        for value in comparison.nodes {
+            let mark = value.output == comparison.firstDivergence?.output ? "FIRST" : value.withinTolerance ? "ok" : "FAIL"
+            table.rows.append([mark, Units.shortened(value.node, limit: 56), value.op,
+                               Units.significant(value.maxAbsError), Units.significant(value.maxRelError),
+                               value.problem ?? value.cosine.map { Units.fixed($0, digits: 6) } ?? "-"])
+        }
+        text += table.text()
+        if let first = comparison.firstDivergence {
+            text += "first divergence: \(first.node) (\(first.op)), output \(first.output): max abs \(Units.significant(first.maxAbsError))"
+            text += ", max rel \(Units.significant(first.maxRelError))\n"
+            if first.inputs.isEmpty {
+                text += "  its inputs were not compared (graph inputs or weights): the error was made there\n"
+            }
+            for input in first.inputs {
+                text += "  input \(input.output): max abs \(Units.significant(input.maxAbsError)), "
+                    + (input.withinTolerance ? "within tolerance" : "outside tolerance") + "\n"
+            }
+            let cameIn = first.inputs.contains { !$0.withinTolerance }
+            if !first.inputs.isEmpty {
+                text += cameIn ? "  an input was already outside tolerance\n" : "  its inputs were within tolerance: the error was made there\n"
+            }
+        } else {
+            text += "every compared value is within tolerance\n"
+        }
+        return text
     }
 
     static func text(_ results: [TestDataVerification]) -> String {

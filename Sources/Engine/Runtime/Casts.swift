@@ -10,6 +10,11 @@ enum ExponentRounding: String, Sendable {
     case up, down, nearest
 }
 
+extension EngineTensor {
+    /// This tensor converted to `dtype` as ONNX Cast converts it (itself when it is of that type).
+    public func cast(to dtype: DType) throws(ModelError) -> EngineTensor { try castTensor(self, to: dtype) }
+}
+
 /// `x` converted to `dtype` as ONNX Cast defines it.
 func castTensor(_ x: EngineTensor, to dtype: DType, saturate: Bool = true, roundMode: ExponentRounding = .up,
                 context: ExecutionContext = ExecutionContext(threads: 1)) throws(ModelError) -> EngineTensor {

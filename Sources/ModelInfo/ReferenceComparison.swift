@@ -1,0 +1,171 @@
+/// Two models run side by side on the same inputs, every value that both
+/// make compared as soon as both exist: `modelinfo verify MODEL --reference
+/// OTHER`. OTHER is the same model in another format, a lossy conversion or
+/// a rewritten graph.
+///
+/// Values are matched by name, or, where names differ, by the node that
+/// makes them and the output's position. The two runs advance in turns, the
+/// one holding fewer unmatched values first, and a compared pair is let go at
+/// once; a value whose partner the other model never makes is not kept at
+/// all. So each run holds about what it holds alone, never all intermediates.
+/// Values inside a group the engine fuses (a Conv's output before its Relu)
+/// are never made, so a group is compared at its output and named by its
+/// first node.
+public struct ReferenceComparison: Sendable, Encodable {
+    /// One compared value.
+    public struct Value: Sendable, Encodable {
+        /// The node that makes it in MODEL (the first node of a fused group).
+        public let node: String
+        public let op: String
+        /// The value's name in MODEL.
+        public let output: String
+        public let maxAbsError: Double
+        public let maxRelError: Double
+        public let cosine: Double?
+        public let withinTolerance: Bool
+        /// Why the values could not be compared (shape or type), if so.
+        public let problem: String?
+    }
+
+    /// The first value outside tolerance, in MODEL's execution order, with
+    /// how the values its node read compared: whether the error came in, or
+    /// was made there.
+    public struct Divergence: Sendable, Encodable {
+        public let node: String
+        public let op: String
+        public let output: String
+        public let maxAbsError: Double
+        public let maxRelError: Double
+        public let cosine: Double?
+        /// The node's inputs that were compared, before it.
+        public let inputs: [Value]
+    }
+
+    public let atol: Double
+    public let rtol: Double
+    public let firstDivergence: Divergence?
+    /// In MODEL's execution order.
+    public let nodes: [Value]
+
+    /// Whether every compared value is within tolerance.
+    public var passed: Bool { nodes.allSatisfy(\.withinTolerance) }
+
+    /// Runs `model` and `reference` on `feeds` and compares their common values.
+    public init(model: Model, reference: Model, feeds: [String: EngineValue], atol: Double, rtol: Double,
+                context: ExecutionContext) throws(ModelError) {
+        let plans = (try ExecutionPlan(model: model), try ExecutionPlan(model: reference))
+        let ours = ValueOrigins(model.graph), theirs = ValueOrigins(reference.graph)
+        // Each of our values' name in the reference, and back, for those both runs make.
+        var partner: [String: String] = [:]
+        for name in plans.0.producedNames {
+            guard let origin = ours.origin[name] else { continue }
+            let match = plans.1.producedNames.contains(name) ? name : theirs.value(madeBy: origin)
+            if let match, plans.1.producedNames.contains(match) { partner[name] = match }
+        }
+        let partnerOf = Dictionary(partner.map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+
+        let runs = (try StepwiseRun(plans.0, feeds: feeds, context: context),
+                    try StepwiseRun(plans.1, feeds: try Self.feeds(feeds, for: reference.graph), context: context))
+        // Values made by one run and waiting for the other's, by our name.
+        var waitingOurs: [String: (value: EngineValue, nodes: [Int])] = [:], waitingTheirs: [String: EngineValue] = [:]
+        var compared: [(order: Int, value: Value)] = [], order: [String: Int] = [:], madeCount = 0
+        var groupOf: [String: [Int]] = [:]
+        func compare(_ name: String, _ value: EngineValue, nodes: [Int], with expected: EngineValue) throws(ModelError) {
+            groupOf[name] = nodes
+            let node = nodes.first.map { model.graph.nodes[$0] }
+            let op = nodes.map { model.graph.nodes[$0].opType }.joined(separator: "+")
+            let result = OutputComparison(name: name, actual: try Self.widened(value, name), expected: try Self.widened(expected, name),
+                                          atol: atol, rtol: rtol)
+            compared.append((order[name] ?? 0, Value(node: node.map { $0.name.isEmpty ? "#\(nodes[0])" : $0.name } ?? name, op: op,
+                                                     output: name, maxAbsError: result.maxAbsoluteError,
+                                                     maxRelError: result.maxRelativeError, cosine: result.cosineSimilarity,
+                                                     withinTolerance: result.passed, problem: result.problem)))
+        }
+        while !(runs.0.isFinished && runs.1.isFinished) {
+            if !runs.0.isFinished && (runs.1.isFinished || waitingOurs.count <= waitingTheirs.count) {
+                let (nodes, made) = try runs.0.step()
+                for (name, value) in made {
+                    guard let match = partner[name] else { continue }
+                    order[name] = madeCount
+                    madeCount += 1
+                    if let expected = waitingTheirs.removeValue(forKey: match) {
+                        try compare(name, value, nodes: nodes, with: expected)
+                    } else {
+                        waitingOurs[name] = (value, nodes)
+                    }
+                }
+            } else {
+                for (name, value) in try runs.1.step().values {
+                    guard let ourName = partnerOf[name] else { continue }
+                    if let waiting = waitingOurs.removeValue(forKey: ourName) {
+                        try compare(ourName, waiting.value, nodes: waiting.nodes, with: value)
+                    } else {
+                        waitingTheirs[name] = value
+                    }
+                }
+            }
+        }
+        nodes = compared.sorted { $0.order < $1.order }.map(\.value)
+        self.atol = atol
+        self.rtol = rtol
+        guard let first = nodes.first(where: { !$0.withinTolerance }) else {
+            firstDivergence = nil
+            return
+        }
+        // The values the diverging node (or fused group) read from outside, as they compared.
+        let byOutput = Dictionary(nodes.map { ($0.output, $0) }, uniquingKeysWith: { first, _ in first })
+        let members = (groupOf[first.output] ?? []).map { model.graph.nodes[$0] }
+        let inside = Set(members.flatMap(\.outputs))
+        var seen = Set<String>()
+        let read = members.flatMap(\.inputs).filter { !inside.contains($0) && seen.insert($0).inserted }.compactMap { byOutput[$0] }
+        firstDivergence = Divergence(node: first.node, op: first.op, output: first.output, maxAbsError: first.maxAbsError,
+                                     maxRelError: first.maxRelError, cosine: first.cosine, inputs: read)
+    }
+
+    /// `feeds` for `graph`: a floating-point input converted to the type the
+    /// graph declares, so that a float16 conversion and its float32 original
+    /// run on the same numbers.
+    static func feeds(_ feeds: [String: EngineValue], for graph: Graph) throws(ModelError) -> [String: EngineValue] {
+        var adapted = feeds
+        for input in graph.inputs {
+            guard case .tensor(let tensor)? = feeds[input.name], case .tensor(let declared, _)? = input.type,
+                  declared != tensor.dtype, declared.kind == .float, tensor.dtype.kind == .float else { continue }
+            adapted[input.name] = .tensor(try tensor.cast(to: declared))
+        }
+        return adapted
+    }
+
+    /// A half-precision tensor as float32, so that a float16 graph compares with its float32 original.
+    static func widened(_ value: EngineValue, _ name: String) throws(ModelError) -> StoredValue {
+        if case .tensor(let tensor) = value, tensor.dtype == .float16 || tensor.dtype == .bfloat16 {
+            return .tensor(try tensor.cast(to: .float).stored(name: name))
+        }
+        return try value.stored(name: name)
+    }
+}
+
+/// Which node makes each value of a graph, and at which output.
+struct ValueOrigins {
+    struct Origin: Hashable {
+        let node: String
+        let output: Int
+    }
+
+    let origin: [String: Origin]
+    private let valueOf: [Origin: String]
+
+    init(_ graph: Graph) {
+        var origin: [String: Origin] = [:], valueOf: [Origin: String] = [:]
+        for (index, node) in graph.nodes.enumerated() {
+            for (k, output) in node.outputs.enumerated() where !output.isEmpty {
+                let key = Origin(node: node.name.isEmpty ? "#\(index)" : node.name, output: k)
+                origin[output] = key
+                valueOf[key] = output
+            }
+        }
+        self.origin = origin
+        self.valueOf = valueOf
+    }
+
+    func value(madeBy origin: Origin) -> String? { valueOf[origin] }
+}

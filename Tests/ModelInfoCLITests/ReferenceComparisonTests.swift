@@ -1,0 +1,64 @@
+import Foundation
+import ModelInfo
+import Testing
+import TestSupport
+
+/// `verify MODEL --reference OTHER`: a model against itself passes at every
+/// value; with one convolution's weights scaled, the first divergence is that
+/// convolution's fused group, and its inputs were within tolerance.
+@Suite struct ReferenceComparisonTests {
+    struct Output: Decodable {
+        struct Value: Decodable {
+            let node: String, op: String, output: String, maxAbsError: Double, withinTolerance: Bool
+        }
+        struct Divergence: Decodable {
+            let node: String, op: String, output: String, inputs: [Value]
+        }
+        let firstDivergence: Divergence?
+        let nodes: [Value]
+    }
+
+    func verify(_ model: String, against reference: String) throws -> (status: Int32, output: Output) {
+        let result = try CommandLineTool.run(["verify", model, "--reference", reference, "--json", "--threads", "1"])
+        return (result.status, try JSONDecoder().decode(Output.self, from: Data(result.stdout.utf8)))
+    }
+
+    @Test func aScaledConvolutionIsTheFirstDivergence() throws {
+        let folder = try Fixtures.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let good = folder.appendingPathComponent("good.onnx").path, bad = folder.appendingPathComponent("bad.onnx").path
+        let zoo = try CommandLineTool.run(["zoo", "resnet18", "-o", good])
+        #expect(zoo.status == 0, "\(zoo.stderr)")
+
+        var model = try Model.load(path: good).model
+        let convs = model.graph.nodes.filter { $0.opType == "Conv" }
+        let target = convs[5]
+        let index = try #require(model.graph.initializers.firstIndex { $0.name == target.inputs[1] })
+        let weights = model.graph.initializers[index]
+        let scaled = try weights.doubleValues().map { Float($0 * 1.5) }
+        model.graph.initializers[index] = try EngineTensor.holding(scaled, .float, weights.dims).stored(name: weights.name)
+        try ONNXWriter().write(model, to: bad)
+
+        let same = try verify(good, against: good)
+        #expect(same.status == 0 && same.output.firstDivergence == nil)
+        #expect(same.output.nodes.count > 20 && same.output.nodes.allSatisfy { $0.withinTolerance && $0.maxAbsError == 0 })
+
+        let faulty = try verify(bad, against: good)
+        #expect(faulty.status == 1)
+        let first = try #require(faulty.output.firstDivergence)
+        #expect(first.node == target.name, "first divergence at \(first.node), \(first.op); the scaled Conv is \(target.name)")
+        #expect(first.op.hasPrefix("Conv"))
+        #expect(!first.inputs.isEmpty && first.inputs.allSatisfy { $0.withinTolerance })
+        // Every value before it matched.
+        let position = try #require(faulty.output.nodes.firstIndex { $0.output == first.output })
+        #expect(faulty.output.nodes[..<position].allSatisfy { $0.withinTolerance })
+    }
+
+    @Test func testDataOrReferenceButNotBoth() throws {
+        let tiny = "Fixtures/valid/tiny-cnn.onnx"
+        let both = try CommandLineTool.run(["verify", tiny, "--reference", tiny, "--test-data", "Fixtures/valid/tiny-cnn"])
+        #expect(both.status == 2 && both.stderr.contains("either --test-data"))
+        let neither = try CommandLineTool.run(["verify", tiny])
+        #expect(neither.status == 2)
+    }
+}
