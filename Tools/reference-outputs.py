@@ -12,11 +12,10 @@ Usage: .venv/bin/python Tools/reference-outputs.py FOLDER [NAME=VALUE ...]
 import sys
 from pathlib import Path
 
-import numpy as np
 import onnx
 import onnxruntime as ort
 
-from testdata import write_test_data
+from testdata import seeded_feeds, write_test_data
 
 
 def main():
@@ -26,19 +25,7 @@ def main():
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     session = ort.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
-    rng = np.random.default_rng(0)
-    initializers = {t.name for t in model.graph.initializer}
-    feeds = {}
-    for value in model.graph.input:
-        if value.name in initializers:
-            continue
-        dims = [d.dim_value if d.HasField("dim_value") else symbols.get(d.dim_param, 1)
-                for d in value.type.tensor_type.shape.dim]
-        dtype = onnx.helper.tensor_dtype_to_np_dtype(value.type.tensor_type.elem_type)
-        if np.issubdtype(dtype, np.integer):
-            feeds[value.name] = rng.integers(0, 1000, size=dims).astype(dtype)
-        else:
-            feeds[value.name] = rng.uniform(-1, 1, size=dims).astype(dtype)
+    feeds = seeded_feeds(model, symbols)
     outputs = session.run(None, feeds)
     write_test_data(folder, feeds, [(value.name, array) for value, array in zip(session.get_outputs(), outputs)])
     print(f"{folder}: reference outputs {[a.shape for a in outputs]}")

@@ -1,3 +1,5 @@
+import FoundationEssentials
+
 /// Two models run side by side on the same inputs, every value that both
 /// make compared as soon as both exist: `modelinfo verify MODEL --reference
 /// OTHER`. OTHER is the same model in another format, a lossy conversion or
@@ -66,60 +68,113 @@ public struct ReferenceComparison: Sendable, Encodable {
 
         let runs = (try StepwiseRun(plans.0, feeds: feeds, context: context),
                     try StepwiseRun(plans.1, feeds: try Self.feeds(feeds, for: reference.graph), context: context))
+        var collector = Collector(graph: model.graph, atol: atol, rtol: rtol)
         // Values made by one run and waiting for the other's, by our name.
-        var waitingOurs: [String: (value: EngineValue, nodes: [Int])] = [:], waitingTheirs: [String: EngineValue] = [:]
-        var compared: [(order: Int, value: Value)] = [], order: [String: Int] = [:], madeCount = 0
-        var groupOf: [String: [Int]] = [:]
-        func compare(_ name: String, _ value: EngineValue, nodes: [Int], with expected: EngineValue) throws(ModelError) {
-            groupOf[name] = nodes
-            let node = nodes.first.map { model.graph.nodes[$0] }
-            let op = nodes.map { model.graph.nodes[$0].opType }.joined(separator: "+")
-            let result = OutputComparison(name: name, actual: try Self.widened(value, name), expected: try Self.widened(expected, name),
-                                          atol: atol, rtol: rtol)
-            compared.append((order[name] ?? 0, Value(node: node.map { $0.name.isEmpty ? "#\(nodes[0])" : $0.name } ?? name, op: op,
-                                                     output: name, maxAbsError: result.maxAbsoluteError,
-                                                     maxRelError: result.maxRelativeError, cosine: result.cosineSimilarity,
-                                                     withinTolerance: result.passed, problem: result.problem)))
-        }
+        var waitingOurs: [String: (value: EngineValue, nodes: [Int], order: Int)] = [:], waitingTheirs: [String: EngineValue] = [:]
+        var madeCount = 0
         while !(runs.0.isFinished && runs.1.isFinished) {
             if !runs.0.isFinished && (runs.1.isFinished || waitingOurs.count <= waitingTheirs.count) {
                 let (nodes, made) = try runs.0.step()
                 for (name, value) in made {
                     guard let match = partner[name] else { continue }
-                    order[name] = madeCount
                     madeCount += 1
                     if let expected = waitingTheirs.removeValue(forKey: match) {
-                        try compare(name, value, nodes: nodes, with: expected)
+                        try collector.compare(name, value, nodes: nodes, order: madeCount, with: try expected.stored(name: name))
                     } else {
-                        waitingOurs[name] = (value, nodes)
+                        waitingOurs[name] = (value, nodes, madeCount)
                     }
                 }
             } else {
                 for (name, value) in try runs.1.step().values {
                     guard let ourName = partnerOf[name] else { continue }
                     if let waiting = waitingOurs.removeValue(forKey: ourName) {
-                        try compare(ourName, waiting.value, nodes: waiting.nodes, with: value)
+                        try collector.compare(ourName, waiting.value, nodes: waiting.nodes, order: waiting.order,
+                                              with: try value.stored(name: ourName))
                     } else {
                         waitingTheirs[name] = value
                     }
                 }
             }
         }
-        nodes = compared.sorted { $0.order < $1.order }.map(\.value)
+        (nodes, firstDivergence) = collector.result()
         self.atol = atol
         self.rtol = rtol
-        guard let first = nodes.first(where: { !$0.withinTolerance }) else {
-            firstDivergence = nil
-            return
+    }
+
+    /// Runs `model` on `feeds` and compares each value it makes with the
+    /// file another runtime saved for it in `folder`:
+    /// `<sanitized name>.npy` or `.pb` (see `sanitized`), for any subset of values.
+    public init(model: Model, intermediates folder: String, feeds: [String: EngineValue], atol: Double, rtol: Double,
+                context: ExecutionContext) throws(ModelError) {
+        let run = try StepwiseRun(try ExecutionPlan(model: model), feeds: feeds, context: context)
+        var collector = Collector(graph: model.graph, atol: atol, rtol: rtol)
+        var madeCount = 0
+        while !run.isFinished {
+            let (nodes, made) = try run.step()
+            for (name, value) in made {
+                madeCount += 1
+                guard let path = Self.savedFile(for: name, in: folder) else { continue }
+                guard let expected = try TensorFile.read(path: path).first else {
+                    throw ModelError(.malformed, "holds no tensor", file: path)
+                }
+                try collector.compare(name, value, nodes: nodes, order: madeCount, with: .tensor(expected))
+            }
         }
-        // The values the diverging node (or fused group) read from outside, as they compared.
-        let byOutput = Dictionary(nodes.map { ($0.output, $0) }, uniquingKeysWith: { first, _ in first })
-        let members = (groupOf[first.output] ?? []).map { model.graph.nodes[$0] }
-        let inside = Set(members.flatMap(\.outputs))
-        var seen = Set<String>()
-        let read = members.flatMap(\.inputs).filter { !inside.contains($0) && seen.insert($0).inserted }.compactMap { byOutput[$0] }
-        firstDivergence = Divergence(node: first.node, op: first.op, output: first.output, maxAbsError: first.maxAbsError,
-                                     maxRelError: first.maxRelError, cosine: first.cosine, inputs: read)
+        (nodes, firstDivergence) = collector.result()
+        self.atol = atol
+        self.rtol = rtol
+    }
+
+    /// A value's name as a file name: every character other than a letter,
+    /// a digit, `.`, `-` and `_` becomes `_` (`/layer1/conv/Conv_output_0`
+    /// is `_layer1_conv_Conv_output_0`). `Tools/dump-intermediates` names its
+    /// files so.
+    public static func sanitized(_ name: String) -> String {
+        String(name.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == "_") ? $0 : "_" })
+    }
+
+    /// The saved file for `name` in `folder`, if there is one.
+    public static func savedFile(for name: String, in folder: String) -> String? {
+        let base = folder + "/" + sanitized(name)
+        return [".npy", ".pb"].map { base + $0 }.first { FileManager.default.fileExists(atPath: $0) }
+    }
+
+    /// Compared values as they come, and the first divergence at the end.
+    struct Collector {
+        let graph: Graph
+        let atol: Double, rtol: Double
+        private var compared: [(order: Int, value: Value)] = []
+        /// The graph nodes that made each compared value (a fused group's members).
+        private var groupOf: [String: [Int]] = [:]
+
+        init(graph: Graph, atol: Double, rtol: Double) {
+            (self.graph, self.atol, self.rtol) = (graph, atol, rtol)
+        }
+
+        mutating func compare(_ name: String, _ value: EngineValue, nodes: [Int], order: Int, with expected: StoredValue) throws(ModelError) {
+            groupOf[name] = nodes
+            let node = nodes.first.map { graph.nodes[$0] }
+            let op = nodes.map { graph.nodes[$0].opType }.joined(separator: "+")
+            let result = OutputComparison(name: name, actual: try ReferenceComparison.widened(value.stored(name: name)),
+                                          expected: try ReferenceComparison.widened(expected), atol: atol, rtol: rtol)
+            compared.append((order, Value(node: node.map { $0.name.isEmpty ? "#\(nodes[0])" : $0.name } ?? name, op: op,
+                                          output: name, maxAbsError: result.maxAbsoluteError, maxRelError: result.maxRelativeError,
+                                          cosine: result.cosineSimilarity, withinTolerance: result.passed, problem: result.problem)))
+        }
+
+        /// The values in the model's execution order, and the first outside tolerance with its inputs' comparisons.
+        func result() -> (nodes: [Value], firstDivergence: Divergence?) {
+            let nodes = compared.sorted { $0.order < $1.order }.map(\.value)
+            guard let first = nodes.first(where: { !$0.withinTolerance }) else { return (nodes, nil) }
+            // The values the diverging node (or fused group) read from outside, as they compared.
+            let byOutput = Dictionary(nodes.map { ($0.output, $0) }, uniquingKeysWith: { first, _ in first })
+            let members = (groupOf[first.output] ?? []).map { graph.nodes[$0] }
+            let inside = Set(members.flatMap(\.outputs))
+            var seen = Set<String>()
+            let read = members.flatMap(\.inputs).filter { !inside.contains($0) && seen.insert($0).inserted }.compactMap { byOutput[$0] }
+            return (nodes, Divergence(node: first.node, op: first.op, output: first.output, maxAbsError: first.maxAbsError,
+                                      maxRelError: first.maxRelError, cosine: first.cosine, inputs: read))
+        }
     }
 
     /// `feeds` for `graph`: a floating-point input converted to the type the
@@ -136,11 +191,9 @@ public struct ReferenceComparison: Sendable, Encodable {
     }
 
     /// A half-precision tensor as float32, so that a float16 graph compares with its float32 original.
-    static func widened(_ value: EngineValue, _ name: String) throws(ModelError) -> StoredValue {
-        if case .tensor(let tensor) = value, tensor.dtype == .float16 || tensor.dtype == .bfloat16 {
-            return .tensor(try tensor.cast(to: .float).stored(name: name))
-        }
-        return try value.stored(name: name)
+    static func widened(_ value: StoredValue) throws(ModelError) -> StoredValue {
+        guard case .tensor(let tensor) = value, tensor.dtype == .float16 || tensor.dtype == .bfloat16 else { return value }
+        return .tensor(try EngineTensor(tensor).cast(to: .float).stored(name: tensor.name))
     }
 }
 

@@ -22,6 +22,11 @@ struct VerifyCommand: ParsableCommand {
         tolerance with how its inputs compared. A group of nodes the engine fuses (Conv+BatchNormalization+Relu) \
         is compared at its output and named by its first node. Exit status 0 when every value is within \
         tolerance, 1 otherwise.
+
+        With --intermediates DIR the same comparison runs against values another runtime saved: \
+        DIR/<value name>.npy (or .pb), any character of the name other than a letter, digit, '.', '-' or '_' \
+        written as '_', for any subset of the values; the model's inputs come from DIR/inputs/<input name>.npy \
+        where present. Tools/dump-intermediates writes such a folder with onnxruntime.
         """
     )
 
@@ -33,6 +38,10 @@ struct VerifyCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Another model to compare with, value by value.", valueName: "other"))
     var reference: String?
+
+    @Option(help: ArgumentHelp("A folder of intermediate values another runtime saved, to compare with value by value.",
+                               valueName: "dir"))
+    var intermediates: String?
 
     @Option(help: "Absolute tolerance.")
     var atol: Double = 1e-4
@@ -50,7 +59,9 @@ struct VerifyCommand: ParsableCommand {
     @Flag var format: OutputFormat = .text
 
     func validate() throws {
-        guard (testData == nil) != (reference == nil) else { throw ValidationError("give either --test-data DIR or --reference OTHER") }
+        guard [testData, reference, intermediates].compactMap({ $0 }).count == 1 else {
+            throw ValidationError("give one of --test-data DIR, --reference OTHER and --intermediates DIR")
+        }
     }
 
     func run() throws {
@@ -59,7 +70,25 @@ struct VerifyCommand: ParsableCommand {
         let loaded = try Model.load(path: model)
         let options = try analysisArguments.options()
         if let reference {
-            try compare(loaded.model, with: try Model.load(path: reference).model, options: options, context: context)
+            let feeds = try ModelInputs.values(for: loaded.model, options: options, seed: seed, given: [:])
+            let other = try Model.load(path: reference).model
+            try report(try ReferenceComparison(model: loaded.model, reference: other, feeds: feeds, atol: atol, rtol: rtol, context: context),
+                       feeds: feeds, model: loaded.model, files: [:])
+            return
+        }
+        if let intermediates {
+            guard FileManager.default.fileExists(atPath: intermediates) else { throw ModelError(.io, "no such folder", file: intermediates) }
+            // The inputs the other runtime ran on, where it saved them.
+            var given: [String: StoredValue] = [:], files: [String: String] = [:]
+            for input in loaded.model.graph.inputs {
+                guard let path = ReferenceComparison.savedFile(for: input.name, in: intermediates + "/inputs"),
+                      let tensor = try TensorFile.read(path: path).first else { continue }
+                given[input.name] = .tensor(tensor)
+                files[input.name] = path
+            }
+            let feeds = try ModelInputs.values(for: loaded.model, options: options, seed: seed, given: given)
+            try report(try ReferenceComparison(model: loaded.model, intermediates: intermediates, feeds: feeds, atol: atol, rtol: rtol,
+                                               context: context), feeds: feeds, model: loaded.model, files: files)
             return
         }
         guard let testData else { return }
@@ -94,14 +123,12 @@ struct VerifyCommand: ParsableCommand {
         }
     }
 
-    /// `--reference`: both models on the same seeded inputs, every shared value compared.
-    func compare(_ ours: Model, with theirs: Model, options: AnalysisOptions, context: ExecutionContext) throws {
-        let feeds = try ModelInputs.values(for: ours, options: options, seed: seed, given: [:])
-        let comparison = try ReferenceComparison(model: ours, reference: theirs, feeds: feeds, atol: atol, rtol: rtol, context: context)
+    /// Prints a value-by-value comparison (`--reference`, `--intermediates`) and exits 1 at a divergence.
+    func report(_ comparison: ReferenceComparison, feeds: [String: EngineValue], model: Model, files: [String: String]) throws {
         switch format {
         case .json: print(try JSONText.encode(comparison))
         case .text:
-            for use in ModelInputs.describe(feeds, of: ours, seed: seed, files: [:]) { print("input  \(use.text)") }
+            for use in ModelInputs.describe(feeds, of: model, seed: seed, files: files) { print("input  \(use.text)") }
             print(Self.text(comparison), terminator: "")
         case .csv: print(Self.table(comparison, raw: true).csv(), terminator: "")
         case .markdown: print(Self.table(comparison, raw: false).markdown(), terminator: "")

@@ -54,10 +54,28 @@ import TestSupport
         #expect(faulty.output.nodes[..<position].allSatisfy { $0.withinTolerance })
     }
 
+    /// onnxruntime's every intermediate value (Tools/make-reference-outputs saves them for
+    /// these two): all within tolerance, and the model's own inputs read from the folder.
+    @Test(arguments: ["resnet18", "mobilenet_v2"])
+    func onnxruntimesIntermediatesMatch(_ name: String) throws {
+        let folder = Fixtures.root.appendingPathComponent(".generated/reference/\(name)")
+        let dump = folder.appendingPathComponent("intermediates").path
+        try #require(FileManager.default.fileExists(atPath: dump), "no intermediates for \(name): run Tools/make-reference-outputs")
+        let result = try CommandLineTool.run(["verify", folder.appendingPathComponent("model.onnx").path, "--intermediates", dump,
+                                              "--json", "--threads", "2"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let output = try JSONDecoder().decode(Output.self, from: Data(result.stdout.utf8))
+        #expect(output.firstDivergence == nil)
+        // Every step's value has its file (fused groups give fewer values than nodes).
+        #expect(output.nodes.count > 20 && output.nodes.allSatisfy { $0.withinTolerance })
+        let text = try CommandLineTool.run(["verify", folder.appendingPathComponent("model.onnx").path, "--intermediates", dump])
+        #expect(text.stdout.contains("(\(dump)/inputs/"))
+    }
+
     @Test func testDataOrReferenceButNotBoth() throws {
         let tiny = "Fixtures/valid/tiny-cnn.onnx"
         let both = try CommandLineTool.run(["verify", tiny, "--reference", tiny, "--test-data", "Fixtures/valid/tiny-cnn"])
-        #expect(both.status == 2 && both.stderr.contains("either --test-data"))
+        #expect(both.status == 2 && both.stderr.contains("give one of --test-data DIR, --reference OTHER and --intermediates DIR"))
         let neither = try CommandLineTool.run(["verify", tiny])
         #expect(neither.status == 2)
     }
