@@ -22,6 +22,8 @@ public struct Profile: Sendable, Encodable {
         public let gbPerSecond: Double
         /// `compute` or `memory` against the machine's balance, or `none` for a step that neither computes nor moves bytes.
         public let bound: String
+        /// Why the analysis could not count the step's work, when it could not (its FLOPs are then a lower bound).
+        public let uncounted: String?
     }
 
     /// Steps gathered by op, stage or resolution (`--group-by`), keyed as the analysis groups nodes.
@@ -69,9 +71,11 @@ public struct Profile: Sendable, Encodable {
             let members = step.nodes.compactMap { reports[$0] }
             let (flops, bytes) = Self.work(of: members)
             let seconds = ms / 1e3
+            let reasons = members.compactMap(Self.uncountedReason)
             made.append(Step(name: members.first?.name ?? step.label, op: members.map(\.op).joined(separator: "+"), ms: ms,
                              share: total > 0 ? ms / total : 0, flops: flops, gflops: seconds > 0 ? Double(flops) / seconds / 1e9 : 0,
-                             bytes: bytes, gbPerSecond: seconds > 0 ? Double(bytes) / seconds / 1e9 : 0, bound: bound(flops: flops, bytes: bytes)))
+                             bytes: bytes, gbPerSecond: seconds > 0 ? Double(bytes) / seconds / 1e9 : 0, bound: bound(flops: flops, bytes: bytes),
+                             uncounted: reasons.isEmpty ? nil : reasons.joined(separator: "; ")))
         }
         nodes = made
         medianMs = Self.median(runMs.plain)
@@ -102,6 +106,16 @@ public struct Profile: Sendable, Encodable {
                          gflops: seconds > 0 ? Double(sum.flops) / seconds / 1e9 : 0, bytes: sum.bytes,
                          bound: bound(flops: sum.flops, bytes: sum.bytes))
         }.sorted { $0.ms > $1.ms }
+    }
+
+    /// Why the analysis did not count `node`; nil when it did.
+    static func uncountedReason(_ node: NodeReport) -> String? {
+        switch node.status {
+        case .counted: return nil
+        case .unknownOperator: return "\(node.name): no schema for \(node.op)"
+        case .uncounted: return "\(node.name): " + (node.note ?? "its input shapes are not known")
+        case .invalid(let why): return "\(node.name): \(why)"
+        }
     }
 
     /// FLOPs of all the step's nodes; bytes of the values that cross the step's edge.

@@ -17,7 +17,7 @@ public struct ReferenceComparison: Sendable, Encodable {
     /// One compared value.
     public struct Value: Sendable, Encodable {
         /// The node that makes it in MODEL (the first node of a fused group).
-        public let node: String
+        public let name: String
         public let op: String
         /// The value's name in MODEL.
         public let output: String
@@ -48,6 +48,17 @@ public struct ReferenceComparison: Sendable, Encodable {
     public let firstDivergence: Divergence?
     /// In MODEL's execution order.
     public let nodes: [Value]
+
+    private enum CodingKeys: String, CodingKey { case atol, rtol, firstDivergence, nodes }
+
+    /// `firstDivergence` is written as null when there is none, rather than left out.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(atol, forKey: .atol)
+        try container.encode(rtol, forKey: .rtol)
+        try container.encode(firstDivergence, forKey: .firstDivergence)
+        try container.encode(nodes, forKey: .nodes)
+    }
 
     /// Whether every compared value is within tolerance.
     public var passed: Bool { nodes.allSatisfy(\.withinTolerance) }
@@ -157,7 +168,7 @@ public struct ReferenceComparison: Sendable, Encodable {
             let op = nodes.map { graph.nodes[$0].opType }.joined(separator: "+")
             let result = OutputComparison(name: name, actual: try ReferenceComparison.widened(value.stored(name: name)),
                                           expected: try ReferenceComparison.widened(expected), atol: atol, rtol: rtol)
-            compared.append((order, Value(node: node.map { $0.name.isEmpty ? "#\(nodes[0])" : $0.name } ?? name, op: op,
+            compared.append((order, Value(name: node.map { $0.name.isEmpty ? "#\(nodes[0])" : $0.name } ?? name, op: op,
                                           output: name, maxAbsError: result.maxAbsoluteError, maxRelError: result.maxRelativeError,
                                           cosine: result.cosineSimilarity, withinTolerance: result.passed, problem: result.problem)))
         }
@@ -172,7 +183,7 @@ public struct ReferenceComparison: Sendable, Encodable {
             let inside = Set(members.flatMap(\.outputs))
             var seen = Set<String>()
             let read = members.flatMap(\.inputs).filter { !inside.contains($0) && seen.insert($0).inserted }.compactMap { byOutput[$0] }
-            return (nodes, Divergence(node: first.node, op: first.op, output: first.output, maxAbsError: first.maxAbsError,
+            return (nodes, Divergence(node: first.name, op: first.op, output: first.output, maxAbsError: first.maxAbsError,
                                       maxRelError: first.maxRelError, cosine: first.cosine, inputs: read))
         }
     }

@@ -146,7 +146,7 @@ extension BenchCommand {
             + "\(Units.fixed(profile.peaks.balance, digits: 1)) FLOP/byte\n"
         func percent(_ share: Double) -> String { Units.fixed(share * 100, digits: 1) + "%" }
         var table: Table
-        var shown: Int, total: Int
+        var shown: Int, total: Int, notes: [String] = []
         if let groups = profile.groups {
             table = Table([("group", .left), ("steps", .right), ("ms", .right), ("share", .right), ("FLOPs", .right),
                            ("GFLOP/s", .right), ("bytes", .right), ("bound", .left)])
@@ -162,13 +162,15 @@ extension BenchCommand {
             let slowest = profile.nodes.sorted { $0.ms > $1.ms }
             let rows = top == 0 ? slowest : Array(slowest.prefix(top))
             for node in rows {
-                table.rows.append([Units.shortened(node.name, limit: 48), node.op, ms(node.ms), percent(node.share), Units.scaled(node.flops),
+                table.rows.append([Units.shortened(node.name, limit: 48), node.op, ms(node.ms), percent(node.share),
+                                   node.uncounted == nil ? Units.scaled(node.flops) : "?",
                                    Units.fixed(node.gflops, digits: 1), Units.scaled(node.bytes),
                                    Units.fixed(node.gbPerSecond, digits: 1), node.bound])
             }
             (shown, total) = (rows.count, profile.nodes.count)
+            notes = rows.compactMap { $0.uncounted.map { "  ? not counted: \($0)\n" } }
         }
-        text += table.text()
+        text += table.text() + notes.joined()
         if shown < total { text += "  … \(total - shown) more (--top 0 shows all)\n" }
         return text
     }

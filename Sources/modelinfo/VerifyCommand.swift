@@ -144,7 +144,7 @@ struct VerifyCommand: ParsableCommand {
         var table = Table([("node", .left), ("op", .left), ("output", .left), ("max abs", .right), ("max rel", .right),
                            ("cosine", .right), ("within", .left)])
         for value in comparison.nodes {
-            table.rows.append([value.node, value.op, value.output, number(value.maxAbsError), number(value.maxRelError),
+            table.rows.append([value.name, value.op, value.output, number(value.maxAbsError), number(value.maxRelError),
                                value.cosine.map { raw ? String($0) : Units.fixed($0, digits: 6) } ?? "-",
                                value.problem ?? (value.withinTolerance ? "yes" : "no")])
         }
@@ -157,7 +157,7 @@ struct VerifyCommand: ParsableCommand {
         var table = Table([("", .left), ("node", .left), ("op", .left), ("max abs", .right), ("max rel", .right), ("cosine", .right)])
         for value in comparison.nodes {
             let mark = value.output == comparison.firstDivergence?.output ? "FIRST" : value.withinTolerance ? "ok" : "FAIL"
-            table.rows.append([mark, Units.shortened(value.node, limit: 56), value.op,
+            table.rows.append([mark, Units.shortened(value.name, limit: 56), value.op,
                                Units.significant(value.maxAbsError), Units.significant(value.maxRelError),
                                value.problem ?? value.cosine.map { Units.fixed($0, digits: 6) } ?? "-"])
         }

@@ -9,6 +9,7 @@ import TestSupport
     struct Output: Decodable {
         struct Step: Decodable {
             let name: String, op: String, ms: Double, share: Double, flops: Int, gflops: Double, bytes: Int, bound: String
+            let uncounted: String?
         }
         struct Group: Decodable {
             let key: String, steps: Int, ms: Double, flops: Int
@@ -36,6 +37,7 @@ import TestSupport
         #expect(output.nodes.allSatisfy { ["compute", "memory", "none"].contains($0.bound) && $0.ms >= 0 && $0.bytes >= 0 })
         // Its Conv runs with the Relu after it, as one step named by the Conv.
         #expect(output.nodes.contains { $0.op.hasPrefix("Conv+") })
+        #expect(output.nodes.allSatisfy { $0.uncounted == nil })
 
         let grouped = try profile([model, "--runs", "3", "--threads", "1", "--group-by", "op"])
         let groups = try #require(grouped.groups)
@@ -50,6 +52,16 @@ import TestSupport
         #expect(abs(output.stepsMs - output.medianMs) <= 0.1 * output.medianMs,
                 "steps \(output.stepsMs) ms against \(output.medianMs) ms untimed")
         #expect(abs(output.overheadPercent) < 10)
+    }
+
+    /// A real export whose LSTM and If the analysis cannot see through: those steps say why.
+    @Test func anUncountedStepSaysWhy() throws {
+        let output = try profile(["Fixtures/real-exports/vad_if_conv1d/model.onnx", "--input-shape", "audio=1x4000", "--runs", "2"])
+        let uncounted = output.nodes.filter { $0.uncounted != nil }
+        #expect(!uncounted.isEmpty)
+        // "NODE: why" for each node of the step the analysis could not count.
+        #expect(uncounted.allSatisfy { $0.uncounted!.split(separator: "; ").allSatisfy { $0.contains(": ") && !$0.hasSuffix(": ") } })
+        #expect(output.nodes.allSatisfy { $0.uncounted != nil || $0.flops > 0 || $0.bytes > 0 || $0.bound == "none" })
     }
 
     @Test func groupByNeedsProfile() throws {

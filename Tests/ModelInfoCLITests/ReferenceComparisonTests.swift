@@ -9,7 +9,7 @@ import TestSupport
 @Suite struct ReferenceComparisonTests {
     struct Output: Decodable {
         struct Value: Decodable {
-            let node: String, op: String, output: String, maxAbsError: Double, withinTolerance: Bool
+            let name: String, op: String, output: String, maxAbsError: Double, withinTolerance: Bool
         }
         struct Divergence: Decodable {
             let node: String, op: String, output: String, inputs: [Value]
