@@ -27,6 +27,14 @@ public struct ReferenceComparison: Sendable, Encodable {
         public let withinTolerance: Bool
         /// Why the values could not be compared (shape or type), if so.
         public let problem: String?
+        /// The values the node (or its fused group) reads from outside, weights excluded.
+        public let reads: [String]
+        /// The stored tensors of rank 2 or more it reads: the weights a lossy conversion changes.
+        public let weights: [String]
+
+        private enum CodingKeys: String, CodingKey {
+            case name, op, output, maxAbsError, maxRelError, cosine, withinTolerance, problem
+        }
     }
 
     /// The first value outside tolerance, in MODEL's execution order, with
@@ -41,30 +49,52 @@ public struct ReferenceComparison: Sendable, Encodable {
         public let cosine: Double?
         /// The node's inputs that were compared, before it.
         public let inputs: [Value]
+        /// The weights the node or its fused group reads (stored tensors of rank 2 or more).
+        public let weights: [String]
     }
 
     public let atol: Double
     public let rtol: Double
+    /// When set, a value passes on its cosine similarity alone (a lossy
+    /// conversion's check, where every value differs a little): at least this.
+    public let minCosine: Double?
     public let firstDivergence: Divergence?
     /// In MODEL's execution order.
     public let nodes: [Value]
 
-    private enum CodingKeys: String, CodingKey { case atol, rtol, firstDivergence, nodes }
+    private enum CodingKeys: String, CodingKey { case atol, rtol, minCosine, firstDivergence, nodes }
 
     /// `firstDivergence` is written as null when there is none, rather than left out.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(atol, forKey: .atol)
         try container.encode(rtol, forKey: .rtol)
+        try container.encodeIfPresent(minCosine, forKey: .minCosine)
         try container.encode(firstDivergence, forKey: .firstDivergence)
         try container.encode(nodes, forKey: .nodes)
+    }
+
+    /// The value whose cosine similarity falls furthest below that of the
+    /// values it reads: where a lossy conversion does its damage, rather than
+    /// where the error it carries first crosses a threshold. nil when no value
+    /// loses similarity.
+    public var largestAddedError: Value? {
+        let byOutput = Dictionary(nodes.map { ($0.output, $0) }, uniquingKeysWith: { first, _ in first })
+        func loss(_ value: Value) -> Double { 1 - (value.cosine ?? 0) }
+        var best: (value: Value, added: Double)?
+        for value in nodes {
+            let inherited = value.reads.compactMap { byOutput[$0].map(loss) }.max() ?? 0
+            let added = loss(value) - inherited
+            if added > 0 && added > (best?.added ?? 0) { best = (value, added) }
+        }
+        return best?.value
     }
 
     /// Whether every compared value is within tolerance.
     public var passed: Bool { nodes.allSatisfy(\.withinTolerance) }
 
     /// Runs `model` and `reference` on `feeds` and compares their common values.
-    public init(model: Model, reference: Model, feeds: [String: EngineValue], atol: Double, rtol: Double,
+    public init(model: Model, reference: Model, feeds: [String: EngineValue], atol: Double, rtol: Double, minCosine: Double? = nil,
                 context: ExecutionContext) throws(ModelError) {
         let plans = (try ExecutionPlan(model: model), try ExecutionPlan(model: reference))
         let ours = ValueOrigins(model.graph), theirs = ValueOrigins(reference.graph)
@@ -79,7 +109,7 @@ public struct ReferenceComparison: Sendable, Encodable {
 
         let runs = (try StepwiseRun(plans.0, feeds: feeds, context: context),
                     try StepwiseRun(plans.1, feeds: try Self.feeds(feeds, for: reference.graph), context: context))
-        var collector = Collector(graph: model.graph, atol: atol, rtol: rtol)
+        var collector = Collector(graph: model.graph, atol: atol, rtol: rtol, minCosine: minCosine)
         // Values made by one run and waiting for the other's, by our name.
         var waitingOurs: [String: (value: EngineValue, nodes: [Int], order: Int)] = [:], waitingTheirs: [String: EngineValue] = [:]
         var madeCount = 0
@@ -110,6 +140,7 @@ public struct ReferenceComparison: Sendable, Encodable {
         (nodes, firstDivergence) = collector.result()
         self.atol = atol
         self.rtol = rtol
+        self.minCosine = minCosine
     }
 
     /// Runs `model` on `feeds` and compares each value it makes with the
@@ -118,7 +149,7 @@ public struct ReferenceComparison: Sendable, Encodable {
     public init(model: Model, intermediates folder: String, feeds: [String: EngineValue], atol: Double, rtol: Double,
                 context: ExecutionContext) throws(ModelError) {
         let run = try StepwiseRun(try ExecutionPlan(model: model), feeds: feeds, context: context)
-        var collector = Collector(graph: model.graph, atol: atol, rtol: rtol)
+        var collector = Collector(graph: model.graph, atol: atol, rtol: rtol, minCosine: nil)
         var madeCount = 0
         while !run.isFinished {
             let (nodes, made) = try run.step()
@@ -134,6 +165,7 @@ public struct ReferenceComparison: Sendable, Encodable {
         (nodes, firstDivergence) = collector.result()
         self.atol = atol
         self.rtol = rtol
+        minCosine = nil
     }
 
     /// A value's name as a file name: every character other than a letter,
@@ -153,24 +185,36 @@ public struct ReferenceComparison: Sendable, Encodable {
     /// Compared values as they come, and the first divergence at the end.
     struct Collector {
         let graph: Graph
-        let atol: Double, rtol: Double
+        let atol: Double, rtol: Double, minCosine: Double?
         private var compared: [(order: Int, value: Value)] = []
-        /// The graph nodes that made each compared value (a fused group's members).
-        private var groupOf: [String: [Int]] = [:]
 
-        init(graph: Graph, atol: Double, rtol: Double) {
-            (self.graph, self.atol, self.rtol) = (graph, atol, rtol)
+        /// The graph's initializers, by name.
+        private let stored: [String: Tensor]
+
+        init(graph: Graph, atol: Double, rtol: Double, minCosine: Double?) {
+            (self.graph, self.atol, self.rtol, self.minCosine) = (graph, atol, rtol, minCosine)
+            stored = Dictionary(graph.initializers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         }
 
         mutating func compare(_ name: String, _ value: EngineValue, nodes: [Int], order: Int, with expected: StoredValue) throws(ModelError) {
-            groupOf[name] = nodes
             let node = nodes.first.map { graph.nodes[$0] }
             let op = nodes.map { graph.nodes[$0].opType }.joined(separator: "+")
             let result = OutputComparison(name: name, actual: try ReferenceComparison.widened(value.stored(name: name)),
                                           expected: try ReferenceComparison.widened(expected), atol: atol, rtol: rtol)
+            let members = nodes.map { graph.nodes[$0] }
+            let inside = Set(members.flatMap(\.outputs))
+            var seen = Set<String>()
+            let outside = members.flatMap(\.inputs).filter { !$0.isEmpty && !inside.contains($0) && seen.insert($0).inserted }
             compared.append((order, Value(name: node.map { $0.name.isEmpty ? "#\(nodes[0])" : $0.name } ?? name, op: op,
                                           output: name, maxAbsError: result.maxAbsoluteError, maxRelError: result.maxRelativeError,
-                                          cosine: result.cosineSimilarity, withinTolerance: result.passed, problem: result.problem)))
+                                          cosine: result.cosineSimilarity, withinTolerance: passes(result), problem: result.problem,
+                                          reads: outside.filter { stored[$0] == nil },
+                                          weights: outside.filter { (stored[$0]?.dims.count ?? 0) >= 2 })))
+        }
+
+        func passes(_ result: OutputComparison) -> Bool {
+            guard let minCosine else { return result.passed }
+            return result.problem == nil && (result.cosineSimilarity ?? -1) >= minCosine
         }
 
         /// The values in the model's execution order, and the first outside tolerance with its inputs' comparisons.
@@ -179,12 +223,9 @@ public struct ReferenceComparison: Sendable, Encodable {
             guard let first = nodes.first(where: { !$0.withinTolerance }) else { return (nodes, nil) }
             // The values the diverging node (or fused group) read from outside, as they compared.
             let byOutput = Dictionary(nodes.map { ($0.output, $0) }, uniquingKeysWith: { first, _ in first })
-            let members = (groupOf[first.output] ?? []).map { graph.nodes[$0] }
-            let inside = Set(members.flatMap(\.outputs))
-            var seen = Set<String>()
-            let read = members.flatMap(\.inputs).filter { !inside.contains($0) && seen.insert($0).inserted }.compactMap { byOutput[$0] }
             return (nodes, Divergence(node: first.name, op: first.op, output: first.output, maxAbsError: first.maxAbsError,
-                                      maxRelError: first.maxRelError, cosine: first.cosine, inputs: read))
+                                      maxRelError: first.maxRelError, cosine: first.cosine, inputs: first.reads.compactMap { byOutput[$0] },
+                                      weights: first.weights))
         }
     }
 

@@ -34,10 +34,14 @@ public struct SWMWriter: Sendable {
     public var weights: WeightEncoding
     /// Byte-shuffle and deflate each tensor (kept only where it makes the tensor smaller).
     public var compress: Bool
+    /// Stored values (initializers, Constant outputs) kept as float32 whatever `weights` says:
+    /// the layers a lossy conversion hurts most.
+    public var keepFloat32: Set<String>
 
-    public init(weights: WeightEncoding = .f32, compress: Bool = false) {
+    public init(weights: WeightEncoding = .f32, compress: Bool = false, keepFloat32: Set<String> = []) {
         self.weights = weights
         self.compress = compress
+        self.keepFloat32 = keepFloat32
     }
 
     /// Writes `model` to `path`. `progress` is called after each tensor with
@@ -50,7 +54,8 @@ public struct SWMWriter: Sendable {
     public func write(_ model: Model, to path: String, provenance: () -> Provenance,
                       progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws(ModelError) -> SWMWriteSummary {
         let (modelBytes, tensors, valueNames) = try ModelEncoder.encode(model)
-        let choices = EncodingChoice.choose(for: tensors, valueNames: valueNames, graph: model.graph, weights: weights)
+        let choices = zip(EncodingChoice.choose(for: tensors, valueNames: valueNames, graph: model.graph, weights: weights), valueNames)
+            .map { choice, name in name.map(keepFloat32.contains) == true ? .raw : choice }
         let file = try StagedFile(target: path)
         do {
             let summary = try write(modelBytes: modelBytes, tensors: tensors, choices: choices, provenance: provenance,

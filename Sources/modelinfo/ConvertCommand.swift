@@ -31,6 +31,13 @@ struct ConvertCommand: ParsableCommand {
     @Flag(help: "Byte-shuffle and deflate each .swm tensor where that makes it smaller.")
     var compress = false
 
+    @Option(name: .customLong("keep-f32"), help: ArgumentHelp("Stored tensors to keep in float32 whatever --weights says, comma-separated.",
+                                                              valueName: "names"))
+    var keepF32: String?
+
+    @Option(name: .customLong("min-cosine"), help: "After a lossy conversion: below this cosine similarity of an output, find the layer that diverges first.")
+    var minCosine = 0.9999
+
     @Flag(name: .customLong("no-verify"), help: "Skip running both models after a lossy conversion.")
     var noVerify = false
 
@@ -54,8 +61,14 @@ struct ConvertCommand: ParsableCommand {
             throw ValidationError("--weights and --compress apply to .swm output only")
         }
         let loaded = try Model.load(path: input)
+        let kept = Set((keepF32 ?? "").split(separator: ",").map { String($0) })
+        let storedNames = Set(loaded.model.graph.initializers.map(\.name)).union(loaded.model.graph.nodes.filter { $0.opType == "Constant" }.flatMap(\.outputs))
+        if let missing = kept.sorted().first(where: { !storedNames.contains($0) }) {
+            throw ModelError(.usage, "--keep-f32 names '\(missing)', which is not a stored tensor of the model")
+        }
         let bar = ProgressBar(label: "converting")
-        let report = try Conversion.convert(loaded, to: output, target: target, writer: SWMWriter(weights: weights, compress: compress),
+        let writer = SWMWriter(weights: weights, compress: compress, keepFloat32: kept)
+        let report = try Conversion.convert(loaded, to: output, target: target, writer: writer,
                                             optionsText: optionsText, progress: bar.update)
         bar.finish()
         print(Self.closingLine(report, output: output))
@@ -98,6 +111,34 @@ struct ConvertCommand: ParsableCommand {
             let indent = String(repeating: " ", count: 10)
             print("  output  \(a.name): \(verdict)\n\(indent)\(absolute)\n\(indent)max rel \(Units.significant(a.maxRelativeError)) (large where the original is near 0)")
         }
+        let failing = agreements.filter { $0.minCosineSimilarity < minCosine || ($0.top1Agreements ?? 0) < ($0.top1Rows ?? 0) }
+        guard !failing.isEmpty else { return }
+        try pointAtCulprit(original: loaded.model, converted: converted.model, given: given.tensors, options: options)
+    }
+
+    /// An output fell below --min-cosine or lost top-1 agreement: both models
+    /// run once more, value by value. The first layer whose output falls below
+    /// the cosine says where the error shows; the layer that loses the most
+    /// similarity against its own inputs says where it is made, and its
+    /// weights are the ones to keep in float32.
+    func pointAtCulprit(original: Model, converted: Model, given: [String: Tensor], options: AnalysisOptions) throws {
+        let threshold = Units.fixed(minCosine, digits: 7)
+        print("an output is below cosine \(threshold) or lost top-1 agreement: comparing every layer")
+        let feeds = try ModelInputs.values(for: converted, options: options, seed: inputArguments.seed, given: given.mapValues(StoredValue.tensor))
+        let comparison = try ReferenceComparison(model: converted, reference: original, feeds: feeds, atol: 0, rtol: 0, minCosine: minCosine,
+                                                 context: ExecutionContext(threads: ProcessInfo.processInfo.activeProcessorCount))
+        func cosine(_ value: Double?) -> String { value.map { Units.fixed($0, digits: 7) } ?? "-" }
+        if let first = comparison.firstDivergence {
+            print("  first layer below cosine \(threshold): \(first.node) (\(first.op)), cosine \(cosine(first.cosine))")
+        }
+        guard let culprit = comparison.largestAddedError else {
+            print("  no layer loses similarity against its inputs")
+            return
+        }
+        print("  most similarity lost: \(culprit.name) (\(culprit.op)), cosine \(cosine(culprit.cosine)) where its inputs' are higher")
+        guard !culprit.weights.isEmpty else { return }
+        let keep = Set((keepF32 ?? "").split(separator: ",").map { String($0) }).union(culprit.weights).sorted()
+        print("  to keep its weights in float32: --keep-f32 \(keep.joined(separator: ","))")
     }
 
     /// The options as they would be typed, for the provenance record.
