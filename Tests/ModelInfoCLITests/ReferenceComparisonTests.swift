@@ -54,6 +54,28 @@ import TestSupport
         #expect(faulty.output.nodes[..<position].allSatisfy { $0.withinTolerance })
     }
 
+    /// A real export (torch's, of a voice-activity model with an If and an
+    /// LSTM) with output channel 3 of its second Conv scaled by 1.5.
+    @Test func aRealExportsPerturbedConvolutionIsTheFirstDivergence() throws {
+        let folder = try Fixtures.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let good = Fixtures.path("real-exports/vad_if_conv1d/model.onnx"), bad = folder.appendingPathComponent("bad.onnx").path
+        var model = try Model.load(path: good).model
+        let index = try #require(model.graph.initializers.firstIndex { $0.name == "encoder.2.weight" })
+        let weights = model.graph.initializers[index]
+        let perChannel = weights.dims.dropFirst().reduce(1, *)
+        let scaled = try weights.doubleValues().enumerated().map { i, w in Float(i / perChannel == 3 ? w * 1.5 : w) }
+        model.graph.initializers[index] = try EngineTensor.holding(scaled, .float, weights.dims).stored(name: weights.name)
+        try ONNXWriter().write(model, to: bad)
+
+        let result = try CommandLineTool.run(["verify", bad, "--reference", good, "--input-shape", "audio=1x4000", "--json"])
+        #expect(result.status == 1)
+        let output = try JSONDecoder().decode(Output.self, from: Data(result.stdout.utf8))
+        let first = try #require(output.firstDivergence)
+        #expect(first.node == "/encoder/2/Conv" && first.op.hasPrefix("Conv"))
+        #expect(!first.inputs.isEmpty && first.inputs.allSatisfy { $0.withinTolerance })
+    }
+
     /// onnxruntime's every intermediate value (Tools/make-reference-outputs saves them for
     /// these two): all within tolerance, and the model's own inputs read from the folder.
     @Test(arguments: ["resnet18", "mobilenet_v2"])
