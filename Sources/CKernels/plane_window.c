@@ -235,3 +235,95 @@ void ck_max_pool_plane(const ck_plane_window *d, const float *in, float *out, fl
         }
     }
 }
+
+// MARK: - Sixteen planes at once, for narrow maps
+
+// On a map narrower than a vector (MobileNet's and EfficientNet's 14×14 and
+// 7×7 layers) a plane at a time leaves most lanes of every row idle and pays
+// the plane's setup for a few dozen multiply-adds. Here sixteen planes are
+// interleaved, channel-minor, into a padded scratch, so that each tap of each
+// output pixel is one 16-wide multiply-add over the sixteen planes.
+enum { BLOCK = 16 };
+
+/// The padded extent of the interleaved input, in pixels.
+static int blocked_extent(const ck_plane_window *d, size_t *rows, size_t *cols) {
+    size_t a, b;
+    return __builtin_mul_overflow(d->out_h - 1, d->stride_h, &a) || __builtin_mul_overflow(d->kernel_h - 1, d->dilation_h, &b) ||
+           __builtin_add_overflow(a, b + 1, rows) ||
+           __builtin_mul_overflow(d->out_w - 1, d->stride_w, &a) || __builtin_mul_overflow(d->kernel_w - 1, d->dilation_w, &b) ||
+           __builtin_add_overflow(a, b + 1, cols);
+}
+
+size_t ck_depthwise_blocked_scratch_floats(const ck_plane_window *d) {
+    size_t rows, cols, padded, result, taps, floats;
+    if (blocked_extent(d, &rows, &cols) || __builtin_mul_overflow(rows, cols, &padded) ||
+        __builtin_mul_overflow(d->out_h, d->out_w, &result) || __builtin_mul_overflow(d->kernel_h, d->kernel_w, &taps) ||
+        __builtin_add_overflow(padded, result, &floats) || __builtin_add_overflow(floats, taps, &floats) ||
+        __builtin_mul_overflow(floats, (size_t)BLOCK, &floats)) {
+        return 0;
+    }
+    return floats;
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void ck_depthwise_blocked(const ck_plane_window *d, const float *in, const float *weights, const float *bias, size_t channels,
+                          size_t first, size_t count, const float *residual, float *out, float *scratch) {
+    const size_t sh = d->stride_h, sw = d->stride_w, dh = d->dilation_h, dw = d->dilation_w;
+    const size_t kh = d->kernel_h, kw = d->kernel_w, taps = kh * kw, oh = d->out_h, ow = d->out_w, h = d->height, w = d->width;
+    size_t rows, cols;
+    blocked_extent(d, &rows, &cols);
+    const size_t plane_in = h * w, plane_out = oh * ow;
+    float *padded = scratch, *result = padded + rows * cols * BLOCK, *wt = result + plane_out * BLOCK;
+    if (count > BLOCK) count = BLOCK;
+
+    // Each lane's weights and bias; lanes past `count` stay 0.
+    float b[BLOCK] = {0};
+    for (size_t t = 0; t < taps * BLOCK; t++) wt[t] = 0;
+    for (size_t k = 0; k < count; k++) {
+        size_t c = (first + k) % channels;
+        b[k] = bias ? bias[c] : 0;
+        for (size_t t = 0; t < taps; t++) wt[t * BLOCK + k] = weights[c * taps + t];
+    }
+    // The input, padded with zeros and interleaved: padded[row][col][lane].
+    for (size_t r = 0; r < rows; r++) {
+        size_t y = r - d->pad_top;   // wraps around above the image, and is then ≥ h
+        for (size_t col = 0; col < cols; col++) {
+            float *cell = padded + (r * cols + col) * BLOCK;
+            size_t x = col - d->pad_left;
+            for (size_t k = 0; k < BLOCK; k++) cell[k] = 0;
+            if (r < d->pad_top || y >= h || col < d->pad_left || x >= w) continue;
+            const float *source = in + first * plane_in + y * w + x;
+            for (size_t k = 0; k < count; k++) cell[k] = source[k * plane_in];
+        }
+    }
+    for (size_t oy = 0; oy < oh; oy++) {
+        for (size_t ox = 0; ox < ow; ox++) {
+            float acc[BLOCK];
+            for (size_t k = 0; k < BLOCK; k++) acc[k] = b[k];
+            for (size_t ky = 0; ky < kh; ky++) {
+                for (size_t kx = 0; kx < kw; kx++) {
+                    const float *restrict cell = padded + ((oy * sh + ky * dh) * cols + ox * sw + kx * dw) * BLOCK;
+                    const float *restrict weight = wt + (ky * kw + kx) * BLOCK;
+                    for (size_t k = 0; k < BLOCK; k++) acc[k] += weight[k] * cell[k];
+                }
+            }
+            float *pixel = result + (oy * ow + ox) * BLOCK;
+            for (size_t k = 0; k < BLOCK; k++) pixel[k] = acc[k];
+        }
+    }
+    // Back to planes, adding the residual and clamping as ck_depthwise_plane does.
+    const float low = d->low, high = d->high;
+    for (size_t k = 0; k < count; k++) {
+        float *target = out + (first + k) * plane_out;
+        const float *add = residual ? residual + (first + k) * plane_out : NULL;
+        for (size_t i = 0; i < plane_out; i++) {
+            float v = result[i * BLOCK + k];
+            if (add) v += add[i];
+            if (d->clamp) {
+                v = v < low ? low : v;
+                v = v > high ? high : v;
+            }
+            target[i] = v;
+        }
+    }
+}
