@@ -31,4 +31,29 @@ import Testing
         #expect(ShapeKernels.swappedBlocks([2, 3, 4, 5], [0, 2, 3, 1])! == (2, 3, 20))
         #expect(ShapeKernels.swappedBlocks([2, 3, 4, 5], [0, 2, 1, 3]) == nil)
     }
+
+    /// Table copies whose trailing tables continue a contiguous run are copied
+    /// as longer runs; against every element placed one at a time. The cases:
+    /// a channel shuffle's transpose, a slice of whole trailing axes, and a
+    /// padded outer axis (a fill entry in an outer table).
+    @Test(arguments: [
+        ([2, 6, 4, 5], [[0, 120], [0, 20, 40], [0, 5, 10, 15], [0, 1, 2, 3, 4]]),
+        ([2, 6, 4, 5], [[0, 120], [60, 80, 100], [0, 5, 10, 15], [0, 1, 2, 3, 4]]),
+        ([2, 6, 4, 5], [[-1, 0, 120, -1], [0, 20], [0, 5, 10, 15], [0, 1, 2, 3, 4]]),
+        ([3, 4], [[0, 4, 8], [1, 2, 3, 0]]),
+    ] as [([Int], [[Int]])])
+    func runsJoinAcrossTrailingTables(dims: [Int], tables: [[Int]]) throws {
+        let x = try EngineTensor(dtype: .float, shape: dims)
+        for i in 0..<x.count { x.floats[i] = Float(i) }
+        for threads in [1, 2] {
+            let y = try ShapeKernels.tableCopy(x, dims: tables.map(\.count), context: ExecutionContext(threads: threads)) { k in tables[k] }
+            var index = [Int](repeating: 0, count: tables.count)
+            for i in 0..<y.count {
+                let entries = tables.indices.map { tables[$0][index[$0]] }
+                let expected: Float = entries.contains { $0 < 0 } ? 0 : x.floats[entries.reduce(0, +)]
+                #expect(y.floats[i] == expected, "element \(i), tables \(tables)")
+                Shape.advance(&index, in: tables.map(\.count))
+            }
+        }
+    }
 }

@@ -149,6 +149,22 @@ extension ShapeKernels {
         guard case .bytes(let fillBytes) = filler else { throw ModelError(.internal, "internal: a numeric tensor needs a numeric fill") }
         let width = output.width
         let run = inner[0] >= 0 && inner.indices.allSatisfy { inner[$0] == inner[0] + $0 }
+        if run {
+            // Outer tables that continue the run (a Transpose's or Slice's trailing
+            // whole axes, ShuffleNet's channel shuffle) join it: one copy per
+            // 28×28 plane rather than per 28-float row.
+            var runLength = n, kept = outer.count
+            while kept > 0 {
+                let table = outer[kept - 1]
+                guard table.indices.allSatisfy({ table[$0] >= 0 && table[$0] == table[0] + $0 * runLength }) else { break }
+                runLength *= table.count
+                kept -= 1
+            }
+            if kept < outer.count, outer[..<kept].allSatisfy({ $0.allSatisfy { $0 >= 0 } }) {
+                let start = inner[0] + outer[kept...].reduce(0) { $0 + $1[0] }
+                return try copyRuns(source, into: output, outer: Array(outer[..<kept]), start: start, runLength: runLength, context: context)
+            }
+        }
         let source = UnsafeRawPointer(source.buffer.base), target = output.buffer.base
         context.parallelRanges(rows, grain: max(1, 32768 / max(1, n * width))) { range in
             var index = multiIndex(range.lowerBound, outerDims)
@@ -177,6 +193,25 @@ extension ShapeKernels {
                         }
                     }
                 }
+                Shape.advance(&index, in: outerDims)
+            }
+        }
+        return output.tensor
+    }
+
+    /// A table copy whose every row is one contiguous run of `runLength`
+    /// elements of the source, from `start` plus the outer tables' offsets
+    /// (the tables hold no fill entry).
+    private static func copyRuns(_ source: EngineTensor, into output: ElementOutput, outer: [[Int]], start: Int, runLength: Int,
+                                 context: ExecutionContext) throws(ModelError) -> EngineTensor {
+        let width = output.width, rows = output.count / runLength, outerDims = outer.map(\.count)
+        let from = UnsafeRawPointer(source.buffer.base), target = output.buffer.base
+        context.parallelRanges(rows, grain: max(1, 32768 / max(1, runLength * width))) { range in
+            var index = multiIndex(range.lowerBound, outerDims)
+            for row in range {
+                var base = start
+                for k in 0..<outer.count { base += outer[k][index[k]] }
+                (target + row * runLength * width).copyMemory(from: from + base * width, byteCount: runLength * width)
                 Shape.advance(&index, in: outerDims)
             }
         }
