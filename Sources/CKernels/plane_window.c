@@ -239,10 +239,11 @@ void ck_max_pool_plane(const ck_plane_window *d, const float *in, float *out, fl
 // MARK: - Sixteen planes at once, for narrow maps
 
 // On a map narrower than a vector (MobileNet's and EfficientNet's 14×14 and
-// 7×7 layers) a plane at a time leaves most lanes of every row idle and pays
-// the plane's setup for a few dozen multiply-adds. Here sixteen planes are
-// interleaved, channel-minor, into a padded scratch, so that each tap of each
-// output pixel is one 16-wide multiply-add over the sixteen planes.
+// 7×7 depthwise layers, GoogLeNet's pools inside its inception blocks) a
+// plane at a time leaves most lanes of every row idle and pays the plane's
+// setup for a few dozen operations. Here sixteen planes are interleaved,
+// channel-minor, into a padded scratch, so that each tap of each output pixel
+// is one 16-wide operation over the sixteen planes.
 enum { BLOCK = 16 };
 
 /// The padded extent of the interleaved input, in pixels.
@@ -254,7 +255,7 @@ static int blocked_extent(const ck_plane_window *d, size_t *rows, size_t *cols) 
            __builtin_add_overflow(a, b + 1, cols);
 }
 
-size_t ck_depthwise_blocked_scratch_floats(const ck_plane_window *d) {
+size_t ck_plane_window_blocked_scratch_floats(const ck_plane_window *d) {
     size_t rows, cols, padded, result, taps, floats;
     if (blocked_extent(d, &rows, &cols) || __builtin_mul_overflow(rows, cols, &padded) ||
         __builtin_mul_overflow(d->out_h, d->out_w, &result) || __builtin_mul_overflow(d->kernel_h, d->kernel_w, &taps) ||
@@ -265,14 +266,32 @@ size_t ck_depthwise_blocked_scratch_floats(const ck_plane_window *d) {
     return floats;
 }
 
+/// Planes first..<first + count of `in` (plane 0 at `in`) copied into
+/// padded[row][col][lane], with `fill` in the padding and in unused lanes.
+static inline __attribute__((always_inline)) void interleave(const ck_plane_window *d, const float *in, size_t first, size_t count,
+                                                             float fill, size_t rows, size_t cols, float *padded) {
+    const size_t h = d->height, w = d->width, plane_in = h * w;
+    for (size_t r = 0; r < rows; r++) {
+        size_t y = r - d->pad_top;   // wraps around above the image, and is then ≥ h
+        for (size_t col = 0; col < cols; col++) {
+            float *cell = padded + (r * cols + col) * BLOCK;
+            size_t x = col - d->pad_left;
+            for (size_t k = 0; k < BLOCK; k++) cell[k] = fill;
+            if (r < d->pad_top || y >= h || col < d->pad_left || x >= w) continue;
+            const float *source = in + first * plane_in + y * w + x;
+            for (size_t k = 0; k < count; k++) cell[k] = source[k * plane_in];
+        }
+    }
+}
+
 __attribute__((target_clones("avx512f", "avx2", "default")))
 void ck_depthwise_blocked(const ck_plane_window *d, const float *in, const float *weights, const float *bias, size_t channels,
                           size_t first, size_t count, const float *residual, float *out, float *scratch) {
     const size_t sh = d->stride_h, sw = d->stride_w, dh = d->dilation_h, dw = d->dilation_w;
-    const size_t kh = d->kernel_h, kw = d->kernel_w, taps = kh * kw, oh = d->out_h, ow = d->out_w, h = d->height, w = d->width;
+    const size_t kh = d->kernel_h, kw = d->kernel_w, taps = kh * kw, oh = d->out_h, ow = d->out_w;
     size_t rows, cols;
     blocked_extent(d, &rows, &cols);
-    const size_t plane_in = h * w, plane_out = oh * ow;
+    const size_t plane_out = oh * ow;
     float *padded = scratch, *result = padded + rows * cols * BLOCK, *wt = result + plane_out * BLOCK;
     if (count > BLOCK) count = BLOCK;
 
@@ -284,18 +303,7 @@ void ck_depthwise_blocked(const ck_plane_window *d, const float *in, const float
         b[k] = bias ? bias[c] : 0;
         for (size_t t = 0; t < taps; t++) wt[t * BLOCK + k] = weights[c * taps + t];
     }
-    // The input, padded with zeros and interleaved: padded[row][col][lane].
-    for (size_t r = 0; r < rows; r++) {
-        size_t y = r - d->pad_top;   // wraps around above the image, and is then ≥ h
-        for (size_t col = 0; col < cols; col++) {
-            float *cell = padded + (r * cols + col) * BLOCK;
-            size_t x = col - d->pad_left;
-            for (size_t k = 0; k < BLOCK; k++) cell[k] = 0;
-            if (r < d->pad_top || y >= h || col < d->pad_left || x >= w) continue;
-            const float *source = in + first * plane_in + y * w + x;
-            for (size_t k = 0; k < count; k++) cell[k] = source[k * plane_in];
-        }
-    }
+    interleave(d, in, first, count, 0, rows, cols, padded);
     for (size_t oy = 0; oy < oh; oy++) {
         for (size_t ox = 0; ox < ow; ox++) {
             float acc[BLOCK];
@@ -325,5 +333,35 @@ void ck_depthwise_blocked(const ck_plane_window *d, const float *in, const float
             }
             target[i] = v;
         }
+    }
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void ck_max_pool_blocked(const ck_plane_window *d, const float *in, size_t first, size_t count, float *out, float *scratch) {
+    const size_t sh = d->stride_h, sw = d->stride_w, dh = d->dilation_h, dw = d->dilation_w;
+    const size_t kh = d->kernel_h, kw = d->kernel_w, oh = d->out_h, ow = d->out_w, plane_out = oh * ow;
+    size_t rows, cols;
+    blocked_extent(d, &rows, &cols);
+    float *padded = scratch, *result = padded + rows * cols * BLOCK;
+    if (count > BLOCK) count = BLOCK;
+    interleave(d, in, first, count, -__builtin_inff(), rows, cols, padded);
+    for (size_t oy = 0; oy < oh; oy++) {
+        for (size_t ox = 0; ox < ow; ox++) {
+            float best[BLOCK];
+            for (size_t k = 0; k < BLOCK; k++) best[k] = -__builtin_inff();
+            for (size_t ky = 0; ky < kh; ky++) {
+                for (size_t kx = 0; kx < kw; kx++) {
+                    const float *restrict cell = padded + ((oy * sh + ky * dh) * cols + ox * sw + kx * dw) * BLOCK;
+                    // NaN wins, as in ck_max_pool_plane.
+                    for (size_t k = 0; k < BLOCK; k++) best[k] = cell[k] > best[k] || cell[k] != cell[k] ? cell[k] : best[k];
+                }
+            }
+            float *pixel = result + (oy * ow + ox) * BLOCK;
+            for (size_t k = 0; k < BLOCK; k++) pixel[k] = best[k];
+        }
+    }
+    for (size_t k = 0; k < count; k++) {
+        float *target = out + (first + k) * plane_out;
+        for (size_t i = 0; i < plane_out; i++) target[i] = result[i * BLOCK + k];
     }
 }

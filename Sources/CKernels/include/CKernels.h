@@ -166,8 +166,9 @@ size_t ck_plane_window_scratch_floats(const ck_plane_window *d);
 void ck_depthwise_plane(const ck_plane_window *d, const float *in, const float *weights, float bias,
                         const float *residual, float *out, float *scratch);
 
-/// The floats of scratch `ck_depthwise_blocked` needs, or 0 when that count overflows.
-size_t ck_depthwise_blocked_scratch_floats(const ck_plane_window *d);
+/// The floats of scratch `ck_depthwise_blocked` and `ck_max_pool_blocked`
+/// need, or 0 when that count overflows.
+size_t ck_plane_window_blocked_scratch_floats(const ck_plane_window *d);
 /// Planes first..<first + count (count ≤ 16) of a depthwise convolution at
 /// once, interleaved so that each tap is one 16-wide multiply-add: for maps
 /// narrower than a vector. `in`, `residual` (may be NULL) and `out` point at
@@ -175,6 +176,9 @@ size_t ck_depthwise_blocked_scratch_floats(const ck_plane_window *d);
 /// bias[p mod channels] (bias may be NULL). Same results as ck_depthwise_plane.
 void ck_depthwise_blocked(const ck_plane_window *d, const float *in, const float *weights, const float *bias, size_t channels,
                           size_t first, size_t count, const float *residual, float *out, float *scratch);
+/// Max pooling of planes first..<first + count (count ≤ 16) at once, as
+/// ck_max_pool_plane computes each: for maps narrower than a vector.
+void ck_max_pool_blocked(const ck_plane_window *d, const float *in, size_t first, size_t count, float *out, float *scratch);
 
 /// One plane of a max pooling: the largest input under each window (the
 /// padding never wins; NaN does).

@@ -187,22 +187,10 @@ struct ConvKernel: Kernel {
         let (source, weights, target) = (x.floats.baseAddress!, w.floats.baseAddress!, output.floats.baseAddress!)
         let (taps, planeSize) = (geometry.kernel.h * geometry.kernel.w, oh * ow)
         let window = geometry.plane(outputHeight: oh, clamp: epilogue.clamp)
-        if ow < Self.blockedDepthwiseWidth {
+        if ow < WindowGeometry.blockedWidth {
             // Sixteen planes at once: a row this narrow would leave most of a vector idle.
-            let floats = withUnsafePointer(to: window) { ck_depthwise_blocked_scratch_floats($0) }
-            guard floats > 0 else { throw ModelError(.limit, "a depthwise convolution's padded planes are too large") }
-            let blocks = (planes + 15) / 16, workers = max(1, min(context.threads, blocks))
-            let scratch = try EngineTensor(dtype: .float, shape: [workers, floats])
-            let scratchBase = scratch.floats.baseAddress!, chunk = (blocks + workers - 1) / workers
-            withExtendedLifetime(scratch) {
-                withUnsafePointer(to: window) { window in
-                    context.parallel(workers) { worker in
-                        for block in (worker * chunk)..<min(blocks, (worker + 1) * chunk) {
-                            ck_depthwise_blocked(window, source, weights, epilogue.bias, channels, block * 16, min(16, planes - block * 16),
-                                                 epilogue.residual, target, scratchBase + worker * floats)
-                        }
-                    }
-                }
+            try WindowGeometry.forEachBlock(planes, window, context) { window, first, count, scratch in
+                ck_depthwise_blocked(window, source, weights, epilogue.bias, channels, first, count, epilogue.residual, target, scratch)
             }
             return
         }
@@ -211,11 +199,6 @@ struct ConvKernel: Kernel {
                                epilogue.residual.map { $0 + plane * planeSize }, target + plane * planeSize, scratch)
         }
     }
-
-    /// Output rows narrower than this (a vector of floats) run sixteen planes at
-    /// once (`ck_depthwise_blocked`). MobileNetV2's depthwise layers at 14×14 and
-    /// 7×7 took 0.14–0.18 ms each a plane at a time, about 5 GB/s.
-    static let blockedDepthwiseWidth = 16
 
     /// Explicit begin/end pads (top, left, bottom, right), resolving auto_pad.
     static func pads(_ window: Window, input: [Int], output: [Int]) -> [Int] {
