@@ -342,7 +342,7 @@ public final class ExecutionPlan: Sendable {
         }
     }
 
-    fileprivate func outputValues(_ values: [EngineValue?]) throws(ModelError) -> [String: EngineValue] {
+    private func outputValues(_ values: [EngineValue?]) throws(ModelError) -> [String: EngineValue] {
         var result: [String: EngineValue] = [:]
         for (name, slot) in outputs {
             // A kernel leaves an optional output it does not compute (BatchNormalization's
@@ -388,7 +388,4 @@ public final class StepwiseRun {
         for slot in step.releases { values[slot] = nil }
         return (step.nodes, made)
     }
-
-    /// The graph's outputs, once every step has run.
-    public func outputs() throws(ModelError) -> [String: EngineValue] { try plan.outputValues(values) }
 }

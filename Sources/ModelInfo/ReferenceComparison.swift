@@ -100,10 +100,11 @@ public struct ReferenceComparison: Sendable, Encodable {
         let ours = ValueOrigins(model.graph), theirs = ValueOrigins(reference.graph)
         // Each of our values' name in the reference, and back, for those both runs make.
         var partner: [String: String] = [:]
+        let theirsMade = plans.1.producedNames
         for name in plans.0.producedNames {
             guard let origin = ours.origin[name] else { continue }
-            let match = plans.1.producedNames.contains(name) ? name : theirs.value(madeBy: origin)
-            if let match, plans.1.producedNames.contains(match) { partner[name] = match }
+            let match = theirsMade.contains(name) ? name : theirs.value(madeBy: origin)
+            if let match, theirsMade.contains(match) { partner[name] = match }
         }
         let partnerOf = Dictionary(partner.map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
 

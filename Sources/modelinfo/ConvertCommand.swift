@@ -61,7 +61,7 @@ struct ConvertCommand: ParsableCommand {
             throw ValidationError("--weights and --compress apply to .swm output only")
         }
         let loaded = try Model.load(path: input)
-        let kept = Set((keepF32 ?? "").split(separator: ",").map { String($0) })
+        let kept = keptNames
         let storedNames = Set(loaded.model.graph.initializers.map(\.name)).union(loaded.model.graph.nodes.filter { $0.opType == "Constant" }.flatMap(\.outputs))
         if let missing = kept.sorted().first(where: { !storedNames.contains($0) }) {
             throw ModelError(.usage, "--keep-f32 names '\(missing)', which is not a stored tensor of the model")
@@ -137,9 +137,12 @@ struct ConvertCommand: ParsableCommand {
         }
         print("  most similarity lost: \(culprit.name) (\(culprit.op)), cosine \(cosine(culprit.cosine)) where its inputs' are higher")
         guard !culprit.weights.isEmpty else { return }
-        let keep = Set((keepF32 ?? "").split(separator: ",").map { String($0) }).union(culprit.weights).sorted()
+        let keep = keptNames.union(culprit.weights).sorted()
         print("  to keep its weights in float32: --keep-f32 \(keep.joined(separator: ","))")
     }
+
+    /// The tensors --keep-f32 names.
+    private var keptNames: Set<String> { Set((keepF32 ?? "").split(separator: ",").map(String.init)) }
 
     /// The options as they would be typed, for the provenance record.
     private var optionsText: String {
