@@ -75,50 +75,6 @@ public final class TensorBuffer: @unchecked Sendable {
     }
 }
 
-/// Large blocks for activations, reused best-fit: a request takes the
-/// smallest free block that holds it, so the blocks of a model's widest
-/// layers serve all the narrower ones and memory stays near the largest set
-/// of simultaneously live activations.
-final class BlockPool: @unchecked Sendable {
-    static let shared = BlockPool()
-
-    /// Free blocks kept for reuse, at most `retainLimit` bytes; beyond it blocks go back to the system.
-    private var free: [(base: UnsafeMutableRawPointer, capacity: Int)] = []
-    private var retained = 0
-    private let retainLimit = 1 << 30
-    private let lock = Mutex<Void>(())
-
-    /// A block of at least `size` bytes.
-    func take(_ size: Int) -> (base: UnsafeMutableRawPointer, capacity: Int)? {
-        let reused = lock.withLock { _ -> (base: UnsafeMutableRawPointer, capacity: Int)? in
-            var best: Int?
-            for (i, block) in free.enumerated() where block.capacity >= size {
-                if best.map({ block.capacity < free[$0].capacity }) ?? true { best = i }
-            }
-            guard let best else { return nil }
-            let block = free.remove(at: best)
-            retained -= block.capacity
-            return block
-        }
-        if let reused { return reused }
-        guard let mapped = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), mapped != MAP_FAILED else {
-            return nil
-        }
-        return (mapped, size)
-    }
-
-    /// Returns a block taken from this pool.
-    func give(_ base: UnsafeMutableRawPointer, capacity: Int) {
-        let kept = lock.withLock { _ -> Bool in
-            guard retained + capacity <= retainLimit else { return false }
-            free.append((base, capacity))
-            retained += capacity
-            return true
-        }
-        if !kept { munmap(base, capacity) }
-    }
-}
-
 /// A tensor during execution: element type, shape and contiguous row-major elements.
 public struct EngineTensor: @unchecked Sendable {
     public let dtype: DType

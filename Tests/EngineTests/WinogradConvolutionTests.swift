@@ -32,6 +32,9 @@ struct WinogradConvolutionTests {
         // Several chunks of tile rows and several blocks of output channels.
         Case(images: 2, channels: 24, outChannels: 40, height: 34, width: 30, residual: true, clamp: true,
              chunkBytes: 36 * 64 * 8 * 4 * 2, blockBytes: 36 * 24 * 16 * 4),
+        // The whole image in one chunk and several blocks: the input is packed once for all of them.
+        Case(images: 2, channels: 24, outChannels: 40, height: 28, width: 28, residual: true, clamp: true,
+             blockBytes: 36 * 24 * 16 * 4),
     ]
 
     /// Deterministic values in [−1, 1).

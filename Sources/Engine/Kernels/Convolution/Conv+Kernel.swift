@@ -117,7 +117,7 @@ struct ConvKernel: Kernel {
         } else if ConvWinograd.applies(window, pads: pads, group: group, channels: c, outChannels: m, outputHeight: oh, outputWidth: ow) {
             try ConvWinograd.run(x, w, output, pads: pads, epilogue, context)
         } else {
-            Self.lowered(x, w, output, window, pads, group: group, epilogue, context)
+            try Self.lowered(x, w, output, window, pads, group: group, epilogue, context)
         }
         guard let residual, !inEpilogue else { return [output.reshaped(resultShape)] }
         let sum = try FloatLoops.arithmetic(.add, output.reshaped(resultShape), residual, context)
@@ -136,7 +136,7 @@ struct ConvKernel: Kernel {
 
     /// The convolution as banded im2col (none when pointwise) + GEMM.
     private static func lowered(_ x: EngineTensor, _ w: EngineTensor, _ output: EngineTensor, _ window: Window, _ pads: [Int],
-                                group: Int, _ epilogue: Epilogue, _ context: ExecutionContext) {
+                                group: Int, _ epilogue: Epilogue, _ context: ExecutionContext) throws(ModelError) {
         let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let (m, oh, ow) = (output.shape[1], output.shape[2], output.shape[3])
         let cg = c / group, mg = m / group, k = cg * window.kernel[0] * window.kernel[1]
@@ -146,10 +146,14 @@ struct ConvKernel: Kernel {
         let split = ConvPartition(units: n * group, outputRows: oh, outputColumns: ow, channels: mg,
                                   depth: pointwise ? nil : k, threads: context.threads)
         let xBase = x.floats.baseAddress!, wBase = w.floats.baseAddress!, yBase = output.floats.baseAddress!
-        let work = split.items
-        context.parallel(min(context.threads, work)) { worker in
-            let columns = UnsafeMutablePointer<Float>.allocate(capacity: pointwise ? 1 : k * split.rowsPerBand * ow)
-            defer { columns.deallocate() }
+        let work = split.items, workers = min(context.threads, work)
+        // Each worker's column matrix; from the activation pool, so that
+        // once the layer is done its memory serves the next layers.
+        let columnBuffers = try (0..<(pointwise ? 0 : workers)).map { _ throws(ModelError) in
+            try TensorBuffer(byteCount: k * split.rowsPerBand * ow * MemoryLayout<Float>.size)
+        }
+        context.parallel(workers) { worker in
+            let columns = pointwise ? nil : columnBuffers[worker].base.assumingMemoryBound(to: Float.self)
             var item = worker
             while item < work {
                 let (unit, rows, channels) = split.item(item)
@@ -165,8 +169,8 @@ struct ConvKernel: Kernel {
                 } else {
                     ck_im2col_rows(source, cg, h, wd, window.kernel[0], window.kernel[1], pads[0], pads[1], pads[2], pads[3],
                                    window.strides[0], window.strides[1], window.dilations[0], window.dilations[1],
-                                   rows.lowerBound, rows.upperBound, columns)
-                    b = UnsafePointer(columns)
+                                   rows.lowerBound, rows.upperBound, columns!)
+                    b = UnsafePointer(columns!)
                 }
                 let channelBias = epilogue.bias.map { $0 + g * mg + channels.lowerBound }
                 ck_sgemm_fused(0, 0, channels.count, pixels, k, 1, wBase + (g * mg + channels.lowerBound) * k, k,

@@ -4,7 +4,7 @@ import ModelCore
 /// A 3×3 convolution of stride 1 by Winograd's F(4×4, 3×3) (CKernels'
 /// winograd.c): the weights, the input and the products are transformed so
 /// that 36 matrix products replace the 3×3 windows, 4× fewer
-/// multiplications. Per block of output channels and image, in chunks of
+/// multiplications. Per image and block of output channels, in chunks of
 /// tile rows: transform the input chunk, run the 36 products, transform
 /// back with the epilogue.
 ///
@@ -12,16 +12,22 @@ import ModelCore
 /// is 4× the weights (235 MB for VGG-16), and the transform costs a few
 /// percent of a run (5% of VGG-16's). They are transformed in blocks of
 /// output channels, so that no more than `blockBytes` of them exist at once
-/// (VGG-16's 512×512 layers would take 38 MB), each block once; the input
-/// is transformed again for each block, which only layers with many
-/// channels and small maps need, where its transform is cheap.
+/// (VGG-16's 512×512 layers would take 38 MB). With several blocks, the
+/// input is transformed again for each one, unless the whole image is one
+/// chunk (small maps, which is where layers have many channels): then it is
+/// transformed and packed for the products once.
 enum ConvWinograd {
-    /// Bytes of transformed input and products per chunk, and of
-    /// transformed weights per block: large enough for long matrix products,
-    /// small enough to stay in the last-level cache. Smaller ones cost speed
-    /// for memory (VGG-16 with 8 MiB blocks: 8% slower, 15 MiB less peak
-    /// memory; docs/BENCHMARKS.md).
-    static let chunkBytes = 8 << 20, blockBytes = 16 << 20
+    /// Bytes of transformed input and products per chunk: the chunk stays in
+    /// the level-2 cache between its transform, its products and the
+    /// transform back (VGG-16's conv1_2 took 20 ms in chunks of 8 MiB, 13 ms
+    /// in chunks of 1 MiB). Bytes of transformed weights per block: whole
+    /// for up to 256×256 channels (in blocks of half of them, a 56×56 layer
+    /// of 256 channels is 17% slower), and bounded beyond, where the maps
+    /// are small and the activation pool has room (docs/BENCHMARKS.md).
+    static let chunkBytes = 1 << 20, blockBytes = 8 << 20
+    /// The fewest tiles a chunk holds: the products' width, which must span
+    /// a few of the GEMM's register tiles to run at its speed.
+    static let minimumTiles = 48
 
     /// Whether the convolution is one Winograd computes, and gains on: a
     /// 3×3 window of stride and dilation 1, one group, pads of at most 2
@@ -45,8 +51,15 @@ enum ConvWinograd {
         // Output channels per block of weights, a multiple of the GEMM's tile height.
         let step = ck_sgemm_row_step()
         let block = min(m, max(step, blockBytes / (36 * c * floatBytes) / step * step))
-        let chunkRows = max(1, min(tilesH, chunkBytes / max(36 * (c + block) * tilesW * floatBytes, 1)))
+        let fitting = chunkBytes / max(36 * (c + block) * tilesW * floatBytes, 1)
+        let chunkRows = min(tilesH, max(1, fitting, (minimumTiles + tilesW - 1) / tilesW))
         let chunkTiles = chunkRows * tilesW
+        let blocks = Array(stride(from: 0, to: m, by: block))
+        // The whole image in one chunk, for several blocks: its transformed
+        // input is packed once per point, and every block's products read it.
+        let packedFloats = ck_sgemm_packed_floats(c, chunkTiles)
+        let packsOnce = chunkRows == tilesH && blocks.count > 1 && packedFloats > 0
+        let packed = packsOnce ? try EngineTensor(dtype: .float, shape: [36, packedFloats]) : nil
 
         let u = try EngineTensor(dtype: .float, shape: [36, block, c])
         let v = try EngineTensor(dtype: .float, shape: [36, c, chunkTiles])
@@ -56,26 +69,50 @@ enum ConvWinograd {
         let rowFloats = ck_winograd_row_floats(tilesW), outputFloats = ck_winograd_output_floats(tilesW)
         let (xBase, wBase, yBase) = (UnsafePointer(x.floats.baseAddress!), UnsafePointer(w.floats.baseAddress!), output.floats.baseAddress!)
         let plane = oh * ow
-        for m0 in stride(from: 0, to: m, by: block) {
-            let count = min(block, m - m0)
-            context.parallelRanges(count) { range in
-                ck_winograd_weights(wBase + m0 * c * 9, count, c, range.lowerBound, range.upperBound, uBase)
+
+        func transformInput(_ source: UnsafePointer<Float>, rows first: Int, _ last: Int) {
+            context.parallelRanges(c) { channels in
+                let rows = UnsafeMutablePointer<Float>.allocate(capacity: rowFloats)
+                defer { rows.deallocate() }
+                ck_winograd_input(source, h, wd, pads[0], pads[1], tilesW, first, last,
+                                  channels.lowerBound, channels.upperBound, c, vBase, rows)
             }
-            let bias = epilogue.bias.map { $0 + m0 }
-            for image in 0..<n {
-                let source = xBase + image * c * h * wd, target = yBase + (image * m + m0) * plane
+        }
+
+        for image in 0..<n {
+            let source = xBase + image * c * h * wd
+            if let packed {
+                transformInput(source, rows: 0, tilesH)
+                let packedBase = packed.floats.baseAddress!
+                context.parallel(36) { point in
+                    ck_sgemm_pack(0, c, chunkTiles, vBase + point * c * chunkTiles, chunkTiles, packedBase + point * packedFloats)
+                }
+            }
+            for m0 in blocks {
+                let count = min(block, m - m0)
+                // One block is transformed once for every image.
+                if image == 0 || blocks.count > 1 {
+                    context.parallelRanges(count) { range in
+                        ck_winograd_weights(wBase + m0 * c * 9, count, c, range.lowerBound, range.upperBound, uBase)
+                    }
+                }
+                let bias = epilogue.bias.map { $0 + m0 }
+                let target = yBase + (image * m + m0) * plane
                 let residual = epilogue.residual.map { $0 + (image * m + m0) * plane }
                 for first in stride(from: 0, to: tilesH, by: chunkRows) {
                     let last = min(tilesH, first + chunkRows), tiles = (last - first) * tilesW
-                    context.parallelRanges(c) { channels in
-                        let rows = UnsafeMutablePointer<Float>.allocate(capacity: rowFloats)
-                        defer { rows.deallocate() }
-                        ck_winograd_input(source, h, wd, pads[0], pads[1], tilesW, first, last,
-                                          channels.lowerBound, channels.upperBound, c, vBase, rows)
-                    }
-                    context.parallel(36) { point in
-                        ck_sgemm(0, 0, count, tiles, c, 1, uBase + point * count * c, c, vBase + point * c * tiles, tiles,
-                                 0, pBase + point * count * tiles, tiles)
+                    if let packed {
+                        let packedBase = UnsafePointer(packed.floats.baseAddress!)
+                        context.parallel(36) { point in
+                            ck_sgemm_packed(count, tiles, c, 1, uBase + point * count * c, c, packedBase + point * packedFloats,
+                                            0, pBase + point * count * tiles, tiles, 0, tiles)
+                        }
+                    } else {
+                        transformInput(source, rows: first, last)
+                        context.parallel(36) { point in
+                            ck_sgemm(0, 0, count, tiles, c, 1, uBase + point * count * c, c, vBase + point * c * tiles, tiles,
+                                     0, pBase + point * count * tiles, tiles)
+                        }
                     }
                     context.parallelRanges(count) { channels in
                         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: outputFloats)
