@@ -243,8 +243,55 @@ void ck_max_pool_plane(const ck_plane_window *d, const float *in, float *out, fl
 // plane at a time leaves most lanes of every row idle and pays the plane's
 // setup for a few dozen operations. Here sixteen planes are interleaved,
 // channel-minor, into a padded scratch, so that each tap of each output pixel
-// is one 16-wide operation over the sixteen planes.
+// is one 16-wide operation over the sixteen planes. Sixteen pixels are
+// computed at once, and the 16×16 blocks go between the planes and the
+// interleaved form by transposes in registers (element by element, the
+// moves in and out cost three times the window's arithmetic).
 enum { BLOCK = 16 };
+
+typedef float vec16 __attribute__((ext_vector_type(16)));
+/// The same, at any float's address. Vectors are loaded and stored through
+/// it rather than passed to helpers: a 16-float vector as an argument or a
+/// result is not allowed in the clones for narrower vector units.
+typedef float vec16_at __attribute__((ext_vector_type(16), aligned(4), may_alias));
+#define LOAD16(p) (*(const vec16_at *)(p))
+#define STORE16(p, v) (*(vec16_at *)(p) = (v))
+
+/// Transposes the 16×16 matrix whose rows are r[0..15]. Each level swaps,
+/// for the rows i and i + S with i & S = 0, the S-wide blocks off the
+/// diagonal of every 2S×2S block; the four levels make the transpose.
+static inline __attribute__((always_inline)) void transpose16(vec16 r[BLOCK]) {
+    // Row i keeps its blocks where bit S of the offset is clear and takes row
+    // i + S's there into the places where it is set; row i + S gets the rest.
+#define KEEP_8 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23
+#define REST_8 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31
+#define KEEP_4 0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27
+#define REST_4 4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31
+#define KEEP_2 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29
+#define REST_2 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31
+#define KEEP_1 0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30
+#define REST_1 1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31
+#define SWAP_BLOCKS(S)                                           \
+    for (int i = 0; i < BLOCK; i++) {                            \
+        if (i & S) continue;                                     \
+        vec16 a = r[i], b = r[i + S];                            \
+        r[i] = __builtin_shufflevector(a, b, KEEP_##S);          \
+        r[i + S] = __builtin_shufflevector(a, b, REST_##S);      \
+    }
+    SWAP_BLOCKS(8)
+    SWAP_BLOCKS(4)
+    SWAP_BLOCKS(2)
+    SWAP_BLOCKS(1)
+#undef SWAP_BLOCKS
+#undef KEEP_8
+#undef REST_8
+#undef KEEP_4
+#undef REST_4
+#undef KEEP_2
+#undef REST_2
+#undef KEEP_1
+#undef REST_1
+}
 
 /// The padded extent of the interleaved input, in pixels.
 static int blocked_extent(const ck_plane_window *d, size_t *rows, size_t *cols) {
@@ -256,43 +303,75 @@ static int blocked_extent(const ck_plane_window *d, size_t *rows, size_t *cols) 
 }
 
 size_t ck_plane_window_blocked_scratch_floats(const ck_plane_window *d) {
-    size_t rows, cols, padded, result, taps, floats;
+    size_t rows, cols, padded, taps, floats;
     if (blocked_extent(d, &rows, &cols) || __builtin_mul_overflow(rows, cols, &padded) ||
-        __builtin_mul_overflow(d->out_h, d->out_w, &result) || __builtin_mul_overflow(d->kernel_h, d->kernel_w, &taps) ||
-        __builtin_add_overflow(padded, result, &floats) || __builtin_add_overflow(floats, taps, &floats) ||
+        __builtin_mul_overflow(d->kernel_h, d->kernel_w, &taps) || __builtin_add_overflow(padded, taps, &floats) ||
         __builtin_mul_overflow(floats, (size_t)BLOCK, &floats)) {
         return 0;
     }
     return floats;
 }
 
-/// Planes first..<first + count of `in` (plane 0 at `in`) copied into
-/// padded[row][col][lane], with `fill` in the padding and in unused lanes.
-static inline __attribute__((always_inline)) void interleave(const ck_plane_window *d, const float *in, size_t first, size_t count,
-                                                             float fill, size_t rows, size_t cols, float *padded) {
-    const size_t h = d->height, w = d->width, plane_in = h * w;
+/// Planes 0..<count of `in` copied into padded[row][col][lane], with `fill`
+/// in the padding and in the lanes past `count`: sixteen pixels of the
+/// sixteen planes at a time, transposed.
+static inline __attribute__((always_inline)) void interleave(const ck_plane_window *d, const float *in, size_t count, float fill,
+                                                             size_t rows, size_t cols, float *padded) {
+    const size_t h = d->height, w = d->width, plane = h * w, top = d->pad_top, left = d->pad_left;
+    const vec16 filled = fill;
+    // The padding: whole rows above and below the image, columns beside it.
     for (size_t r = 0; r < rows; r++) {
-        size_t y = r - d->pad_top;   // wraps around above the image, and is then ≥ h
-        for (size_t col = 0; col < cols; col++) {
-            float *cell = padded + (r * cols + col) * BLOCK;
-            size_t x = col - d->pad_left;
-            for (size_t k = 0; k < BLOCK; k++) cell[k] = fill;
-            if (r < d->pad_top || y >= h || col < d->pad_left || x >= w) continue;
-            const float *source = in + first * plane_in + y * w + x;
-            for (size_t k = 0; k < count; k++) cell[k] = source[k * plane_in];
+        float *line = padded + r * cols * BLOCK;
+        if (r < top || r - top >= h) {
+            for (size_t col = 0; col < cols; col++) STORE16(line + col * BLOCK, filled);
+            continue;
         }
+        for (size_t col = 0; col < cols && col < left; col++) STORE16(line + col * BLOCK, filled);
+        for (size_t col = left + w; col < cols; col++) STORE16(line + col * BLOCK, filled);
+    }
+    size_t y = 0, x = 0;   // of pixel i0
+    for (size_t i0 = 0; i0 < plane; i0 += BLOCK) {
+        const size_t n = plane - i0 < BLOCK ? plane - i0 : BLOCK;
+        vec16 r[BLOCK];
+        for (size_t k = 0; k < BLOCK; k++) {
+            if (k >= count) {
+                r[k] = filled;
+            } else {
+                // The plane's last pixels, then `fill`.
+                float lanes[BLOCK];
+                const float *source = in + k * plane + i0;
+                for (size_t i = 0; i < BLOCK; i++) lanes[i] = i < n ? source[i] : fill;
+                r[k] = n == BLOCK ? LOAD16(source) : LOAD16(lanes);
+            }
+        }
+        transpose16(r);
+        for (size_t j = 0; j < n; j++) {
+            // The window may not reach the image's last rows and columns.
+            size_t row = y + top, col = x + left;
+            if (row < rows && col < cols) STORE16(padded + (row * cols + col) * BLOCK, r[j]);
+            if (++x == w) { x = 0; y++; }
+        }
+    }
+}
+
+/// Where in the padded scratch the window of each of the 16 output pixels
+/// from pixel (oy, ox) starts; pixels past the plane repeat its last one.
+static inline __attribute__((always_inline)) void window_starts(const ck_plane_window *d, size_t cols, size_t oy, size_t ox, size_t n,
+                                                                size_t starts[BLOCK]) {
+    for (size_t p = 0; p < BLOCK; p++) {
+        starts[p] = (oy * d->stride_h * cols + ox * d->stride_w) * BLOCK;
+        if (p + 1 < n && ++ox == d->out_w) { ox = 0; oy++; }
     }
 }
 
 __attribute__((target_clones("avx512f", "avx2", "default")))
 void ck_depthwise_blocked(const ck_plane_window *d, const float *in, const float *weights, const float *bias, size_t channels,
                           size_t first, size_t count, const float *residual, float *out, float *scratch) {
-    const size_t sh = d->stride_h, sw = d->stride_w, dh = d->dilation_h, dw = d->dilation_w;
-    const size_t kh = d->kernel_h, kw = d->kernel_w, taps = kh * kw, oh = d->out_h, ow = d->out_w;
+    const size_t dh = d->dilation_h, dw = d->dilation_w, kh = d->kernel_h, kw = d->kernel_w, taps = kh * kw;
+    const size_t ow = d->out_w, plane_in = d->height * d->width, plane_out = d->out_h * ow;
     size_t rows, cols;
     blocked_extent(d, &rows, &cols);
-    const size_t plane_out = oh * ow;
-    float *padded = scratch, *result = padded + rows * cols * BLOCK, *wt = result + plane_out * BLOCK;
+    float *padded = scratch, *wt = padded + rows * cols * BLOCK;
     if (count > BLOCK) count = BLOCK;
 
     // Each lane's weights and bias; lanes past `count` stay 0.
@@ -303,65 +382,98 @@ void ck_depthwise_blocked(const ck_plane_window *d, const float *in, const float
         b[k] = bias ? bias[c] : 0;
         for (size_t t = 0; t < taps; t++) wt[t * BLOCK + k] = weights[c * taps + t];
     }
-    interleave(d, in, first, count, 0, rows, cols, padded);
-    for (size_t oy = 0; oy < oh; oy++) {
-        for (size_t ox = 0; ox < ow; ox++) {
-            float acc[BLOCK];
-            for (size_t k = 0; k < BLOCK; k++) acc[k] = b[k];
-            for (size_t ky = 0; ky < kh; ky++) {
-                for (size_t kx = 0; kx < kw; kx++) {
-                    const float *restrict cell = padded + ((oy * sh + ky * dh) * cols + ox * sw + kx * dw) * BLOCK;
-                    const float *restrict weight = wt + (ky * kw + kx) * BLOCK;
-                    for (size_t k = 0; k < BLOCK; k++) acc[k] += weight[k] * cell[k];
+    const vec16 bias_lanes = LOAD16(b);
+    interleave(d, in + first * plane_in, count, 0, rows, cols, padded);
+    const float low = d->low, high = d->high;
+    size_t oy = 0, ox = 0;   // of pixel i0
+    for (size_t i0 = 0; i0 < plane_out; i0 += BLOCK) {
+        const size_t n = plane_out - i0 < BLOCK ? plane_out - i0 : BLOCK;
+        size_t starts[BLOCK];
+        window_starts(d, cols, oy, ox, n, starts);
+        vec16 acc[BLOCK];
+        for (size_t p = 0; p < BLOCK; p++) acc[p] = bias_lanes;
+        for (size_t ky = 0; ky < kh; ky++) {
+            for (size_t kx = 0; kx < kw; kx++) {
+                // Each weight vector serves sixteen pixels.
+                const size_t offset = (ky * dh * cols + kx * dw) * BLOCK;
+                const vec16 weight = LOAD16(wt + (ky * kw + kx) * BLOCK);
+                for (size_t p = 0; p < BLOCK; p++) acc[p] += weight * LOAD16(padded + starts[p] + offset);
+            }
+        }
+        // acc[k] becomes plane k's sixteen pixels; then the residual and the
+        // clamp, as ck_depthwise_plane applies them.
+        transpose16(acc);
+        for (size_t k = 0; k < count; k++) {
+            float values[BLOCK];
+            STORE16(values, acc[k]);
+            if (residual) {
+                // A loop of its own: merged into the one below, the compiler
+                // loads the residual under a mask even when it is NULL, and a
+                // masked load of an unmapped page takes a microcode assist.
+                const float *add = residual + (first + k) * plane_out + i0;
+                for (size_t i = 0; i < n; i++) values[i] += add[i];
+            }
+            if (d->clamp) {
+                for (size_t i = 0; i < BLOCK; i++) {
+                    float v = values[i] < low ? low : values[i];
+                    values[i] = v > high ? high : v;
                 }
             }
-            float *pixel = result + (oy * ow + ox) * BLOCK;
-            for (size_t k = 0; k < BLOCK; k++) pixel[k] = acc[k];
-        }
-    }
-    // Back to planes, adding the residual and clamping as ck_depthwise_plane does.
-    const float low = d->low, high = d->high;
-    for (size_t k = 0; k < count; k++) {
-        float *target = out + (first + k) * plane_out;
-        const float *add = residual ? residual + (first + k) * plane_out : NULL;
-        for (size_t i = 0; i < plane_out; i++) {
-            float v = result[i * BLOCK + k];
-            if (add) v += add[i];
-            if (d->clamp) {
-                v = v < low ? low : v;
-                v = v > high ? high : v;
+            float *target = out + (first + k) * plane_out + i0;
+            if (n == BLOCK) {
+                STORE16(target, LOAD16(values));
+            } else {
+                for (size_t i = 0; i < n; i++) target[i] = values[i];
             }
-            target[i] = v;
+        }
+        for (size_t p = 0; p < n; p++) {
+            if (++ox == ow) { ox = 0; oy++; }
         }
     }
 }
 
 __attribute__((target_clones("avx512f", "avx2", "default")))
 void ck_max_pool_blocked(const ck_plane_window *d, const float *in, size_t first, size_t count, float *out, float *scratch) {
-    const size_t sh = d->stride_h, sw = d->stride_w, dh = d->dilation_h, dw = d->dilation_w;
-    const size_t kh = d->kernel_h, kw = d->kernel_w, oh = d->out_h, ow = d->out_w, plane_out = oh * ow;
+    const size_t dh = d->dilation_h, dw = d->dilation_w, kh = d->kernel_h, kw = d->kernel_w;
+    const size_t ow = d->out_w, plane_in = d->height * d->width, plane_out = d->out_h * ow;
     size_t rows, cols;
     blocked_extent(d, &rows, &cols);
-    float *padded = scratch, *result = padded + rows * cols * BLOCK;
+    float *padded = scratch;
     if (count > BLOCK) count = BLOCK;
-    interleave(d, in, first, count, -__builtin_inff(), rows, cols, padded);
-    for (size_t oy = 0; oy < oh; oy++) {
-        for (size_t ox = 0; ox < ow; ox++) {
-            float best[BLOCK];
-            for (size_t k = 0; k < BLOCK; k++) best[k] = -__builtin_inff();
+    interleave(d, in + first * plane_in, count, -__builtin_inff(), rows, cols, padded);
+    size_t oy = 0, ox = 0;   // of pixel i0
+    for (size_t i0 = 0; i0 < plane_out; i0 += BLOCK) {
+        const size_t n = plane_out - i0 < BLOCK ? plane_out - i0 : BLOCK;
+        size_t starts[BLOCK];
+        window_starts(d, cols, oy, ox, n, starts);
+        // A pixel at a time, its largest value in one register (sixteen at
+        // once, as the depthwise sums, they stay in memory: no operand to share).
+        vec16 best[BLOCK];
+        for (size_t p = 0; p < BLOCK; p++) {
+            vec16 largest = -__builtin_inff();
             for (size_t ky = 0; ky < kh; ky++) {
+                const float *restrict cells = padded + starts[p] + ky * dh * cols * BLOCK;
                 for (size_t kx = 0; kx < kw; kx++) {
-                    const float *restrict cell = padded + ((oy * sh + ky * dh) * cols + ox * sw + kx * dw) * BLOCK;
                     // NaN wins, as in ck_max_pool_plane.
-                    for (size_t k = 0; k < BLOCK; k++) best[k] = cell[k] > best[k] || cell[k] != cell[k] ? cell[k] : best[k];
+                    vec16 v = LOAD16(cells + kx * dw * BLOCK);
+                    largest = ((v > largest) | (v != v)) ? v : largest;
                 }
             }
-            float *pixel = result + (oy * ow + ox) * BLOCK;
-            for (size_t k = 0; k < BLOCK; k++) pixel[k] = best[k];
+            best[p] = largest;
         }
-    }
-    for (size_t k = 0; k < count; k++) {
-        float *target = out + (first + k) * plane_out;
-        for (size_t i = 0; i < plane_out; i++) target[i] = result[i * BLOCK + k];
+        transpose16(best);
+        for (size_t k = 0; k < count; k++) {
+            float values[BLOCK];
+            STORE16(values, best[k]);
+            float *target = out + (first + k) * plane_out + i0;
+            if (n == BLOCK) {
+                STORE16(target, LOAD16(values));
+            } else {
+                for (size_t i = 0; i < n; i++) target[i] = values[i];
+            }
+        }
+        for (size_t p = 0; p < n; p++) {
+            if (++ox == ow) { ox = 0; oy++; }
+        }
     }
 }
