@@ -334,14 +334,16 @@ static inline __attribute__((always_inline)) void interleave(const ck_plane_wind
         const size_t n = plane - i0 < BLOCK ? plane - i0 : BLOCK;
         vec16 r[BLOCK];
         for (size_t k = 0; k < BLOCK; k++) {
+            const float *source = in + k * plane + i0;
             if (k >= count) {
                 r[k] = filled;
+            } else if (n == BLOCK) {
+                r[k] = LOAD16(source);
             } else {
                 // The plane's last pixels, then `fill`.
                 float lanes[BLOCK];
-                const float *source = in + k * plane + i0;
                 for (size_t i = 0; i < BLOCK; i++) lanes[i] = i < n ? source[i] : fill;
-                r[k] = n == BLOCK ? LOAD16(source) : LOAD16(lanes);
+                r[k] = LOAD16(lanes);
             }
         }
         transpose16(r);
