@@ -52,22 +52,6 @@ struct ConvFusion: Sendable {
             return readers[0]
         }
         let known = GraphConstants(graph)
-        /// Clip's bounds: constant inputs (opset 11 on; an omitted one is no
-        /// bound), or the attributes of earlier opsets.
-        func clipBounds(_ clip: Node) -> (low: Float, high: Float)? {
-            if clip.inputs.count > 1 {
-                var bounds: [Float] = [-.infinity, .infinity]
-                for (i, name) in clip.inputs.dropFirst().prefix(2).enumerated() where !name.isEmpty {
-                    guard let value = known.scalar(name) else { return nil }
-                    bounds[i] = value
-                }
-                return (bounds[0], bounds[1])
-            }
-            guard clip.attribute("min") != nil || clip.attribute("max") != nil,
-                  let bounds = (try? Unary(node: clip, opset: opsets[""] ?? 1))?.clipBounds else { return nil }
-            return (bounds.min, bounds.max)
-        }
-
         var fusions: [Int: ConvFusion] = [:]
         for (index, node) in graph.nodes.enumerated() where node.opType == "Conv" && node.domain.isEmpty {
             guard node.inputs.count >= 2, known.storedFloat(node.inputs[1]) != nil, node.inputs.count < 3 || node.inputs[2].isEmpty || known.storedFloat(node.inputs[2]) != nil,
@@ -96,15 +80,10 @@ struct ConvFusion: Sendable {
                 }
             }
             var activation: Activation?
-            if let k = soleConsumer(of: last, op: "Relu") {
-                activation = .relu
-                absorbed.append(k)
-                last = graph.nodes[k].outputs[0]
-            } else if let k = soleConsumer(of: last, op: "Clip"), graph.nodes[k].inputs.first == last,
-                      let bounds = clipBounds(graph.nodes[k]) {
-                activation = .clip(low: bounds.low, high: bounds.high)
-                absorbed.append(k)
-                last = graph.nodes[k].outputs[0]
+            if let found = Self.activation(after: last, in: graph, opsets: opsets, known: known, soleConsumer: soleConsumer) {
+                activation = found.activation
+                absorbed.append(found.node)
+                last = found.output
             }
             if !absorbed.isEmpty {
                 claimed.formUnion(absorbed)
@@ -113,5 +92,43 @@ struct ConvFusion: Sendable {
             }
         }
         return fusions
+    }
+
+    /// The Relu, or Clip with constant bounds, that `soleConsumer` finds
+    /// alone reading `value`: the activation a fused step applies last.
+    static func activation(after value: String, in graph: Graph, opsets: [String: Int], known: GraphConstants,
+                           soleConsumer: (String, String) -> Int?) -> (activation: Activation, node: Int, output: String)? {
+        if let k = soleConsumer(value, "Relu"), let output = graph.nodes[k].outputs.first {
+            return (.relu, k, output)
+        }
+        guard let k = soleConsumer(value, "Clip"), graph.nodes[k].inputs.first == value, let output = graph.nodes[k].outputs.first,
+              let bounds = clipBounds(graph.nodes[k], opsets: opsets, known: known) else { return nil }
+        return (.clip(low: bounds.low, high: bounds.high), k, output)
+    }
+
+    /// Clip's bounds: constant inputs (opset 11 on; an omitted one is no
+    /// bound), or the attributes of earlier opsets.
+    private static func clipBounds(_ clip: Node, opsets: [String: Int], known: GraphConstants) -> (low: Float, high: Float)? {
+        if clip.inputs.count > 1 {
+            var bounds: [Float] = [-.infinity, .infinity]
+            for (i, name) in clip.inputs.dropFirst().prefix(2).enumerated() where !name.isEmpty {
+                guard let value = known.scalar(name) else { return nil }
+                bounds[i] = value
+            }
+            return (bounds[0], bounds[1])
+        }
+        guard clip.attribute("min") != nil || clip.attribute("max") != nil,
+              let bounds = (try? Unary(node: clip, opset: opsets[""] ?? 1))?.clipBounds else { return nil }
+        return (bounds.min, bounds.max)
+    }
+}
+
+extension ConvFusion.Activation {
+    /// The activation as a clamp, min(max(x, low), high): Relu is (0, ∞).
+    var bounds: (low: Float, high: Float) {
+        switch self {
+        case .relu: (0, .infinity)
+        case .clip(let low, let high): (low, high)
+        }
     }
 }

@@ -65,7 +65,9 @@ public final class ExecutionPlan: Sendable {
         let convFused = Set(fusions.values.flatMap(\.absorbed)).union(fusions.keys)
         let silu = SiLUFusion.find(in: graph, excluding: convFused)
         let gelu = GELUFusion.find(in: graph, excluding: convFused.union(silu.keys).union(silu.values))
+        let normActivations = NormActivationFusion.find(in: graph, opsets: opsets, excluding: convFused)
         let absorbed = Set(fusions.values.flatMap(\.absorbed)).union(silu.values).union(gelu.values.flatMap(\.absorbed))
+            .union(normActivations.values.map(\.absorbed))
         /// The kernel of a node that runs inside another's step, with the constants it reads.
         func memberKernel(_ member: Node) throws(ModelError) -> any Kernel {
             let opset = opsets[member.domain == "ai.onnx" ? "" : member.domain] ?? 1
@@ -106,6 +108,9 @@ public final class ExecutionPlan: Sendable {
                 if let fusion {
                     guard let conv = schema as? Conv else { throw ModelError(.internal, "internal: a fusion that is not a Conv") }
                     kernel = try ConvKernel(conv, setup, fusion: fusion)
+                } else if let pair = normActivations[index] {
+                    guard let norm = schema as? BatchNormalization else { throw ModelError(.internal, "internal: a fused activation after a node that is not a BatchNormalization") }
+                    kernel = try HalfPrecision(BatchNormKernel(norm, setup, clamp: pair.activation.bounds), setup)
                 } else {
                     kernel = try schema.makeKernel(setup)
                 }
@@ -136,7 +141,7 @@ public final class ExecutionPlan: Sendable {
                 }
                 // A random operator's outputs differ from run to run: never folded.
                 let asSchema: any OpSchema = schema
-                if fusion == nil, silu[index] == nil, gelu[index] == nil, subgraphs.isEmpty, !(asSchema is RandomGenerator), !(kernel is any ValueKernel),
+                if fusion == nil, silu[index] == nil, gelu[index] == nil, normActivations[index] == nil, subgraphs.isEmpty, !(asSchema is RandomGenerator), !(kernel is any ValueKernel),
                    let folded = Self.fold(kernel, node, known) {
                     for (name, tensor) in folded {
                         known[name] = tensor
@@ -149,8 +154,9 @@ public final class ExecutionPlan: Sendable {
                     // Input 3 of the fused kernel, after X, W and the optional bias.
                     reads += [Int?](repeating: nil, count: max(0, 3 - reads.count)) + [slot(residual)]
                 }
-                let writes = fusion.map { [slot($0.output)] } ?? node.outputs.map { $0.isEmpty ? nil : slot($0) }
+                let writes = (fusion?.output ?? normActivations[index]?.output).map { [slot($0)] } ?? node.outputs.map { $0.isEmpty ? nil : slot($0) }
                 let members = (fusion?.absorbed ?? []) + (silu[index].map { [$0] } ?? []) + (gelu[index]?.absorbed ?? [])
+                    + (normActivations[index].map { [$0.absorbed] } ?? [])
                 steps.append((label, [index] + members, kernel, reads, writes))
             } catch {
                 var located = error

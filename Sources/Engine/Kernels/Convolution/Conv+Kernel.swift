@@ -25,11 +25,7 @@ struct ConvKernel: Kernel {
     init(_ schema: Conv, _ setup: KernelSetup, fusion: ConvFusion) throws(ModelError) {
         self.schema = schema
         addsResidual = fusion.residual != nil
-        switch fusion.activation {
-        case nil: clamp = nil
-        case .relu: clamp = (0, .infinity)
-        case .clip(let low, let high): clamp = (low, high)
-        }
+        clamp = fusion.activation?.bounds
         guard let bn = fusion.batchNorm else {
             folded = nil
             return

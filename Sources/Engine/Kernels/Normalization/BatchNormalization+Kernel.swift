@@ -1,12 +1,15 @@
 internal import CKernels
 import ModelCore
 
-/// BatchNormalization in inference form, y = a·x + b per channel.
+/// BatchNormalization in inference form, y = a·x + b per channel; then,
+/// when an activation is fused (`NormActivationFusion`), clamped.
 struct BatchNormKernel: Kernel {
     let epsilon: Float
+    let clamp: (low: Float, high: Float)?
 
-    init(_ schema: BatchNormalization, _ setup: KernelSetup) throws(ModelError) {
+    init(_ schema: BatchNormalization, _ setup: KernelSetup, clamp: (low: Float, high: Float)? = nil) throws(ModelError) {
         epsilon = schema.epsilon
+        self.clamp = clamp
     }
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
@@ -33,7 +36,16 @@ struct BatchNormKernel: Kernel {
                     for plane in range {
                         let channel = plane % c, scale = a[channel], shift = b[channel]
                         let from = source + plane * inner, to = target + plane * inner
-                        for i in 0..<inner { to[i] = scale * from[i] + shift }
+                        if let (low, high) = clamp {
+                            // Comparisons, so that NaN passes, as Relu and Clip let it.
+                            for i in 0..<inner {
+                                let y = scale * from[i] + shift
+                                let raised = y < low ? low : y
+                                to[i] = raised > high ? high : raised
+                            }
+                        } else {
+                            for i in 0..<inner { to[i] = scale * from[i] + shift }
+                        }
                     }
                 }
             }

@@ -1,0 +1,39 @@
+import ModelCore
+
+/// A BatchNormalization in inference form (its parameters stored float32
+/// tensors, as ConvFusion folds) whose output only a Relu or a Clip reads,
+/// where no Conv comes before it to fold into: DenseNet's and
+/// pre-activation ResNets' BatchNorm → Relu ahead of each convolution. The
+/// pair runs as one pass over the activation, at the BatchNorm.
+struct NormActivationFusion: Sendable {
+    let activation: ConvFusion.Activation
+    /// The activation node, run inside the BatchNorm's step.
+    let absorbed: Int
+    /// The activation's output: the value the step produces.
+    let output: String
+
+    /// The fusions of `graph`, by the index of their BatchNormalization; nodes in `excluded` are left alone.
+    static func find(in graph: Graph, opsets: [String: Int], excluding excluded: Set<Int>) -> [Int: NormActivationFusion] {
+        let topology = graph.topology()
+        let outputs = Set(graph.outputs.map(\.name))
+        let known = GraphConstants(graph)
+        func soleConsumer(of value: String, op: String) -> Int? {
+            guard !outputs.contains(value), let readers = topology.consumers[value], readers.count == 1,
+                  !excluded.contains(readers[0]) else { return nil }
+            let node = graph.nodes[readers[0]]
+            guard node.opType == op, node.domain.isEmpty, node.inputs.contains(value) else { return nil }
+            return readers[0]
+        }
+        var fusions: [Int: NormActivationFusion] = [:]
+        for (index, node) in graph.nodes.enumerated()
+        where node.opType == "BatchNormalization" && node.domain.isEmpty && !excluded.contains(index) {
+            guard node.inputs.count == 5, let y = node.outputs.first, !y.isEmpty, node.outputs.dropFirst().allSatisfy(\.isEmpty),
+                  let schema = try? BatchNormalization(node: node, opset: opsets[""] ?? 1), !schema.trainingMode,
+                  node.inputs.dropFirst().allSatisfy({ known.storedFloat($0) != nil }),
+                  let found = ConvFusion.activation(after: y, in: graph, opsets: opsets, known: known, soleConsumer: soleConsumer)
+            else { continue }
+            fusions[index] = NormActivationFusion(activation: found.activation, absorbed: found.node, output: found.output)
+        }
+        return fusions
+    }
+}
