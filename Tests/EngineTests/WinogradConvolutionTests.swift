@@ -2,10 +2,10 @@
 import ModelCore
 import Testing
 
-/// Winograd F(4×4, 3×3) against the convolution by its definition, in
-/// float64: sizes that are not multiples of the 4×4 tiles, the pads, two
-/// images, the epilogue (bias, residual, clamp), and chunks and blocks small
-/// enough that a layer takes several of each.
+/// Winograd F(4×4, 3×3) and F(2×2, 3×3) against the convolution by its
+/// definition, in float64: sizes that are not multiples of the tiles, the
+/// pads, two images, the epilogue (bias, residual, clamp), and chunks and
+/// blocks small enough that a layer takes several of each.
 struct WinogradConvolutionTests {
     struct Case: CustomTestStringConvertible, Sendable {
         var images = 1
@@ -15,11 +15,13 @@ struct WinogradConvolutionTests {
         var width: Int
         var pads = [1, 1, 1, 1]
         var residual = false, clamp = false
+        /// The output tile the engine chooses for this size.
+        var tile = 4
         /// Bytes per chunk and per block of weights (the engine's own when nil).
         var chunkBytes: Int? = nil, blockBytes: Int? = nil
 
         var testDescription: String {
-            "\(images)×\(channels)×\(height)×\(width) → \(outChannels), pads \(pads)" + (residual ? ", residual" : "")
+            "\(images)×\(channels)×\(height)×\(width) → \(outChannels), pads \(pads), \(tile)×\(tile) tiles" + (residual ? ", residual" : "")
                 + (clamp ? ", clamp" : "") + (chunkBytes.map { ", chunks of \($0) B" } ?? "") + (blockBytes.map { ", blocks of \($0) B" } ?? "")
         }
     }
@@ -35,6 +37,11 @@ struct WinogradConvolutionTests {
         // The whole image in one chunk and several blocks: the input is packed once for all of them.
         Case(images: 2, channels: 24, outChannels: 40, height: 28, width: 28, residual: true, clamp: true,
              blockBytes: 36 * 24 * 16 * 4),
+        // Maps too small for 49 tiles of 4×4: 2×2 tiles, with odd sizes, pads, and several chunks and blocks.
+        Case(channels: 16, outChannels: 16, height: 14, width: 14, tile: 2),
+        Case(channels: 17, outChannels: 24, height: 17, width: 15, pads: [0, 0, 0, 0], tile: 2),
+        Case(images: 2, channels: 24, outChannels: 40, height: 15, width: 13, pads: [2, 1, 0, 2], residual: true, clamp: true, tile: 2,
+             chunkBytes: 16 * 64 * 7 * 4 * 2, blockBytes: 16 * 24 * 16 * 4),
     ]
 
     /// Deterministic values in [−1, 1).
@@ -50,8 +57,8 @@ struct WinogradConvolutionTests {
     func matchesTheDefinition(_ c: Case) throws {
         let oh = c.height + c.pads[0] + c.pads[2] - 2, ow = c.width + c.pads[1] + c.pads[3] - 2
         let window = Window(kernel: [3, 3], strides: [1, 1], pads: c.pads)
-        #expect(ConvWinograd.applies(window, pads: c.pads, group: 1, channels: c.channels, outChannels: c.outChannels,
-                                     outputHeight: oh, outputWidth: ow))
+        #expect(ConvWinograd.tile(window, pads: c.pads, group: 1, channels: c.channels, outChannels: c.outChannels,
+                                  outputHeight: oh, outputWidth: ow) == c.tile)
         let xs = Self.values(c.images * c.channels * c.height * c.width, seed: 1)
         let ws = Self.values(c.outChannels * c.channels * 9, seed: 2)
         let bias = Self.values(c.outChannels, seed: 3)
@@ -64,7 +71,7 @@ struct WinogradConvolutionTests {
             try added.withUnsafeBufferPointer { addedPointer throws in
                 let epilogue = ConvKernel.Epilogue(bias: biasPointer.baseAddress, residual: c.residual ? addedPointer.baseAddress : nil,
                                                    clamp: c.clamp ? (low, high) : nil)
-                try ConvWinograd.run(x, w, output, pads: c.pads, epilogue, ExecutionContext(threads: 2),
+                try ConvWinograd.run(x, w, output, tile: c.tile, pads: c.pads, epilogue, ExecutionContext(threads: 2),
                                      chunkBytes: c.chunkBytes ?? ConvWinograd.chunkBytes, blockBytes: c.blockBytes ?? ConvWinograd.blockBytes)
             }
         }
@@ -108,12 +115,12 @@ struct WinogradConvolutionTests {
 
     @Test func smallOrStridedOrGroupedConvolutionsAreLeftToTheGEMM() {
         let window = Window(kernel: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1])
-        #expect(!ConvWinograd.applies(window, pads: [1, 1, 1, 1], group: 1, channels: 3, outChannels: 64, outputHeight: 224, outputWidth: 224))
-        #expect(!ConvWinograd.applies(window, pads: [1, 1, 1, 1], group: 1, channels: 512, outChannels: 512, outputHeight: 14, outputWidth: 14))
-        #expect(!ConvWinograd.applies(window, pads: [1, 1, 1, 1], group: 2, channels: 64, outChannels: 64, outputHeight: 56, outputWidth: 56))
+        #expect(ConvWinograd.tile(window, pads: [1, 1, 1, 1], group: 1, channels: 3, outChannels: 64, outputHeight: 224, outputWidth: 224) == nil)
+        #expect(ConvWinograd.tile(window, pads: [1, 1, 1, 1], group: 1, channels: 512, outChannels: 512, outputHeight: 7, outputWidth: 7) == nil)
+        #expect(ConvWinograd.tile(window, pads: [1, 1, 1, 1], group: 2, channels: 64, outChannels: 64, outputHeight: 56, outputWidth: 56) == nil)
         let strided = Window(kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1])
-        #expect(!ConvWinograd.applies(strided, pads: [1, 1, 1, 1], group: 1, channels: 64, outChannels: 64, outputHeight: 56, outputWidth: 56))
+        #expect(ConvWinograd.tile(strided, pads: [1, 1, 1, 1], group: 1, channels: 64, outChannels: 64, outputHeight: 56, outputWidth: 56) == nil)
         let wide = Window(kernel: [5, 5], strides: [1, 1], pads: [2, 2, 2, 2])
-        #expect(!ConvWinograd.applies(wide, pads: [2, 2, 2, 2], group: 1, channels: 64, outChannels: 64, outputHeight: 56, outputWidth: 56))
+        #expect(ConvWinograd.tile(wide, pads: [2, 2, 2, 2], group: 1, channels: 64, outChannels: 64, outputHeight: 56, outputWidth: 56) == nil)
     }
 }

@@ -229,35 +229,37 @@ void ck_bf16_to_f32(const unsigned short *src, float *dst, size_t n);
 /// ElementCodec.bfloat16Bits); AVX-512 BF16 with the AVX-512 variant.
 void ck_f32_to_bf16(const float *src, unsigned short *dst, size_t n);
 
-/// Winograd F(4×4, 3×3) for a 3×3 convolution of stride 1 and dilation 1,
-/// one group (winograd.c). Outputs come in tiles of 4×4: tiles_w =
-/// ceil(out_w / 4) per tile row; a range of tile rows is "the tiles", counted
-/// row by row. With U, V and M as below, for each point ξ < 36 the caller
-/// computes M[ξ] = U[ξ]·V[ξ] (ck_sgemm: out_channels × tiles × channels).
+/// Winograd F(m×m, 3×3), m = `tile` (4 or 2), for a 3×3 convolution of
+/// stride 1 and dilation 1, one group (winograd.c); α = m + 2 and the points
+/// are the α² elements of a transformed tile. Outputs come in tiles of m×m:
+/// tiles_w = ceil(out_w / m) per tile row; a range of tile rows is "the
+/// tiles", counted row by row. With U, V and M as below, for each point ξ <
+/// α² the caller computes M[ξ] = U[ξ]·V[ξ] (ck_sgemm: out_channels × tiles ×
+/// channels).
 ///
-/// U = the transformed weights, [36][out_channels][channels] floats, of w
+/// U = the transformed weights, [α²][out_channels][channels] floats, of w
 /// [out_channels][channels][3][3]; this call writes out channels [m0, m1).
-void ck_winograd_weights(const float *w, size_t out_channels, size_t channels, size_t m0, size_t m1, float *u);
+void ck_winograd_weights(size_t tile, const float *w, size_t out_channels, size_t channels, size_t m0, size_t m1, float *u);
 
 /// Floats of the `rows` scratch of ck_winograd_input, per calling thread.
-size_t ck_winograd_row_floats(size_t tiles_w);
+size_t ck_winograd_row_floats(size_t tile, size_t tiles_w);
 
-/// V = the transformed input, [36][channels][tiles] floats, for the tiles of
+/// V = the transformed input, [α²][channels][tiles] floats, for the tiles of
 /// tile rows [tile_row0, tile_row1) of one image x [channels][height][width];
 /// this call writes channels [c0, c1). pad_left + width must not pass
-/// tiles_w·4 + 2 (true of any output width the padding gives).
-void ck_winograd_input(const float *x, size_t height, size_t width, size_t pad_top, size_t pad_left,
+/// tiles_w·m + 2 (true of any output width the padding gives).
+void ck_winograd_input(size_t tile, const float *x, size_t height, size_t width, size_t pad_top, size_t pad_left,
                        size_t tiles_w, size_t tile_row0, size_t tile_row1, size_t c0, size_t c1,
                        size_t channels, float *v, float *rows);
 
 /// Floats of the `scratch` of ck_winograd_output, per calling thread.
-size_t ck_winograd_output_floats(size_t tiles_w);
+size_t ck_winograd_output_floats(size_t tile, size_t tiles_w);
 
-/// The outputs of those tiles from M = [36][out_channels][tiles], for out
+/// The outputs of those tiles from M = [α²][out_channels][tiles], for out
 /// channels [m0, m1) of one image y [out_channels][out_h][out_w]: plus
 /// bias[m] (or NULL), plus the residual laid out like y (or NULL), then
 /// clamped to [low, high] when `clamp`; rows and columns past the image dropped.
-void ck_winograd_output(const float *products, size_t out_channels, size_t tiles_w,
+void ck_winograd_output(size_t tile, const float *products, size_t out_channels, size_t tiles_w,
                         size_t tile_row0, size_t tile_row1, size_t out_h, size_t out_w,
                         const float *bias, const float *residual, int clamp, float low, float high,
                         size_t m0, size_t m1, float *y, float *scratch);

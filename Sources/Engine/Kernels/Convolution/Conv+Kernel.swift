@@ -110,8 +110,8 @@ struct ConvKernel: Kernel {
         if cg == 1 && mg == 1 {
             let geometry = WindowGeometry(window, pads: pads, height: h, width: wd, outputWidth: ow)
             try Self.depthwise(x, w, output, geometry, epilogue, context)
-        } else if ConvWinograd.applies(window, pads: pads, group: group, channels: c, outChannels: m, outputHeight: oh, outputWidth: ow) {
-            try ConvWinograd.run(x, w, output, pads: pads, epilogue, context)
+        } else if let tile = ConvWinograd.tile(window, pads: pads, group: group, channels: c, outChannels: m, outputHeight: oh, outputWidth: ow) {
+            try ConvWinograd.run(x, w, output, tile: tile, pads: pads, epilogue, context)
         } else {
             try Self.lowered(x, w, output, window, pads, group: group, epilogue, context)
         }

@@ -1,12 +1,13 @@
 internal import CKernels
 import ModelCore
 
-/// A 3×3 convolution of stride 1 by Winograd's F(4×4, 3×3) (CKernels'
-/// winograd.c): the weights, the input and the products are transformed so
-/// that 36 matrix products replace the 3×3 windows, 4× fewer
-/// multiplications. Per image and block of output channels, in chunks of
-/// tile rows: transform the input chunk, run the 36 products, transform
-/// back with the epilogue.
+/// A 3×3 convolution of stride 1 by Winograd's F(m×m, 3×3) (CKernels'
+/// winograd.c), in output tiles of m = 4, or of m = 2 on maps too small for
+/// enough 4×4 tiles (ResNets' 14×14 layers): the weights, the input and the
+/// products are transformed so that (m + 2)² matrix products replace the
+/// 3×3 windows, 4× fewer multiplications for m = 4 and 2.25× for m = 2. Per
+/// image and block of output channels, in chunks of tile rows: transform
+/// the input chunk, run the products, transform back with the epilogue.
 ///
 /// The weights are transformed on each run, not kept: the transformed copy
 /// is 4× the weights (235 MB for VGG-16), and the transform costs a few
@@ -29,29 +30,30 @@ enum ConvWinograd {
     /// a few of the GEMM's register tiles to run at its speed.
     static let minimumTiles = 48
 
-    /// Whether the convolution is one Winograd computes, and gains on: a
-    /// 3×3 window of stride and dilation 1, one group, pads of at most 2
-    /// (larger ones only add zero tiles), and enough channels and tiles that
-    /// the 36 products are matrix products and not sliver-thin ones.
-    static func applies(_ window: Window, pads: [Int], group: Int, channels: Int, outChannels: Int,
-                        outputHeight: Int, outputWidth: Int) -> Bool {
+    /// The output tile, 4 or 2, for a convolution Winograd computes and
+    /// gains on; nil for the others. It takes a 3×3 window of stride and
+    /// dilation 1, one group, pads of at most 2 (larger ones only add zero
+    /// tiles), and enough channels and tiles that the products are matrix
+    /// products and not sliver-thin ones: 4×4 tiles where there are 49 of
+    /// them, else 2×2 tiles where there are (a 14×14 map's 49).
+    static func tile(_ window: Window, pads: [Int], group: Int, channels: Int, outChannels: Int,
+                     outputHeight: Int, outputWidth: Int) -> Int? {
         guard window.kernel == [3, 3], window.strides == [1, 1], window.dilations == [1, 1], group == 1,
-              pads.allSatisfy({ $0 <= 2 }), channels >= 16, outChannels >= 16 else { return false }
-        let tiles = ((outputHeight + 3) / 4) * ((outputWidth + 3) / 4)
-        return tiles >= 49
+              pads.allSatisfy({ $0 <= 2 }), channels >= 16, outChannels >= 16 else { return nil }
+        return [4, 2].first { tile in ((outputHeight + tile - 1) / tile) * ((outputWidth + tile - 1) / tile) >= 49 }
     }
 
-    static func run(_ x: EngineTensor, _ w: EngineTensor, _ output: EngineTensor, pads: [Int],
+    static func run(_ x: EngineTensor, _ w: EngineTensor, _ output: EngineTensor, tile: Int, pads: [Int],
                     _ epilogue: ConvKernel.Epilogue, _ context: ExecutionContext,
                     chunkBytes: Int = chunkBytes, blockBytes: Int = blockBytes) throws(ModelError) {
         let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let (m, oh, ow) = (output.shape[1], output.shape[2], output.shape[3])
-        let tilesH = (oh + 3) / 4, tilesW = (ow + 3) / 4
+        let tilesH = (oh + tile - 1) / tile, tilesW = (ow + tile - 1) / tile, points = (tile + 2) * (tile + 2)
         let floatBytes = MemoryLayout<Float>.size
         // Output channels per block of weights, a multiple of the GEMM's tile height.
         let step = ck_sgemm_row_step()
-        let block = min(m, max(step, blockBytes / (36 * c * floatBytes) / step * step))
-        let fitting = chunkBytes / max(36 * (c + block) * tilesW * floatBytes, 1)
+        let block = min(m, max(step, blockBytes / (points * c * floatBytes) / step * step))
+        let fitting = chunkBytes / max(points * (c + block) * tilesW * floatBytes, 1)
         let chunkRows = min(tilesH, max(1, fitting, (minimumTiles + tilesW - 1) / tilesW))
         let chunkTiles = chunkRows * tilesW
         let blocks = Array(stride(from: 0, to: m, by: block))
@@ -59,14 +61,14 @@ enum ConvWinograd {
         // input is packed once per point, and every block's products read it.
         let packedFloats = ck_sgemm_packed_floats(c, chunkTiles)
         let packsOnce = chunkRows == tilesH && blocks.count > 1 && packedFloats > 0
-        let packed = packsOnce ? try EngineTensor(dtype: .float, shape: [36, packedFloats]) : nil
+        let packed = packsOnce ? try EngineTensor(dtype: .float, shape: [points, packedFloats]) : nil
 
-        let u = try EngineTensor(dtype: .float, shape: [36, block, c])
-        let v = try EngineTensor(dtype: .float, shape: [36, c, chunkTiles])
-        let products = try EngineTensor(dtype: .float, shape: [36, block, chunkTiles])
+        let u = try EngineTensor(dtype: .float, shape: [points, block, c])
+        let v = try EngineTensor(dtype: .float, shape: [points, c, chunkTiles])
+        let products = try EngineTensor(dtype: .float, shape: [points, block, chunkTiles])
         let (uBase, vBase, pBase) = (u.floats.baseAddress!, v.floats.baseAddress!, products.floats.baseAddress!)
         let (clamp, low, high) = epilogue.clamp.map { (Int32(1), $0.low, $0.high) } ?? (0, 0, 0)
-        let rowFloats = ck_winograd_row_floats(tilesW), outputFloats = ck_winograd_output_floats(tilesW)
+        let rowFloats = ck_winograd_row_floats(tile, tilesW), outputFloats = ck_winograd_output_floats(tile, tilesW)
         let (xBase, wBase, yBase) = (UnsafePointer(x.floats.baseAddress!), UnsafePointer(w.floats.baseAddress!), output.floats.baseAddress!)
         let plane = oh * ow
 
@@ -74,7 +76,7 @@ enum ConvWinograd {
             context.parallelRanges(c) { channels in
                 let rows = UnsafeMutablePointer<Float>.allocate(capacity: rowFloats)
                 defer { rows.deallocate() }
-                ck_winograd_input(source, h, wd, pads[0], pads[1], tilesW, first, last,
+                ck_winograd_input(tile, source, h, wd, pads[0], pads[1], tilesW, first, last,
                                   channels.lowerBound, channels.upperBound, c, vBase, rows)
             }
         }
@@ -84,7 +86,7 @@ enum ConvWinograd {
             if let packed {
                 transformInput(source, rows: 0, tilesH)
                 let packedBase = packed.floats.baseAddress!
-                context.parallel(36) { point in
+                context.parallel(points) { point in
                     ck_sgemm_pack(0, c, chunkTiles, vBase + point * c * chunkTiles, chunkTiles, packedBase + point * packedFloats)
                 }
             }
@@ -93,7 +95,7 @@ enum ConvWinograd {
                 // One block is transformed once for every image.
                 if image == 0 || blocks.count > 1 {
                     context.parallelRanges(count) { range in
-                        ck_winograd_weights(wBase + m0 * c * 9, count, c, range.lowerBound, range.upperBound, uBase)
+                        ck_winograd_weights(tile, wBase + m0 * c * 9, count, c, range.lowerBound, range.upperBound, uBase)
                     }
                 }
                 let bias = epilogue.bias.map { $0 + m0 }
@@ -103,13 +105,13 @@ enum ConvWinograd {
                     let last = min(tilesH, first + chunkRows), tiles = (last - first) * tilesW
                     if let packed {
                         let packedBase = UnsafePointer(packed.floats.baseAddress!)
-                        context.parallel(36) { point in
+                        context.parallel(points) { point in
                             ck_sgemm_packed(count, tiles, c, 1, uBase + point * count * c, c, packedBase + point * packedFloats,
                                             0, pBase + point * count * tiles, tiles, 0, tiles)
                         }
                     } else {
                         transformInput(source, rows: first, last)
-                        context.parallel(36) { point in
+                        context.parallel(points) { point in
                             ck_sgemm(0, 0, count, tiles, c, 1, uBase + point * count * c, c, vBase + point * c * tiles, tiles,
                                      0, pBase + point * count * tiles, tiles)
                         }
@@ -117,7 +119,7 @@ enum ConvWinograd {
                     context.parallelRanges(count) { channels in
                         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: outputFloats)
                         defer { scratch.deallocate() }
-                        ck_winograd_output(pBase, count, tilesW, first, last, oh, ow, bias, residual, clamp, low, high,
+                        ck_winograd_output(tile, pBase, count, tilesW, first, last, oh, ow, bias, residual, clamp, low, high,
                                            channels.lowerBound, channels.upperBound, target, scratch)
                     }
                 }
