@@ -15,7 +15,7 @@ struct WinogradConvolutionTests {
         var width: Int
         var pads = [1, 1, 1, 1]
         var residual = false, clamp = false
-        /// The output tile the engine chooses for this size.
+        /// The output tile computed in.
         var tile = 4
         /// Bytes per chunk and per block of weights (the engine's own when nil).
         var chunkBytes: Int? = nil, blockBytes: Int? = nil
@@ -56,9 +56,6 @@ struct WinogradConvolutionTests {
     @Test(arguments: cases)
     func matchesTheDefinition(_ c: Case) throws {
         let oh = c.height + c.pads[0] + c.pads[2] - 2, ow = c.width + c.pads[1] + c.pads[3] - 2
-        let window = Window(kernel: [3, 3], strides: [1, 1], pads: c.pads)
-        #expect(ConvWinograd.tile(window, pads: c.pads, group: 1, channels: c.channels, outChannels: c.outChannels,
-                                  outputHeight: oh, outputWidth: ow) == c.tile)
         let xs = Self.values(c.images * c.channels * c.height * c.width, seed: 1)
         let ws = Self.values(c.outChannels * c.channels * 9, seed: 2)
         let bias = Self.values(c.outChannels, seed: 3)
@@ -113,14 +110,21 @@ struct WinogradConvolutionTests {
         #expect(worst < 1e-5, "largest error relative to the terms' magnitude \(worst)")
     }
 
-    @Test func smallOrStridedOrGroupedConvolutionsAreLeftToTheGEMM() {
+    /// 4×4 tiles where a map has 49 of them and enough input channels (32
+    /// on large maps, 64 on small ones), 2×2 tiles on 14×14 maps with 128;
+    /// the GEMM for the rest, and for strided, grouped and larger windows.
+    @Test func theTileFollowsTheMapAndTheChannels() {
         let window = Window(kernel: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1])
-        #expect(ConvWinograd.tile(window, pads: [1, 1, 1, 1], group: 1, channels: 3, outChannels: 64, outputHeight: 224, outputWidth: 224) == nil)
-        #expect(ConvWinograd.tile(window, pads: [1, 1, 1, 1], group: 1, channels: 512, outChannels: 512, outputHeight: 7, outputWidth: 7) == nil)
-        #expect(ConvWinograd.tile(window, pads: [1, 1, 1, 1], group: 2, channels: 64, outChannels: 64, outputHeight: 56, outputWidth: 56) == nil)
-        let strided = Window(kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1])
-        #expect(ConvWinograd.tile(strided, pads: [1, 1, 1, 1], group: 1, channels: 64, outChannels: 64, outputHeight: 56, outputWidth: 56) == nil)
-        let wide = Window(kernel: [5, 5], strides: [1, 1], pads: [2, 2, 2, 2])
-        #expect(ConvWinograd.tile(wide, pads: [2, 2, 2, 2], group: 1, channels: 64, outChannels: 64, outputHeight: 56, outputWidth: 56) == nil)
+        func tile(_ channels: Int, _ outChannels: Int, _ size: Int, window: Window = window, group: Int = 1) -> Int? {
+            ConvWinograd.tile(window, pads: window.pads, group: group, channels: channels, outChannels: outChannels,
+                              outputHeight: size, outputWidth: size)
+        }
+        #expect(tile(64, 64, 224) == 4 && tile(32, 128, 54) == 4 && tile(64, 256, 27) == 4 && tile(128, 32, 28) == 4)
+        #expect(tile(256, 256, 14) == 2 && tile(128, 32, 14) == 2)
+        #expect(tile(3, 64, 224) == nil && tile(16, 64, 54) == nil && tile(32, 128, 27) == nil && tile(64, 256, 13) == nil)
+        #expect(tile(512, 512, 7) == nil && tile(64, 8, 56) == nil)
+        #expect(tile(64, 64, 56, group: 2) == nil)
+        #expect(tile(64, 64, 56, window: Window(kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1])) == nil)
+        #expect(tile(64, 64, 56, window: Window(kernel: [5, 5], strides: [1, 1], pads: [2, 2, 2, 2])) == nil)
     }
 }

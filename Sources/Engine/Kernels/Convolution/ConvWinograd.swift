@@ -32,15 +32,22 @@ enum ConvWinograd {
 
     /// The output tile, 4 or 2, for a convolution Winograd computes and
     /// gains on; nil for the others. It takes a 3×3 window of stride and
-    /// dilation 1, one group, pads of at most 2 (larger ones only add zero
-    /// tiles), and enough channels and tiles that the products are matrix
-    /// products and not sliver-thin ones: 4×4 tiles where there are 49 of
-    /// them, else 2×2 tiles where there are (a 14×14 map's 49).
+    /// dilation 1, one group, and pads of at most 2 (larger ones only add
+    /// zero tiles). The input's transform costs per tile what the
+    /// multiplications it saves are worth only with enough input channels,
+    /// and the products need enough tiles to be wide. Measured against the
+    /// banded GEMM (2 threads): 4×4 tiles gain with 32 input channels on a
+    /// 54×54 map (196 tiles) but lose on a 27×27 one (49 tiles) and with 16
+    /// channels; 2×2 tiles on a 14×14 map gain with 128 input channels
+    /// (DenseNet's, 32 out) and 256, and lose with 64.
     static func tile(_ window: Window, pads: [Int], group: Int, channels: Int, outChannels: Int,
                      outputHeight: Int, outputWidth: Int) -> Int? {
         guard window.kernel == [3, 3], window.strides == [1, 1], window.dilations == [1, 1], group == 1,
-              pads.allSatisfy({ $0 <= 2 }), channels >= 16, outChannels >= 16 else { return nil }
-        return [4, 2].first { tile in ((outputHeight + tile - 1) / tile) * ((outputWidth + tile - 1) / tile) >= 49 }
+              pads.allSatisfy({ $0 <= 2 }), outChannels >= 16 else { return nil }
+        func tiles(_ tile: Int) -> Int { ((outputHeight + tile - 1) / tile) * ((outputWidth + tile - 1) / tile) }
+        if tiles(4) >= 49 && channels >= (tiles(4) >= 196 ? 32 : 64) { return 4 }
+        if tiles(2) >= 49 && channels >= 128 { return 2 }
+        return nil
     }
 
     static func run(_ x: EngineTensor, _ w: EngineTensor, _ output: EngineTensor, tile: Int, pads: [Int],
