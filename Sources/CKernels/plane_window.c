@@ -356,6 +356,22 @@ static inline __attribute__((always_inline)) void interleave(const ck_plane_wind
     }
 }
 
+/// The first n of `values` at `target`: one plane's pixels of a block.
+static inline __attribute__((always_inline)) void store_pixels(float *target, const float values[BLOCK], size_t n) {
+    if (n == BLOCK) {
+        STORE16(target, LOAD16(values));
+    } else {
+        for (size_t i = 0; i < n; i++) target[i] = values[i];
+    }
+}
+
+/// (oy, ox) moved on by n pixels of a row of width ow.
+static inline __attribute__((always_inline)) void advance(size_t *oy, size_t *ox, size_t n, size_t ow) {
+    for (size_t p = 0; p < n; p++) {
+        if (++*ox == ow) { *ox = 0; ++*oy; }
+    }
+}
+
 /// Where in the padded scratch the window of each of the 16 output pixels
 /// from pixel (oy, ox) starts; pixels past the plane repeat its last one.
 static inline __attribute__((always_inline)) void window_starts(const ck_plane_window *d, size_t cols, size_t oy, size_t ox, size_t n,
@@ -421,16 +437,9 @@ void ck_depthwise_blocked(const ck_plane_window *d, const float *in, const float
                     values[i] = v > high ? high : v;
                 }
             }
-            float *target = out + (first + k) * plane_out + i0;
-            if (n == BLOCK) {
-                STORE16(target, LOAD16(values));
-            } else {
-                for (size_t i = 0; i < n; i++) target[i] = values[i];
-            }
+            store_pixels(out + (first + k) * plane_out + i0, values, n);
         }
-        for (size_t p = 0; p < n; p++) {
-            if (++ox == ow) { ox = 0; oy++; }
-        }
+        advance(&oy, &ox, n, ow);
     }
 }
 
@@ -467,15 +476,8 @@ void ck_max_pool_blocked(const ck_plane_window *d, const float *in, size_t first
         for (size_t k = 0; k < count; k++) {
             float values[BLOCK];
             STORE16(values, best[k]);
-            float *target = out + (first + k) * plane_out + i0;
-            if (n == BLOCK) {
-                STORE16(target, LOAD16(values));
-            } else {
-                for (size_t i = 0; i < n; i++) target[i] = values[i];
-            }
+            store_pixels(out + (first + k) * plane_out + i0, values, n);
         }
-        for (size_t p = 0; p < n; p++) {
-            if (++ox == ow) { ox = 0; oy++; }
-        }
+        advance(&oy, &ox, n, ow);
     }
 }

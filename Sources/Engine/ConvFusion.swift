@@ -39,17 +39,12 @@ struct ConvFusion: Sendable {
     /// tensors, as are Clip's bounds (or Constant outputs). The Add may
     /// broadcast; the kernel checks shapes when it runs.
     static func find(in graph: Graph, opsets: [String: Int]) -> [Int: ConvFusion] {
-        let topology = graph.topology()
-        let outputs = Set(graph.outputs.map(\.name))
+        let readers = SoleReaders(graph)
         var claimed = Set<Int>()
         /// The node of type `op`, not yet fused into another Conv, that alone reads `value`.
         /// (Both branches of a residual block end at the same Add.)
         func soleConsumer(of value: String, op: String) -> Int? {
-            guard !outputs.contains(value), let readers = topology.consumers[value], readers.count == 1,
-                  !claimed.contains(readers[0]) else { return nil }
-            let node = graph.nodes[readers[0]]
-            guard node.opType == op, node.domain.isEmpty, node.inputs.contains(value) else { return nil }
-            return readers[0]
+            readers.of(value, op: op, excluding: claimed)
         }
         let known = GraphConstants(graph)
         var fusions: [Int: ConvFusion] = [:]
@@ -120,6 +115,29 @@ struct ConvFusion: Sendable {
         guard clip.attribute("min") != nil || clip.attribute("max") != nil,
               let bounds = (try? Unary(node: clip, opset: opsets[""] ?? 1))?.clipBounds else { return nil }
         return (bounds.min, bounds.max)
+    }
+}
+
+/// The node that alone reads a value, as a fusion absorbs it.
+struct SoleReaders {
+    let graph: Graph
+    let topology: GraphTopology
+    let outputs: Set<String>
+
+    init(_ graph: Graph) {
+        self.graph = graph
+        topology = graph.topology()
+        outputs = Set(graph.outputs.map(\.name))
+    }
+
+    /// The default-domain node of type `op` that alone reads `value`, unless
+    /// `value` is a graph output or the node is in `excluded`.
+    func of(_ value: String, op: String, excluding excluded: Set<Int>) -> Int? {
+        guard !outputs.contains(value), let readers = topology.consumers[value], readers.count == 1,
+              !excluded.contains(readers[0]) else { return nil }
+        let node = graph.nodes[readers[0]]
+        guard node.opType == op, node.domain.isEmpty, node.inputs.contains(value) else { return nil }
+        return readers[0]
     }
 }
 

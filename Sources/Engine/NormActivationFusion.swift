@@ -14,16 +14,8 @@ struct NormActivationFusion: Sendable {
 
     /// The fusions of `graph`, by the index of their BatchNormalization; nodes in `excluded` are left alone.
     static func find(in graph: Graph, opsets: [String: Int], excluding excluded: Set<Int>) -> [Int: NormActivationFusion] {
-        let topology = graph.topology()
-        let outputs = Set(graph.outputs.map(\.name))
-        let known = GraphConstants(graph)
-        func soleConsumer(of value: String, op: String) -> Int? {
-            guard !outputs.contains(value), let readers = topology.consumers[value], readers.count == 1,
-                  !excluded.contains(readers[0]) else { return nil }
-            let node = graph.nodes[readers[0]]
-            guard node.opType == op, node.domain.isEmpty, node.inputs.contains(value) else { return nil }
-            return readers[0]
-        }
+        let readers = SoleReaders(graph), known = GraphConstants(graph)
+        func soleConsumer(of value: String, op: String) -> Int? { readers.of(value, op: op, excluding: excluded) }
         var fusions: [Int: NormActivationFusion] = [:]
         for (index, node) in graph.nodes.enumerated()
         where node.opType == "BatchNormalization" && node.domain.isEmpty && !excluded.contains(index) {
