@@ -22,9 +22,11 @@ enum ConvWinograd {
     /// the level-2 cache between its transform, its products and the
     /// transform back (VGG-16's conv1_2 took 20 ms in chunks of 8 MiB, 13 ms
     /// in chunks of 1 MiB). Bytes of transformed weights per block: whole
-    /// for up to 256×256 channels (in blocks of half of them, a 56×56 layer
-    /// of 256 channels is 17% slower), and bounded beyond, where the maps
-    /// are small and the activation pool has room (docs/BENCHMARKS.md).
+    /// up to about 240×240 channels. A 256×256 layer takes two blocks, and on a
+    /// 56×56 map, where its input is transformed again for the second, it is
+    /// 17% slower than whole; but 16 MiB blocks find no free memory in the
+    /// activation pool at VGG-16's 512-channel layers and pass its memory
+    /// bar (docs/BENCHMARKS.md).
     static let chunkBytes = 1 << 20, blockBytes = 8 << 20
     /// The fewest tiles a chunk holds: the products' width, which must span
     /// a few of the GEMM's register tiles to run at its speed.
