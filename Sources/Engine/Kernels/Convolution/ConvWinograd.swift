@@ -25,8 +25,8 @@ enum ConvWinograd {
     /// up to about 240×240 channels. A 256×256 layer takes two blocks, and on a
     /// 56×56 map, where its input is transformed again for the second, it is
     /// 17% slower than whole; but 16 MiB blocks find no free memory in the
-    /// activation pool at VGG-16's 512-channel layers and pass its memory
-    /// bar (docs/BENCHMARKS.md).
+    /// activation pool at VGG-16's 512-channel layers, and take its peak
+    /// memory past weights + 2 × its largest live activations (docs/BENCHMARKS.md).
     static let chunkBytes = 1 << 20, blockBytes = 8 << 20
     /// The fewest tiles a chunk holds: the products' width, which must span
     /// a few of the GEMM's register tiles to run at its speed.
