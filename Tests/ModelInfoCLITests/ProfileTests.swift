@@ -46,12 +46,20 @@ import TestSupport
         #expect(zip(groups, groups.dropFirst()).allSatisfy { $0.ms >= $1.ms })
     }
 
+    /// The steps' medians add up to an untimed run's within 10%: what lies
+    /// between them (releasing dead values) is little, and timing each step
+    /// costs the run little (untimed runs alternate with the timed ones).
+    /// Other work on a shared machine can throw a whole measurement off (it
+    /// did, with two builds running beside the tests), so it is measured up to
+    /// three times; a profile whose steps miss part of the run fails every time.
     @Test func stepTimesAddUpToAnUntimedRun() throws {
-        let output = try profile(["zoo:resnet18", "--runs", "9", "--warmup", "1", "--threads", "1"])
-        // What lies between the steps (releasing dead values) is outside every step.
-        #expect(abs(output.stepsMs - output.medianMs) <= 0.1 * output.medianMs,
-                "steps \(output.stepsMs) ms against \(output.medianMs) ms untimed")
-        #expect(abs(output.overheadPercent) < 10)
+        var attempts: [String] = []
+        for _ in 0..<3 {
+            let output = try profile(["zoo:resnet18", "--runs", "9", "--warmup", "1", "--threads", "1"])
+            if abs(output.stepsMs - output.medianMs) <= 0.1 * output.medianMs && abs(output.overheadPercent) < 10 { return }
+            attempts.append("steps \(output.stepsMs) ms against \(output.medianMs) ms untimed, timing added \(output.overheadPercent)%")
+        }
+        Issue.record("step times do not add up: \(attempts.joined(separator: "; "))")
     }
 
     /// A real export whose LSTM and If the analysis cannot see through: those steps say why.
