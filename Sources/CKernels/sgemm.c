@@ -400,3 +400,7 @@ size_t ck_sgemm_transposed_in_place_rows(void) {
 size_t ck_sgemm_row_step(void) {
     return ck_variant_selected()->mr;
 }
+
+size_t ck_sgemm_vector_floats(void) {
+    return ck_variant_selected()->vl;
+}

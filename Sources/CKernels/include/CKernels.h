@@ -103,6 +103,10 @@ size_t ck_sgemm_column_step(void);
 /// the register tile's height of the variant in use (8 for AVX-512).
 size_t ck_sgemm_row_step(void);
 
+/// The floats of one vector of the variant in use (16 for AVX-512): a
+/// register tile's last strip of columns is a whole number of vectors wide.
+size_t ck_sgemm_vector_floats(void);
+
 /// Up to this many rows of A, `ck_sgemm` reads a transposed B in place (as
 /// dot products) as fast as packed: packing a constant transposed B pays
 /// only for products with more rows.

@@ -239,8 +239,14 @@ struct ConvPartition {
             // columns; on smaller maps, and on maps of too few rows to give
             // every thread one (a 1-D convolution's single row), slices of
             // whole tiles of channels.
-            let minimumPixels = 2 * ck_sgemm_column_step()
-            if outputRows * outputColumns / threads >= minimumPixels, units * outputRows >= threads {
+            let minimumPixels = 2 * ck_sgemm_column_step(), pixels = outputRows * outputColumns
+            // A pointwise convolution reads its input in place, so a slice of
+            // channels costs no second lowering; its whole map may fill the
+            // register tiles' vectors better than a band does (14×14: 196
+            // pixels fill 94% of 13 vectors, a band of 98 fills 88% of 7).
+            let bandFillsWorse = depth == nil && channels >= 2 * threads * ck_sgemm_row_step()
+                && Self.vectorFill(pixels) > Self.vectorFill((pixels + threads - 1) / threads) + 0.03
+            if pixels / threads >= minimumPixels, units * outputRows >= threads, !bandFillsWorse {
                 bands = min(outputRows, (threads + units - 1) / units)
             } else {
                 slices = max(1, min((threads + units * bands - 1) / (units * bands), channels / ck_sgemm_row_step()))
@@ -254,6 +260,15 @@ struct ConvPartition {
         self.bands = bands
         self.slices = slices
         rowsPerBand = (outputRows + bands - 1) / bands
+    }
+
+    /// The share of the SGEMM's vectors that `columns` columns of C fill: its
+    /// tiles are `ck_sgemm_column_step()` wide, the last one whole vectors.
+    static func vectorFill(_ columns: Int) -> Double {
+        let (step, vector) = (ck_sgemm_column_step(), ck_sgemm_vector_floats())
+        let tail = columns % step
+        let width = columns / step * step + (tail + vector - 1) / vector * vector
+        return width == 0 ? 1 : Double(columns) / Double(width)
     }
 
     /// The image × group, output rows and output channels of work item `item`;
