@@ -8,6 +8,7 @@
 // list, chosen once at load time.
 #include "CKernels.h"
 
+#include <stdint.h>
 #include <string.h>
 
 // Output columns computed at once: chunks of 64 floats (four AVX-512 or
@@ -16,6 +17,14 @@
 // read up to 15 floats past its row: the scratch has that much slack after
 // the padded plane, zeroed, so that no stray value is a slow subnormal.
 enum { CHUNK = 64, LANES = 16 };
+
+typedef float vec16 __attribute__((ext_vector_type(16)));
+/// The same, at any float's address. Vectors are loaded and stored through
+/// it rather than passed to helpers: a 16-float vector as an argument or a
+/// result is not allowed in the clones for narrower vector units.
+typedef float vec16_at __attribute__((ext_vector_type(16), aligned(4), may_alias));
+#define LOAD16(p) (*(const vec16_at *)(p))
+#define STORE16(p, v) (*(vec16_at *)(p) = (v))
 
 // The rows copied into the scratch are short (7 to 112 floats), and a
 // library call per row and per border cost more than the convolution of a
@@ -36,6 +45,31 @@ static inline void copy_floats(float *restrict dst, const float *restrict src, s
     if (n & 1) dst[i] = src[i];
 }
 
+/// dst[i] = src[2·i] for i < n: a stride of 2, nearly every strided layer.
+/// Sixteen at a time from two vectors; a partial vector at the end is done
+/// as the last sixteen, read from one float earlier so that the read ends at
+/// the last float used (src may end there).
+static inline void every_other_float(float *restrict dst, const float *restrict src, size_t n) {
+#define EVENS 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30
+#define ODDS 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31
+    if (n < LANES) {
+        for (size_t i = 0; i < n; i++) dst[i] = src[2 * i];
+        return;
+    }
+    size_t i = 0;
+    for (; i + LANES <= n; i += LANES) {
+        vec16 a = LOAD16(src + 2 * i), b = LOAD16(src + 2 * i + LANES);
+        STORE16(dst + i, __builtin_shufflevector(a, b, EVENS));
+    }
+    if (i < n) {
+        const float *from = src + 2 * (n - LANES) - 1;
+        vec16 a = LOAD16(from), b = LOAD16(from + LANES);
+        STORE16(dst + n - LANES, __builtin_shufflevector(a, b, ODDS));
+    }
+#undef EVENS
+#undef ODDS
+}
+
 /// `width` copies of `value` at p.
 #define FILL(p, width) for (size_t j = 0; j < (width); j++) (p)[j] = value
 
@@ -53,16 +87,38 @@ static inline void fill_floats(float *p, float value, size_t n) {
     if (n & 1) p[i] = value;
 }
 
+// Each line of the padded plane is a whole number of vectors long, and the
+// scratch is used from the point where the image's first column of phase 0
+// lands on a 64-byte boundary: the copies into it are then whole aligned
+// vectors (a store split across two cache lines costs two).
+
+/// The floats from one line of the padded plane to the next: the columns
+/// of one phase that the window reads, rounded up to whole vectors.
+static inline size_t line_pitch(const ck_plane_window *d) {
+    size_t columns = d->out_w + (d->kernel_w - 1) * d->dilation_w / d->stride_w;
+    return (columns + LANES - 1) / LANES * LANES;
+}
+
+/// Where the padded plane starts in `scratch`: at most LANES − 1 floats in,
+/// so that padded column ⌈pad_left / stride_w⌉ of phase 0, the image's
+/// first, is 64-byte aligned.
+static inline float *aligned_plane(const ck_plane_window *d, float *scratch) {
+    size_t begin = (d->pad_left + d->stride_w - 1) / d->stride_w % LANES;
+    uintptr_t first = (uintptr_t)(scratch + begin), aligned = (first + 63) & ~(uintptr_t)63;
+    return (float *)(aligned - begin * sizeof(float));
+}
+
 size_t ck_plane_window_scratch_floats(const ck_plane_window *d) {
     size_t a, b, rows, span, phase_width, floats;
     if (__builtin_mul_overflow(d->out_h - 1, d->stride_h, &a) || __builtin_mul_overflow(d->kernel_h - 1, d->dilation_h, &b) ||
         __builtin_add_overflow(a, b + 1, &rows) || __builtin_mul_overflow(d->kernel_w - 1, d->dilation_w, &span) ||
         __builtin_add_overflow(d->out_w, span / d->stride_w, &phase_width) ||
-        __builtin_mul_overflow(rows, phase_width, &floats) || __builtin_mul_overflow(floats, d->stride_w, &floats) ||
-        __builtin_add_overflow(floats, (size_t)LANES + 1, &floats)) {
+        __builtin_add_overflow(phase_width, (size_t)LANES - 1, &phase_width) ||
+        __builtin_mul_overflow(rows, phase_width / LANES * LANES, &floats) || __builtin_mul_overflow(floats, d->stride_w, &floats) ||
+        __builtin_add_overflow(floats, (size_t)2 * LANES + 1, &floats)) {
         return 0;
     }
-    // The depthwise kernel's tap offsets follow, at an even float index.
+    // The depthwise kernel's tap offsets follow, at the next 8-byte boundary.
     size_t taps, offsets;
     if (__builtin_mul_overflow(d->kernel_h, d->kernel_w, &taps) || __builtin_mul_overflow(taps, sizeof(size_t) / sizeof(float), &offsets) ||
         __builtin_add_overflow(floats, offsets, &floats)) {
@@ -99,9 +155,7 @@ static inline __attribute__((always_inline)) size_t pad_plane(const ck_plane_win
             if (sw == 1) {
                 copy_floats(line + begin, source, end - begin);
             } else if (sw == 2) {
-                // A stride of 2 (nearly every strided layer) as a constant, so that
-                // the vectoriser can deinterleave whole vectors.
-                for (size_t i = begin; i < end; i++) line[i] = source[(i - begin) * 2];
+                every_other_float(line + begin, source, end - begin);
             } else {
                 for (size_t i = begin; i < end; i++) line[i] = source[(i - begin) * sw];
             }
@@ -149,9 +203,9 @@ static inline void tap_offsets(const ck_plane_window *d, size_t rows, size_t pha
 }
 
 /// Where the tap offsets go in the scratch: after the padded plane of
-/// `plane` floats and its slack, at an even float index (8-byte aligned).
+/// `plane` floats and its slack, at the next 8-byte boundary.
 static inline size_t *tap_offsets_place(float *scratch, size_t plane) {
-    return (size_t *)(scratch + ((plane + LANES + 1) & ~(size_t)1));
+    return (size_t *)(((uintptr_t)(scratch + plane + LANES) + 7) & ~(uintptr_t)7);
 }
 
 /// `WIDTH` output columns from x0 of the output row whose first padded row
@@ -185,9 +239,14 @@ static inline size_t *tap_offsets_place(float *scratch, size_t plane) {
 __attribute__((target_clones("avx512f", "avx2", "default")))
 void ck_depthwise_plane(const ck_plane_window *d, const float *in, const float *weights, float bias,
                         const float *residual, float *out, float *scratch) {
-    const size_t sh = d->stride_h, sw = d->stride_w, dw = d->dilation_w;
+    // A local copy, which the stores to `out` cannot alias: the clamp's bounds
+    // then stay in registers instead of being reloaded for every vector.
+    const ck_plane_window window = *d;
+    d = &window;
+    const size_t sh = d->stride_h, sw = d->stride_w;
     const size_t taps = d->kernel_h * d->kernel_w, oh = d->out_h, ow = d->out_w;
-    const size_t phase_width = ow + (d->kernel_w - 1) * dw / sw;
+    const size_t phase_width = line_pitch(d);
+    scratch = aligned_plane(d, scratch);
     const size_t rows = pad_plane(d, in, scratch, 0, phase_width);
     size_t *offsets = tap_offsets_place(scratch, sw * rows * phase_width);
     tap_offsets(d, rows, phase_width, offsets);
@@ -215,9 +274,10 @@ void ck_depthwise_plane(const ck_plane_window *d, const float *in, const float *
 
 __attribute__((target_clones("avx512f", "avx2", "default")))
 void ck_max_pool_plane(const ck_plane_window *d, const float *in, float *out, float *scratch) {
-    const size_t sh = d->stride_h, sw = d->stride_w, dw = d->dilation_w;
+    const size_t sh = d->stride_h, sw = d->stride_w;
     const size_t taps = d->kernel_h * d->kernel_w, oh = d->out_h, ow = d->out_w;
-    const size_t phase_width = ow + (d->kernel_w - 1) * dw / sw;
+    const size_t phase_width = line_pitch(d);
+    scratch = aligned_plane(d, scratch);
     const size_t rows = pad_plane(d, in, scratch, -__builtin_inff(), phase_width);
     size_t *offsets = tap_offsets_place(scratch, sw * rows * phase_width);
     tap_offsets(d, rows, phase_width, offsets);
@@ -249,13 +309,6 @@ void ck_max_pool_plane(const ck_plane_window *d, const float *in, float *out, fl
 // moves in and out cost three times the window's arithmetic).
 enum { BLOCK = 16 };
 
-typedef float vec16 __attribute__((ext_vector_type(16)));
-/// The same, at any float's address. Vectors are loaded and stored through
-/// it rather than passed to helpers: a 16-float vector as an argument or a
-/// result is not allowed in the clones for narrower vector units.
-typedef float vec16_at __attribute__((ext_vector_type(16), aligned(4), may_alias));
-#define LOAD16(p) (*(const vec16_at *)(p))
-#define STORE16(p, v) (*(vec16_at *)(p) = (v))
 
 /// Transposes the 16×16 matrix whose rows are r[0..15]. Each level swaps,
 /// for the rows i and i + S with i & S = 0, the S-wide blocks off the

@@ -231,14 +231,15 @@ import Testing
 
     /// The direct depthwise kernels (one channel per group) over strides,
     /// dilations, asymmetric pads, maps narrower than the kernel, and batches:
-    /// a plane at a time for maps 16 or more wide, sixteen planes at once below,
+    /// a plane at a time for maps 16 or more wide (strided ones with rows of
+    /// each column phase that end mid-vector), sixteen planes at once below,
     /// with blocks that end mid-batch (37 channels, 2 images) or hold fewer than 16 planes.
     @Test func depthwiseConvolutionMatchesTheDefinition() throws {
         let cases: [(channels: Int, size: Int, kernel: Int, stride: Int, pads: [Int], dilation: Int, batch: Int)] = [
             (8, 9, 3, 1, [1, 1, 1, 1], 1, 1), (8, 10, 3, 2, [1, 1, 1, 1], 1, 2), (5, 7, 5, 2, [2, 1, 0, 2], 1, 1),
             (3, 11, 3, 3, [0, 0, 0, 0], 2, 1), (4, 2, 3, 1, [1, 1, 1, 1], 1, 1), (6, 13, 7, 1, [3, 3, 3, 3], 1, 1),
             (37, 7, 3, 1, [1, 1, 1, 1], 1, 2), (24, 14, 5, 2, [2, 2, 2, 2], 1, 1), (16, 20, 3, 1, [1, 1, 1, 1], 1, 1),
-            (20, 16, 3, 1, [1, 0, 1, 0], 1, 1),
+            (20, 16, 3, 1, [1, 0, 1, 0], 1, 1), (5, 40, 3, 2, [1, 1, 1, 1], 1, 1), (3, 37, 5, 2, [2, 2, 2, 2], 1, 2),
         ]
         for (channels, size, kernel, stride, pads, dilation, batch) in cases {
             let shape = [batch, channels, size, size]
