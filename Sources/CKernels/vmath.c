@@ -120,14 +120,22 @@ CLONES void ck_gelu_f32(const float *x, float *y, size_t n) {
     }
 }
 
-/// x·sigmoid(x) (SiLU, Swish), in one pass, as `ck_sigmoid_f32` computes the sigmoid.
+/// x·sigmoid(x) (SiLU, Swish), as `ck_sigmoid_f32` computes the sigmoid.
+static inline __attribute__((always_inline)) float silu_one(float v) {
+    float e = exp_one(-__builtin_fabsf(v));
+    float s = 1 / (1 + e);
+    float sigmoid = v >= 0 ? s : e * s;
+    return v != v ? v : v * sigmoid;
+}
+
 CLONES void ck_silu_f32(const float *x, float *y, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        float v = x[i], e = exp_one(-__builtin_fabsf(v));
-        float s = 1 / (1 + e);
-        float sigmoid = v >= 0 ? s : e * s;
-        y[i] = v != v ? v : v * sigmoid;
-    }
+    for (size_t i = 0; i < n; i++) y[i] = silu_one(x[i]);
+}
+
+// A separate loop for x = y: the vectorised loop above checks that its
+// arrays do not overlap, and given the same array it runs a float at a time.
+CLONES void ck_silu_in_place_f32(float *x, size_t n) {
+    for (size_t i = 0; i < n; i++) x[i] = silu_one(x[i]);
 }
 
 /// Softmax, or log-softmax, of each of `rows` rows of n contiguous floats:

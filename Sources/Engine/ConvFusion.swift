@@ -1,11 +1,13 @@
 import ModelCore
 
-/// A Conv followed by any of BatchNormalization, a residual Add and Relu or
-/// Clip, in that order, that run as one kernel: the BatchNorm folds into the
-/// convolution's weights and bias when the plan is built, and the Add and
-/// the activation into the GEMM's epilogue, so their passes over the
-/// activation disappear. (A ResNet block ends Conv → BatchNorm → Add → Relu;
-/// MobileNetV2's layers Conv → BatchNorm → Clip(0, 6).)
+/// A Conv followed by any of BatchNormalization, a residual Add and Relu,
+/// Clip or SiLU, in that order, that run as one kernel: the BatchNorm folds
+/// into the convolution's weights and bias when the plan is built, the Add
+/// and a Relu or Clip into the GEMM's epilogue, and a SiLU runs over each
+/// piece of the output as soon as it is computed, while it is in cache; so
+/// their passes over the activation disappear. (A ResNet block ends Conv →
+/// BatchNorm → Add → Relu; MobileNetV2's layers Conv → BatchNorm → Clip(0, 6);
+/// EfficientNet's Conv → BatchNorm → x·Sigmoid(x).)
 struct ConvFusion: Sendable {
     /// Per-channel BatchNorm parameters and epsilon, when one is folded.
     struct BatchNorm: Sendable {
@@ -18,6 +20,8 @@ struct ConvFusion: Sendable {
         case relu
         /// min(max(x, low), high), with constant bounds.
         case clip(low: Float, high: Float)
+        /// x·sigmoid(x), as exporters write it: Sigmoid(x) and Mul(x, Sigmoid(x)).
+        case silu
     }
 
     let batchNorm: BatchNorm?
@@ -79,6 +83,10 @@ struct ConvFusion: Sendable {
                 activation = found.activation
                 absorbed.append(found.node)
                 last = found.output
+            } else if let pair = readers.silu(of: last, excluding: claimed) {
+                activation = .silu
+                absorbed += [pair.sigmoid, pair.mul]
+                last = graph.nodes[pair.mul].outputs[0]
             }
             if !absorbed.isEmpty {
                 claimed.formUnion(absorbed)
@@ -130,6 +138,20 @@ struct SoleReaders {
         outputs = Set(graph.outputs.map(\.name))
     }
 
+    /// The Sigmoid(value) and Mul(value, Sigmoid(value)) that alone read
+    /// `value`, the Sigmoid's output read only by the Mul: a SiLU. Neither
+    /// `value` nor the Sigmoid's output may be a graph output, and neither
+    /// node may be in `excluded`.
+    func silu(of value: String, excluding excluded: Set<Int>) -> (sigmoid: Int, mul: Int)? {
+        guard !outputs.contains(value), let readers = topology.consumers[value], readers.count == 2,
+              let sigmoid = readers.first(where: { graph.nodes[$0].opType == "Sigmoid" }),
+              graph.nodes[sigmoid].inputs == [value], let s = graph.nodes[sigmoid].outputs.first, !s.isEmpty,
+              let mul = of(s, op: "Mul", excluding: excluded), readers.contains(mul), !excluded.contains(sigmoid),
+              graph.nodes[sigmoid].domain.isEmpty, Set(graph.nodes[mul].inputs) == [value, s], graph.nodes[mul].inputs.count == 2,
+              let product = graph.nodes[mul].outputs.first, !product.isEmpty else { return nil }
+        return (sigmoid, mul)
+    }
+
     /// The default-domain node of type `op` that alone reads `value`, unless
     /// `value` is a graph output or the node is in `excluded`.
     func of(_ value: String, op: String, excluding excluded: Set<Int>) -> Int? {
@@ -142,11 +164,13 @@ struct SoleReaders {
 }
 
 extension ConvFusion.Activation {
-    /// The activation as a clamp, min(max(x, low), high): Relu is (0, ∞).
-    var bounds: (low: Float, high: Float) {
+    /// The activation as a clamp, min(max(x, low), high): Relu is (0, ∞);
+    /// nil for SiLU, which is not one.
+    var bounds: (low: Float, high: Float)? {
         switch self {
         case .relu: (0, .infinity)
         case .clip(let low, let high): (low, high)
+        case .silu: nil
         }
     }
 }

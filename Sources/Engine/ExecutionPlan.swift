@@ -110,7 +110,7 @@ public final class ExecutionPlan: Sendable {
                     kernel = try ConvKernel(conv, setup, fusion: fusion)
                 } else if let pair = normActivations[index] {
                     guard let norm = schema as? BatchNormalization else { throw ModelError(.internal, "internal: a fused activation after a node that is not a BatchNormalization") }
-                    kernel = try HalfPrecision(BatchNormKernel(norm, setup, clamp: pair.activation.bounds), setup)
+                    kernel = try HalfPrecision(BatchNormKernel(norm, setup, clamp: pair.bounds), setup)
                 } else {
                     kernel = try schema.makeKernel(setup)
                 }

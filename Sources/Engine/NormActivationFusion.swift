@@ -6,7 +6,8 @@ import ModelCore
 /// pre-activation ResNets' BatchNorm → Relu ahead of each convolution. The
 /// pair runs as one pass over the activation, at the BatchNorm.
 struct NormActivationFusion: Sendable {
-    let activation: ConvFusion.Activation
+    /// The Relu or Clip as a clamp.
+    let bounds: (low: Float, high: Float)
     /// The activation node, run inside the BatchNorm's step.
     let absorbed: Int
     /// The activation's output: the value the step produces.
@@ -22,9 +23,10 @@ struct NormActivationFusion: Sendable {
             guard node.inputs.count == 5, let y = node.outputs.first, !y.isEmpty, node.outputs.dropFirst().allSatisfy(\.isEmpty),
                   let schema = try? BatchNormalization(node: node, opset: opsets[""] ?? 1), !schema.trainingMode,
                   node.inputs.dropFirst().allSatisfy({ known.storedFloat($0) != nil }),
-                  let found = ConvFusion.activation(after: y, in: graph, opsets: opsets, known: known, soleConsumer: soleConsumer)
+                  let found = ConvFusion.activation(after: y, in: graph, opsets: opsets, known: known, soleConsumer: soleConsumer),
+                  let bounds = found.activation.bounds
             else { continue }
-            fusions[index] = NormActivationFusion(activation: found.activation, absorbed: found.node, output: found.output)
+            fusions[index] = NormActivationFusion(bounds: bounds, absorbed: found.node, output: found.output)
         }
         return fusions
     }

@@ -59,6 +59,9 @@ import Testing
         var relu = true
         /// Clip(-0.5, 0.75), its bounds Constant nodes, instead of Relu.
         var clip = false
+        /// SiLU, as exporters write it (Sigmoid, and Mul of its input and
+        /// output), instead of Relu.
+        var silu = false
         /// Relu before the Add instead of after it: the Add must then not be fused.
         var reluBeforeAdd = false
 
@@ -119,6 +122,10 @@ import Testing
                 }
                 nodes.append(Node(name: "clip", opType: "Clip", inputs: [last, "low", "high"], outputs: ["y"]))
                 last = "y"
+            } else if silu {
+                nodes.append(Node(name: "sigmoid", opType: "Sigmoid", inputs: [last], outputs: ["g"]))
+                nodes.append(Node(name: "silu", opType: "Mul", inputs: [last, "g"], outputs: ["y"]))
+                last = "y"
             } else if relu && !reluBeforeAdd {
                 nodes.append(Node(name: "relu", opType: "Relu", inputs: [last], outputs: ["y"]))
                 last = "y"
@@ -131,7 +138,8 @@ import Testing
         func compare(threads: Int = 2) throws -> (fused: EngineTensor, unfused: EngineTensor, steps: Int) {
             let fused = try graph(storedWeights: true), unfused = try graph(storedWeights: false)
             let fusedPlan = try NeuralKernelTests.plan(fused.graph), unfusedPlan = try NeuralKernelTests.plan(unfused.graph)
-            #expect(unfusedPlan.steps.count == unfused.graph.nodes.count)
+            // Unfused, a SiLU's two nodes still run as one step (SiLUFusion).
+            #expect(unfusedPlan.steps.count == unfused.graph.nodes.count - (silu ? 1 : 0))
             let context = ExecutionContext(threads: threads)
             let a = try #require(try fusedPlan.run(fused.feeds, context: context).values.first)
             let b = try #require(try unfusedPlan.run(unfused.feeds, context: context).values.first)
@@ -168,6 +176,30 @@ import Testing
             #expect(try Self.difference(fused, unfused) < 1e-5, "\(block)")
             #expect(fused.floats.contains { $0 > 0 } && (!block.relu || block.clip || fused.floats.allSatisfy { $0 >= 0 }))
             if block.clip { #expect(fused.floats.allSatisfy { $0 >= -0.5 && $0 <= 0.75 } && fused.floats.contains(0.75)) }
+        }
+    }
+
+    /// A SiLU after the Conv runs in its step on every path: the lowered
+    /// product, Winograd, a depthwise plane at a time and sixteen planes at
+    /// once, and after a residual that broadcasts.
+    @Test func siluRunsInTheConvolutionsStep() throws {
+        let blocks = [
+            ResidualBlock(relu: false, silu: true),
+            ResidualBlock(residualShape: nil, relu: false, silu: true),
+            // Without a BatchNorm to fold, so that both plans' Winograd products round alike.
+            ResidualBlock(channels: 64, size: 28, batchNorm: false, residualShape: [1, 16, 28, 28], relu: false, silu: true),
+            ResidualBlock(channels: 16, size: 20, group: 16, residualShape: [1, 16, 20, 20], relu: false, silu: true),
+            ResidualBlock(channels: 16, group: 16, relu: false, silu: true),
+            ResidualBlock(residualShape: [1, 16, 1, 1], relu: false, silu: true),
+        ]
+        for block in blocks {
+            let (fused, unfused, steps) = try block.compare()
+            #expect(steps == 1, "\(block)")
+            let difference = try Self.difference(fused, unfused)
+            #expect(difference < 1e-5, "\(block): \(difference)")
+            // SiLU's minimum, −0.278, and values on both sides of 0.
+            #expect(fused.floats.allSatisfy { $0 > -0.2785 } && fused.floats.contains { $0 < -0.1 } && fused.floats.contains { $0 > 1 },
+                    "\(block)")
         }
     }
 

@@ -67,7 +67,7 @@ struct WinogradConvolutionTests {
         try bias.withUnsafeBufferPointer { biasPointer throws in
             try added.withUnsafeBufferPointer { addedPointer throws in
                 let epilogue = ConvKernel.Epilogue(bias: biasPointer.baseAddress, residual: c.residual ? addedPointer.baseAddress : nil,
-                                                   clamp: c.clamp ? (low, high) : nil)
+                                                   clamp: c.clamp ? (low, high) : nil, silu: false)
                 try ConvWinograd.run(x, w, output, tile: c.tile, pads: c.pads, epilogue, ExecutionContext(threads: 2),
                                      chunkBytes: c.chunkBytes ?? ConvWinograd.chunkBytes, blockBytes: c.blockBytes ?? ConvWinograd.blockBytes)
             }

@@ -131,6 +131,8 @@ void ck_gelu_f32(const float *x, float *y, size_t n);
 void ck_gelu_tanh_f32(const float *x, float *y, size_t n);
 /// x[i]·sigmoid(x[i]) (SiLU), as ck_sigmoid_f32 gives the sigmoid.
 void ck_silu_f32(const float *x, float *y, size_t n);
+/// ck_silu_f32 with y = x.
+void ck_silu_in_place_f32(float *x, size_t n);
 /// Softmax (log_softmax 0) or log-softmax (1) of each of `rows` rows of n
 /// contiguous floats, computed as the vectorised e^x above. x and y may be
 /// the same array.

@@ -13,12 +13,15 @@ struct ConvKernel: Kernel {
     let addsResidual: Bool
     /// The fused activation as bounds, min(max(x, low), high): Relu is (0, ∞).
     let clamp: (low: Float, high: Float)?
+    /// Whether the fused activation is SiLU, x·sigmoid(x), applied last.
+    let appliesSiLU: Bool
 
     init(_ schema: Conv, _ setup: KernelSetup) throws(ModelError) {
         self.schema = schema
         folded = nil
         addsResidual = false
         clamp = nil
+        appliesSiLU = false
     }
 
     /// A Conv that also applies `fusion`'s BatchNormalization, Add and activation.
@@ -26,6 +29,7 @@ struct ConvKernel: Kernel {
         self.schema = schema
         addsResidual = fusion.residual != nil
         clamp = fusion.activation?.bounds
+        appliesSiLU = fusion.activation == .silu
         guard let bn = fusion.batchNorm else {
             folded = nil
             return
@@ -69,9 +73,11 @@ struct ConvKernel: Kernel {
             throw ModelError(.invalidGraph, "Conv kernel_shape \(window.kernel) does not fit weight \(w.shape) and input \(x.shape)")
         }
         if x.shape.count > 4 {
-            return [try ConvVolume.run(x, w, bias: bias, window: window, group: schema.group,
+            let y = try ConvVolume.run(x, w, bias: bias, window: window, group: schema.group,
                                        residual: addsResidual ? try floatInput(inputs, 3, "the Add's other operand") : nil,
-                                       clamp: clamp, context)]
+                                       clamp: clamp, context)
+            if appliesSiLU { Self.silu(y, context) }
+            return [y]
         }
         // A 1-D convolution runs as a 2-D one over a height of 1.
         let resultRank = x.shape.count
@@ -106,19 +112,30 @@ struct ConvKernel: Kernel {
         let resultShape = resultRank == 3 ? [n, m, ow] : output.shape
         let inEpilogue = residual.map { $0.shape == resultShape } ?? true
         let epilogue = Epilogue(bias: biasPointer, residual: inEpilogue ? residual.map { UnsafePointer($0.floats.baseAddress!) } : nil,
-                                clamp: inEpilogue ? clamp : nil)
+                                clamp: inEpilogue ? clamp : nil, silu: inEpilogue && appliesSiLU)
         if cg == 1 && mg == 1 {
             let geometry = WindowGeometry(window, pads: pads, height: h, width: wd, outputWidth: ow)
             try Self.depthwise(x, w, output, geometry, epilogue, context)
         } else if let tile = ConvWinograd.tile(window, pads: pads, group: group, channels: c, outChannels: m, outputHeight: oh, outputWidth: ow) {
             try ConvWinograd.run(x, w, output, tile: tile, pads: pads, epilogue, context)
+            if epilogue.silu { Self.silu(output, context) }
         } else {
             try Self.lowered(x, w, output, window, pads, group: group, epilogue, context)
         }
         guard let residual, !inEpilogue else { return [output.reshaped(resultShape)] }
         let sum = try FloatLoops.arithmetic(.add, output.reshaped(resultShape), residual, context)
+        if appliesSiLU { Self.silu(sum, context) }
         guard let clamp else { return [sum] }
         return [try FloatLoops.clamp(sum, low: clamp.low, high: clamp.high, context)]
+    }
+
+    /// x·sigmoid(x) over all of `tensor`, in place: for the paths that cannot
+    /// apply it piece by piece.
+    private static func silu(_ tensor: EngineTensor, _ context: ExecutionContext) {
+        let base = tensor.floats.baseAddress!
+        context.parallelRanges(tensor.count, grain: elementwiseGrain) { range in
+            ck_silu_in_place_f32(base + range.lowerBound, range.count)
+        }
     }
 
     /// What is applied to each output after the convolution's sum, in this
@@ -128,6 +145,9 @@ struct ConvKernel: Kernel {
         /// Laid out like the output.
         let residual: UnsafePointer<Float>?
         let clamp: (low: Float, high: Float)?
+        /// SiLU after the clamp, applied by the lowered and depthwise paths to
+        /// each piece of the output they finish, while it is in cache.
+        let silu: Bool
     }
 
     /// The convolution as banded im2col (none when pointwise) + GEMM.
@@ -172,6 +192,9 @@ struct ConvKernel: Kernel {
                 ck_sgemm_fused(0, 0, channels.count, pixels, k, 1, wBase + (g * mg + channels.lowerBound) * k, k,
                                b, pointwise ? h * wd : pixels, 0, target, oh * ow,
                                channelBias, epilogue.residual.map { $0 + (target - yBase) }, oh * ow, activation, low, high)
+                if epilogue.silu {
+                    for row in 0..<channels.count { ck_silu_in_place_f32(target + row * oh * ow, pixels) }
+                }
             }
         }
     }
@@ -191,12 +214,14 @@ struct ConvKernel: Kernel {
             // Sixteen planes at once: a row this narrow would leave most of a vector idle.
             try WindowGeometry.forEachBlock(planes, window, context) { window, first, count, scratch in
                 ck_depthwise_blocked(window, source, weights, epilogue.bias, channels, first, count, epilogue.residual, target, scratch)
+                if epilogue.silu { ck_silu_in_place_f32(target + first * planeSize, count * planeSize) }
             }
             return
         }
         try WindowGeometry.forEachPlane(planes, window, context) { window, plane, scratch in
             ck_depthwise_plane(window, source + plane * h * wd, weights + plane % channels * taps, epilogue.bias?[plane % channels] ?? 0,
                                epilogue.residual.map { $0 + plane * planeSize }, target + plane * planeSize, scratch)
+            if epilogue.silu { ck_silu_in_place_f32(target + plane * planeSize, planeSize) }
         }
     }
 
