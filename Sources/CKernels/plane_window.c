@@ -46,26 +46,25 @@ static inline void copy_floats(float *restrict dst, const float *restrict src, s
 }
 
 /// dst[i] = src[2·i] for i < n: a stride of 2, nearly every strided layer.
-/// Sixteen at a time from two vectors; a partial vector at the end is done
-/// as the last sixteen, read from one float earlier so that the read ends at
-/// the last float used (src may end there).
+/// Sixteen at a time from a pair of vectors, src[2i] to src[2i + 31]: the
+/// last float of a pair is one past those it uses, so whole pairs run only
+/// while that float still precedes src[2(n − 1)], the last one used (the row
+/// may end there), and the last sixteen are read from one float earlier, so
+/// that the read ends exactly there.
 static inline void every_other_float(float *restrict dst, const float *restrict src, size_t n) {
 #define EVENS 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30
 #define ODDS 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31
-    if (n < LANES) {
+    if (n <= LANES) {
         for (size_t i = 0; i < n; i++) dst[i] = src[2 * i];
         return;
     }
-    size_t i = 0;
-    for (; i + LANES <= n; i += LANES) {
+    for (size_t i = 0; i + LANES < n; i += LANES) {
         vec16 a = LOAD16(src + 2 * i), b = LOAD16(src + 2 * i + LANES);
         STORE16(dst + i, __builtin_shufflevector(a, b, EVENS));
     }
-    if (i < n) {
-        const float *from = src + 2 * (n - LANES) - 1;
-        vec16 a = LOAD16(from), b = LOAD16(from + LANES);
-        STORE16(dst + n - LANES, __builtin_shufflevector(a, b, ODDS));
-    }
+    const float *from = src + 2 * (n - LANES) - 1;
+    vec16 a = LOAD16(from), b = LOAD16(from + LANES);
+    STORE16(dst + n - LANES, __builtin_shufflevector(a, b, ODDS));
 #undef EVENS
 #undef ODDS
 }
