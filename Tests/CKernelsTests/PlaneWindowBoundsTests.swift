@@ -17,9 +17,8 @@ struct PlaneWindowBoundsTests {
             let page = Int(sysconf(Int32(_SC_PAGESIZE)))
             let bytes = (count * 4 + page - 1) / page * page
             mapped = bytes + page
-            guard let memory = mmap(nil, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), memory != MAP_FAILED else {
-                throw CocoaError(.fileWriteOutOfSpace)
-            }
+            let memory = try #require(mmap(nil, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0))
+            try #require(memory != MAP_FAILED)
             base = memory
             try #require(mprotect(memory + bytes, page, PROT_NONE) == 0)
             floats = (memory + bytes - count * 4).assumingMemoryBound(to: Float.self)

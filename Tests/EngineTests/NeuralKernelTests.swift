@@ -203,6 +203,30 @@ import Testing
         }
     }
 
+    /// A 3-D Conv (`ConvVolume`) applies a fused SiLU after its product too.
+    @Test func siluRunsAfterAThreeDimensionalConvolution() throws {
+        let (input, weight) = ([1, 4, 5, 6, 7], [8, 4, 3, 3, 3])
+        let x = try Self.tensor(Self.numbers(input.reduce(1, *), seed: 60), input)
+        let w = Self.numbers(weight.reduce(1, *), seed: 61)
+        func plan(storedWeights: Bool) throws -> ExecutionPlan {
+            let nodes = [Node(name: "conv", opType: "Conv", inputs: ["x", "w"], outputs: ["c"],
+                              attributes: [Attribute(name: "pads", value: .ints([1, 1, 1, 1, 1, 1]))]),
+                         Node(name: "sigmoid", opType: "Sigmoid", inputs: ["c"], outputs: ["g"]),
+                         Node(name: "silu", opType: "Mul", inputs: ["c", "g"], outputs: ["y"])]
+            var inputs = [ValueInfo(name: "x", type: .tensor(.float, Shape(input)))]
+            if !storedWeights { inputs.append(ValueInfo(name: "w", type: .tensor(.float, Shape(weight)))) }
+            return try Self.plan(Graph(nodes: nodes, initializers: storedWeights ? [try Self.stored("w", w, weight)] : [],
+                                       inputs: inputs, outputs: [ValueInfo(name: "y")]))
+        }
+        let fused = try plan(storedWeights: true), unfused = try plan(storedWeights: false)
+        #expect(fused.steps.count == 1 && unfused.steps.count == 2)
+        let context = ExecutionContext(threads: 2)
+        let a = try #require(try fused.run(["x": x], context: context)["y"])
+        let b = try #require(try unfused.run(["x": x, "w": try Self.tensor(w, weight)], context: context)["y"])
+        #expect(try Self.difference(a, b) < 1e-5)
+        #expect(a.floats.contains { $0 < -0.1 } && a.floats.allSatisfy { $0 > -0.2785 })
+    }
+
     /// When the Add broadcasts, the product is finished first and the Add
     /// and Relu run afterwards, inside the same kernel.
     @Test func residualThatBroadcastsIsAddedAfterTheProduct() throws {
@@ -312,6 +336,20 @@ import Testing
             #expect(covered.allSatisfy { $0 == 1 }, "threads \(threads)")
             if units * rows > 1 && threads > 1 { #expect(split.items >= threads || split.bands == rows, "threads \(threads)") }
         }
+    }
+
+    /// A pointwise convolution on a 14×14 map is sliced by channels, each
+    /// thread's product over the whole map (196 columns fill 13 vectors to
+    /// 94%, a band of 98 fills 7 to 88%); on a 56×56 map, or lowered through
+    /// im2col, it is split into bands of rows.
+    @Test func aPointwiseConvolutionOnASmallMapIsSlicedByChannels() {
+        let small = ConvPartition(units: 1, outputRows: 14, outputColumns: 14, channels: 96, depth: nil, threads: 2)
+        #expect(small.slices == 2 && small.bands == 1)
+        let large = ConvPartition(units: 1, outputRows: 56, outputColumns: 56, channels: 96, depth: nil, threads: 2)
+        #expect(large.slices == 1 && large.bands >= 2)
+        let lowered = ConvPartition(units: 1, outputRows: 14, outputColumns: 14, channels: 96, depth: 864, threads: 2)
+        #expect(lowered.slices == 1 && lowered.bands >= 2)
+        #expect(abs(ConvPartition.vectorFill(196) - 196.0 / 208) < 1e-9 && abs(ConvPartition.vectorFill(98) - 98.0 / 112) < 1e-9)
     }
 
     /// Split into bands or channel slices, a convolution computes what one thread does.

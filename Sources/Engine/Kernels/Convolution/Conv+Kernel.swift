@@ -145,8 +145,9 @@ struct ConvKernel: Kernel {
         /// Laid out like the output.
         let residual: UnsafePointer<Float>?
         let clamp: (low: Float, high: Float)?
-        /// SiLU after the clamp, applied by the lowered and depthwise paths to
-        /// each piece of the output they finish, while it is in cache.
+        /// SiLU, applied last (it is never fused with a clamp): by the lowered
+        /// and depthwise paths to each piece of the output they finish, while
+        /// it is in cache; after Winograd, over its whole output.
         let silu: Bool
     }
 
