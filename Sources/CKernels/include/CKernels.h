@@ -190,6 +190,30 @@ void ck_max_pool_blocked(const ck_plane_window *d, const float *in, size_t first
 /// padding never wins; NaN does).
 void ck_max_pool_plane(const ck_plane_window *d, const float *in, float *out, float *scratch);
 
+/// A convolution of one group computed directly over sixteen interleaved
+/// input channels (conv_blocked.c), for maps too small for the GEMM's
+/// tiles; `d` gives the geometry (stride_w 1 or 2) and the clamp. The
+/// weights, out_channels × channels × taps as ONNX stores them, are packed
+/// once into ck_conv_blocked_weight_floats floats (0 when that overflows).
+size_t ck_conv_blocked_weight_floats(size_t out_channels, size_t channels, size_t taps);
+void ck_conv_blocked_weights(const float *w, size_t out_channels, size_t channels, size_t taps, float *packed);
+/// Each image's input, interleaved and padded: ck_conv_blocked_input_floats
+/// floats (0 on overflow), filled by blocks of sixteen channels
+/// first..<last of the NCHW image x.
+size_t ck_conv_blocked_input_floats(const ck_plane_window *d, size_t channels);
+void ck_conv_blocked_input(const ck_plane_window *d, const float *x, size_t channels, size_t first, size_t last,
+                           float *blocked);
+/// Output rows row0..<row1 of the groups of 32 output channels
+/// first_group..<last_group (the channels below out_channels): out = Σ +
+/// bias (may be NULL) + residual (laid out like out; may be NULL), then the
+/// clamp. out and residual point at the image's first output channel.
+/// Bands of rows should start at multiples of ck_conv_blocked_row_step,
+/// which computes rows in pairs on narrow maps.
+void ck_conv_blocked_rows(const ck_plane_window *d, const float *blocked, size_t channels, const float *packed,
+                          size_t out_channels, size_t first_group, size_t last_group, size_t row0, size_t row1,
+                          const float *bias, const float *residual, float *out);
+size_t ck_conv_blocked_row_step(const ck_plane_window *d);
+
 /// Writes the Conv input matrix of one NCHW image: columns is
 /// [channels·kernel_h·kernel_w, out_h·out_w], row (c, ky, kx) holding the
 /// input pixel each output pixel sees through that kernel tap, or 0 in the

@@ -15,6 +15,9 @@ struct ConvKernel: Kernel {
     let clamp: (low: Float, high: Float)?
     /// Whether the fused activation is SiLU, x·sigmoid(x), applied last.
     let appliesSiLU: Bool
+    /// The constant float32 weights (folded, when fused), for the direct
+    /// path on small maps (`ConvBlocked`), which packs them on first use.
+    let blockedWeights: ConvBlockedWeights?
 
     init(_ schema: Conv, _ setup: KernelSetup) throws(ModelError) {
         self.schema = schema
@@ -22,6 +25,12 @@ struct ConvKernel: Kernel {
         addsResidual = false
         clamp = nil
         appliesSiLU = false
+        blockedWeights = Self.blockedWeights(setup.constants[1])
+    }
+
+    private static func blockedWeights(_ weight: EngineTensor?) -> ConvBlockedWeights? {
+        guard let weight, weight.dtype == .float, weight.shape.count >= 3 else { return nil }
+        return ConvBlockedWeights(weight)
     }
 
     /// A Conv that also applies `fusion`'s BatchNormalization, Add and activation.
@@ -32,6 +41,7 @@ struct ConvKernel: Kernel {
         appliesSiLU = fusion.activation == .silu
         guard let bn = fusion.batchNorm else {
             folded = nil
+            blockedWeights = Self.blockedWeights(setup.constants[1])
             return
         }
         guard let weight = setup.constants[1], weight.dtype == .float, weight.shape.count >= 2 else {
@@ -54,6 +64,7 @@ struct ConvKernel: Kernel {
             b2[m] = Float(((oldBias?[m] ?? 0) - parameters[2][m]) * a + parameters[1][m])
         }
         folded = (newWeight, newBias)
+        blockedWeights = Self.blockedWeights(newWeight)
     }
 
     func run(_ inputs: [EngineTensor?], _ context: ExecutionContext) throws(ModelError) -> [EngineTensor?] {
@@ -116,6 +127,10 @@ struct ConvKernel: Kernel {
         if cg == 1 && mg == 1 {
             let geometry = WindowGeometry(window, pads: pads, height: h, width: wd, outputWidth: ow)
             try Self.depthwise(x, w, output, geometry, epilogue, context)
+        } else if let blockedWeights,
+                  ConvBlocked.applies(window, group: group, channels: c, outChannels: m, outputHeight: oh, outputWidth: ow) {
+            let geometry = WindowGeometry(window, pads: pads, height: h, width: wd, outputWidth: ow)
+            try ConvBlocked.run(x, try blockedWeights.packed(), output, geometry, epilogue, context)
         } else if let tile = ConvWinograd.tile(window, pads: pads, group: group, channels: c, outChannels: m, outputHeight: oh, outputWidth: ow) {
             try ConvWinograd.run(x, w, output, tile: tile, pads: pads, epilogue, context)
             if epilogue.silu { Self.silu(output, context) }

@@ -1,0 +1,125 @@
+internal import CKernels
+@testable import Engine
+import Foundation
+import ModelCore
+import Testing
+
+/// The direct convolution on small maps (`ConvBlocked`) against the
+/// convolution by its definition, in float64: channel counts that are not
+/// whole blocks of 16 input or 32 output channels, rows in pairs with an odd
+/// one left, rows split into runs, strides, dilations, uneven pads, two
+/// images, and the epilogue (bias, residual, clamp, SiLU).
+struct ConvBlockedTests {
+    struct Case: CustomTestStringConvertible, Sendable {
+        var images = 1
+        var channels: Int
+        var outChannels: Int
+        var height: Int
+        var width: Int
+        var kernel = [3, 3], strides = [1, 1], dilations = [1, 1]
+        var pads = [1, 1, 1, 1]
+        var residual = false, clamp = false, silu = false
+
+        var outputHeight: Int { (height + pads[0] + pads[2] - dilations[0] * (kernel[0] - 1) - 1) / strides[0] + 1 }
+        var outputWidth: Int { (width + pads[1] + pads[3] - dilations[1] * (kernel[1] - 1) - 1) / strides[1] + 1 }
+
+        var testDescription: String {
+            "\(images)×\(channels)×\(height)×\(width) → \(outChannels), kernel \(kernel), strides \(strides), dilations \(dilations), pads \(pads)"
+                + (residual ? ", residual" : "") + (clamp ? ", clamp" : "") + (silu ? ", SiLU" : "")
+        }
+    }
+
+    static let cases: [Case] = [
+        // ResNet's last stage, narrowed: 7×7, rows in pairs and one left.
+        Case(channels: 40, outChannels: 48, height: 7, width: 7),
+        Case(images: 2, channels: 16, outChannels: 32, height: 7, width: 7, residual: true, clamp: true),
+        // Stride 2 onto 7×7, uneven pads.
+        Case(channels: 33, outChannels: 20, height: 14, width: 13, strides: [2, 2], pads: [1, 0, 1, 1]),
+        // Pointwise on 9×9: one run per row.
+        Case(images: 2, channels: 70, outChannels: 64, height: 9, width: 9, kernel: [1, 1], pads: [0, 0, 0, 0], silu: true),
+        // A 5×5 window on 10×10, and a dilated one on 8×8.
+        Case(channels: 17, outChannels: 33, height: 10, width: 10, kernel: [5, 5], pads: [2, 2, 2, 2], clamp: true),
+        Case(channels: 24, outChannels: 16, height: 8, width: 8, dilations: [2, 2], pads: [2, 2, 2, 2], residual: true),
+        // One row of 60 (a 1-D convolution's form): runs of 15, and a row stride of 3.
+        Case(channels: 20, outChannels: 40, height: 1, width: 60, kernel: [1, 3], pads: [0, 1, 0, 1]),
+        Case(channels: 16, outChannels: 16, height: 20, width: 7, strides: [3, 1], pads: [0, 1, 0, 1], clamp: true),
+    ]
+
+    @Test(arguments: cases)
+    func matchesTheDefinition(_ c: Case) throws {
+        let (oh, ow, kh, kw) = (c.outputHeight, c.outputWidth, c.kernel[0], c.kernel[1])
+        let xs = WinogradConvolutionTests.values(c.images * c.channels * c.height * c.width, seed: 11)
+        let ws = WinogradConvolutionTests.values(c.outChannels * c.channels * kh * kw, seed: 12)
+        let bias = WinogradConvolutionTests.values(c.outChannels, seed: 13)
+        let added = WinogradConvolutionTests.values(c.images * c.outChannels * oh * ow, seed: 14)
+        var window = Window(kernel: c.kernel, strides: c.strides, pads: c.pads)
+        window.dilations = c.dilations
+        #expect(ConvBlocked.applies(window, group: 1, channels: c.channels, outChannels: c.outChannels, outputHeight: oh, outputWidth: ow))
+        let x = try EngineTensor(floats: xs, shape: [c.images, c.channels, c.height, c.width])
+        let w = try EngineTensor(floats: ws, shape: [c.outChannels, c.channels, kh, kw])
+        let output = try EngineTensor(dtype: .float, shape: [c.images, c.outChannels, oh, ow])
+        let (low, high): (Float, Float) = (-0.5, 0.75)
+        let geometry = WindowGeometry(window, pads: c.pads, height: c.height, width: c.width, outputWidth: ow)
+        try bias.withUnsafeBufferPointer { biasPointer throws in
+            try added.withUnsafeBufferPointer { addedPointer throws in
+                let epilogue = ConvKernel.Epilogue(bias: biasPointer.baseAddress, residual: c.residual ? addedPointer.baseAddress : nil,
+                                                   clamp: c.clamp ? (low, high) : nil, silu: c.silu)
+                try ConvBlocked.run(x, try ConvBlockedWeights(w).packed(), output, geometry, epilogue, ExecutionContext(threads: 2))
+            }
+        }
+        var worst = 0.0   // error / Σ|terms|
+        let y = output.floats
+        for n in 0..<c.images {
+            for m in 0..<c.outChannels {
+                for oy in 0..<oh {
+                    for ox in 0..<ow {
+                        var sum = Double(bias[m]), magnitude = abs(Double(bias[m]))
+                        for ch in 0..<c.channels {
+                            for ky in 0..<kh {
+                                let iy = oy * c.strides[0] + ky * c.dilations[0] - c.pads[0]
+                                guard iy >= 0 && iy < c.height else { continue }
+                                for kx in 0..<kw {
+                                    let ix = ox * c.strides[1] + kx * c.dilations[1] - c.pads[1]
+                                    guard ix >= 0 && ix < c.width else { continue }
+                                    let product = Double(xs[((n * c.channels + ch) * c.height + iy) * c.width + ix])
+                                        * Double(ws[((m * c.channels + ch) * kh + ky) * kw + kx])
+                                    sum += product
+                                    magnitude += abs(product)
+                                }
+                            }
+                        }
+                        let at = ((n * c.outChannels + m) * oh + oy) * ow + ox
+                        if c.residual {
+                            sum += Double(added[at])
+                            magnitude += abs(Double(added[at]))
+                        }
+                        if c.clamp { sum = min(max(sum, Double(low)), Double(high)) }
+                        if c.silu { sum /= 1 + exp(-sum) }
+                        worst = max(worst, abs(Double(y[at]) - sum) / magnitude)
+                    }
+                }
+            }
+        }
+        // float32 rounding of a sum of at most a few thousand terms; a wrong
+        // tap, pixel or channel is off by a whole term.
+        #expect(worst < 1e-5, "largest error relative to the terms' magnitude \(worst)")
+    }
+
+    /// Maps of 14 to 100 output pixels, on AVX-512, one group, a column
+    /// stride of 1 or 2; the GEMM (or Winograd) for the rest.
+    @Test func theRuleFollowsTheMap() {
+        let window = Window(kernel: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1])
+        func applies(_ size: Int, window: Window = window, group: Int = 1, width: Int? = nil) -> Bool {
+            ConvBlocked.applies(window, group: group, channels: 64, outChannels: 64, outputHeight: size, outputWidth: width ?? size)
+        }
+        guard ck_sgemm_vector_floats() == 16 else {
+            #expect(!applies(7))
+            return
+        }
+        #expect(applies(7) && applies(10) && applies(4) && applies(1, width: 14))
+        #expect(!applies(14) && !applies(3) && !applies(1) && !applies(7, group: 2))
+        #expect(applies(7, window: Window(kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1])))
+        #expect(!applies(7, window: Window(kernel: [3, 3], strides: [1, 3], pads: [1, 1, 1, 1])))
+        #expect(!applies(7, window: Window(kernel: [3], strides: [1], pads: [1, 1])))
+    }
+}
