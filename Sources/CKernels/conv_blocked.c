@@ -85,6 +85,27 @@ typedef struct run_target {
     size_t prefetch_lines;
 } run_target;
 
+/// Stores output channel m's sums over a run of R rows of P pixels
+/// (values[r·P + p]) with its bias, the residual and the clamp.
+static inline __attribute__((always_inline)) void finish_channel(size_t m, const float *values, int R, int P,
+                                                                 const run_target *t) {
+    const float bias = t->bias ? t->bias[m] : 0;
+    for (int r = 0; r < R; r++) {
+        float *out = t->out + m * t->plane + r * t->row;
+        const float *add = t->residual ? t->residual + m * t->plane + r * t->row : NULL;
+        for (int p = 0; p < P; p++) {
+            float v = values[r * P + p] + bias;
+            if (add) v += add[p];
+            if (t->clamp) {
+                // Comparisons, so that NaN passes, as in the GEMM's epilogue.
+                v = v < t->low ? t->low : v;
+                v = v > t->high ? t->high : v;
+            }
+            out[p] = v;
+        }
+    }
+}
+
 /// The sums of R rows of P output pixels (R·P ≤ RUN) for the group's
 /// 2 × 16 output channels. `in` is the blocked input under the run's first
 /// pixel; the pixels of a row are S input columns apart (the column stride,
@@ -123,24 +144,9 @@ static inline __attribute__((always_inline)) void conv_run(const int R, const in
         UNROLLED for (int j = 0; j < BLOCK; j++) lanes[j] = j < R * P ? acc[half][j] : 0;
         transpose16(lanes);
         for (size_t k = 0; k < BLOCK && half * BLOCK + k < t->channels; k++) {
-            const size_t m = half * BLOCK + k;
             float values[BLOCK];
             STORE16(values, lanes[k]);
-            const float bias = t->bias ? t->bias[m] : 0;
-            for (int r = 0; r < R; r++) {
-                float *out = t->out + m * t->plane + r * t->row;
-                const float *add = t->residual ? t->residual + m * t->plane + r * t->row : NULL;
-                for (int p = 0; p < P; p++) {
-                    float v = values[r * P + p] + bias;
-                    if (add) v += add[p];
-                    if (t->clamp) {
-                        // Comparisons, so that NaN passes, as in the GEMM's epilogue.
-                        v = v < t->low ? t->low : v;
-                        v = v > t->high ? t->high : v;
-                    }
-                    out[p] = v;
-                }
-            }
+            finish_channel(half * BLOCK + k, values, R, P, t);
         }
     }
 }
@@ -154,11 +160,15 @@ static inline __attribute__((always_inline)) void conv_run(const int R, const in
         }                                                                                                  \
         break;
 
-/// One run, with R and P as constants: R = 1 with P ≤ 14, or R = 2 with P ≤ 7.
-static inline __attribute__((always_inline)) void conv_run_any(size_t R, size_t P, size_t stride, const float *in,
-                                                               size_t row_step, size_t blocks, size_t block_floats,
-                                                               size_t kh, size_t kw, size_t tap_row, size_t tap_column,
-                                                               const float *w, const run_target *t) {
+typedef void run_fn(size_t R, size_t P, size_t stride, const float *in, size_t row_step, size_t blocks, size_t block_floats,
+                    size_t kh, size_t kw, size_t tap_row, size_t tap_column, const float *w, const run_target *t);
+
+/// One run with R and P as constants (R = 1 with P ≤ 14, or R = 2 with P ≤ 7),
+/// for AVX-512, whose 32 registers hold the sums. The engine takes this path
+/// only with AVX-512 in use.
+__attribute__((target("avx512f"))) static void run_avx512(size_t R, size_t P, size_t stride, const float *in, size_t row_step,
+                                                          size_t blocks, size_t block_floats, size_t kh, size_t kw,
+                                                          size_t tap_row, size_t tap_column, const float *w, const run_target *t) {
     switch (R * 16 + P) {
         RUN_CASE(1, 1) RUN_CASE(1, 2) RUN_CASE(1, 3) RUN_CASE(1, 4) RUN_CASE(1, 5) RUN_CASE(1, 6) RUN_CASE(1, 7)
         RUN_CASE(1, 8) RUN_CASE(1, 9) RUN_CASE(1, 10) RUN_CASE(1, 11) RUN_CASE(1, 12) RUN_CASE(1, 13) RUN_CASE(1, 14)
@@ -168,13 +178,37 @@ static inline __attribute__((always_inline)) void conv_run_any(size_t R, size_t 
     }
 }
 
+/// The same sums a float at a time: correct on any processor, and compact,
+/// since the engine does not choose this path without AVX-512.
+static void run_portable(size_t R, size_t P, size_t stride, const float *in, size_t row_step, size_t blocks,
+                         size_t block_floats, size_t kh, size_t kw, size_t tap_row, size_t tap_column, const float *w,
+                         const run_target *t) {
+    float sums[GROUP][RUN] = {{0}};
+    for (size_t b = 0; b < blocks; b++) {
+        for (size_t ky = 0; ky < kh; ky++) {
+            for (size_t kx = 0; kx < kw; kx++, w += BLOCK * GROUP) {
+                const float *base = in + b * block_floats + ky * tap_row + kx * tap_column;
+                for (size_t i = 0; i < BLOCK; i++) {
+                    for (size_t r = 0; r < R; r++) {
+                        for (size_t p = 0; p < P; p++) {
+                            const float s = base[r * row_step + p * stride * BLOCK + i];
+                            for (size_t o = 0; o < GROUP; o++) sums[o][r * P + p] += s * w[i * GROUP + o];
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for (size_t m = 0; m < t->channels; m++) finish_channel(m, sums[m], (int)R, (int)P, t);
+}
+
 size_t ck_conv_blocked_row_step(const ck_plane_window *d) {
     return d->out_w * 2 <= RUN ? 2 : 1;
 }
 
-CLONES void ck_conv_blocked_rows(const ck_plane_window *d, const float *blocked, size_t channels, const float *packed,
-                                 size_t out_channels, size_t first_group, size_t last_group, size_t row0, size_t row1,
-                                 const float *bias, const float *residual, float *out) {
+void ck_conv_blocked_rows(const ck_plane_window *d, const float *blocked, size_t channels, const float *packed,
+                          size_t out_channels, size_t first_group, size_t last_group, size_t row0, size_t row1,
+                          const float *bias, const float *residual, float *out) {
     size_t rows, cols;
     blocked_extent(d, &rows, &cols);
     const size_t blocks = blocks_of(channels, BLOCK), kh = d->kernel_h, kw = d->kernel_w;
@@ -184,6 +218,8 @@ CLONES void ck_conv_blocked_rows(const ck_plane_window *d, const float *blocked,
     // hold it, of nearly equal widths (16 columns: 8 and 8, not 14 and 2).
     const size_t pair = ck_conv_blocked_row_step(d), pieces = blocks_of(ow, RUN);
     const size_t runs = blocks_of(row1 - row0, pair) * pieces;
+    __builtin_cpu_init();
+    run_fn *run = __builtin_cpu_supports("avx512f") ? run_avx512 : run_portable;
     for (size_t group = first_group; group < last_group; group++) {
         const size_t first = group * GROUP;
         const float *w = packed + group * group_floats;
@@ -205,7 +241,7 @@ CLONES void ck_conv_blocked_rows(const ck_plane_window *d, const float *blocked,
                 const size_t at = (first * oh + oy) * ow + ox;
                 t.out = out + at;
                 t.residual = residual ? residual + at : NULL;
-                conv_run_any(R, P, stride, in, row_step, blocks, block_floats, kh, kw, d->dilation_h * cols * BLOCK,
+                run(R, P, stride, in, row_step, blocks, block_floats, kh, kw, d->dilation_h * cols * BLOCK,
                              d->dilation_w * BLOCK, w, &t);
                 t.prefetch += lines * blocks * kh * kw * 64;
                 ox = end;

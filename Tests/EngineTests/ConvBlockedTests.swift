@@ -40,7 +40,10 @@ struct ConvBlockedTests {
         // A 5×5 window on 10×10, and a dilated one on 8×8.
         Case(channels: 17, outChannels: 33, height: 10, width: 10, kernel: [5, 5], pads: [2, 2, 2, 2], clamp: true),
         Case(channels: 24, outChannels: 16, height: 8, width: 8, dilations: [2, 2], pads: [2, 2, 2, 2], residual: true),
-        // One row of 60 (a 1-D convolution's form): runs of 15, and a row stride of 3.
+        // 13×13 and 14×14 windows: rows in runs of 13 and 14.
+        Case(channels: 48, outChannels: 64, height: 13, width: 13, clamp: true),
+        Case(channels: 32, outChannels: 32, height: 14, width: 14, residual: true, silu: true),
+        // One row of 60 (a 1-D convolution's form): five runs of 12; and a row stride of 3.
         Case(channels: 20, outChannels: 40, height: 1, width: 60, kernel: [1, 3], pads: [0, 1, 0, 1]),
         Case(channels: 16, outChannels: 16, height: 20, width: 7, strides: [3, 1], pads: [0, 1, 0, 1], clamp: true),
     ]
@@ -54,7 +57,8 @@ struct ConvBlockedTests {
         let added = WinogradConvolutionTests.values(c.images * c.outChannels * oh * ow, seed: 14)
         var window = Window(kernel: c.kernel, strides: c.strides, pads: c.pads)
         window.dilations = c.dilations
-        #expect(ConvBlocked.applies(window, group: 1, channels: c.channels, outChannels: c.outChannels, outputHeight: oh, outputWidth: ow))
+        #expect(ConvBlocked.applies(window, group: 1, channels: c.channels, outChannels: c.outChannels, weights: ws.count,
+                                    outputHeight: oh, outputWidth: ow))
         let x = try EngineTensor(floats: xs, shape: [c.images, c.channels, c.height, c.width])
         let w = try EngineTensor(floats: ws, shape: [c.outChannels, c.channels, kh, kw])
         let output = try EngineTensor(dtype: .float, shape: [c.images, c.outChannels, oh, ow])
@@ -64,7 +68,7 @@ struct ConvBlockedTests {
             try added.withUnsafeBufferPointer { addedPointer throws in
                 let epilogue = ConvKernel.Epilogue(bias: biasPointer.baseAddress, residual: c.residual ? addedPointer.baseAddress : nil,
                                                    clamp: c.clamp ? (low, high) : nil, silu: c.silu)
-                try ConvBlocked.run(x, try ConvBlockedWeights(w).packed(), output, geometry, epilogue, ExecutionContext(threads: 2))
+                try ConvBlocked.run(x, try ConvBlockedWeights().packed(w), output, geometry, epilogue, ExecutionContext(threads: 2))
             }
         }
         var worst = 0.0   // error / Σ|terms|
@@ -105,19 +109,24 @@ struct ConvBlockedTests {
         #expect(worst < 1e-5, "largest error relative to the terms' magnitude \(worst)")
     }
 
-    /// Maps of 14 to 100 output pixels, on AVX-512, one group, a column
+    /// Maps of 14 to 100 output pixels, and up to 196 for windows of more than
+    /// one tap in layers of at most 2²⁰ weights; on AVX-512, one group, a column
     /// stride of 1 or 2; the GEMM (or Winograd) for the rest.
     @Test func theRuleFollowsTheMap() {
         let window = Window(kernel: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1])
-        func applies(_ size: Int, window: Window = window, group: Int = 1, width: Int? = nil) -> Bool {
-            ConvBlocked.applies(window, group: group, channels: 64, outChannels: 64, outputHeight: size, outputWidth: width ?? size)
+        let pointwise = Window(kernel: [1, 1], strides: [1, 1], pads: [0, 0, 0, 0])
+        func applies(_ size: Int, window: Window = window, group: Int = 1, width: Int? = nil, weights: Int = 64 * 64 * 9) -> Bool {
+            ConvBlocked.applies(window, group: group, channels: 64, outChannels: 64, weights: weights, outputHeight: size,
+                                outputWidth: width ?? size)
         }
         guard ck_sgemm_vector_floats() == 16 else {
             #expect(!applies(7))
             return
         }
-        #expect(applies(7) && applies(10) && applies(4) && applies(1, width: 14))
-        #expect(!applies(14) && !applies(3) && !applies(1) && !applies(7, group: 2))
+        #expect(applies(7) && applies(10) && applies(4) && applies(1, width: 14) && applies(14))
+        #expect(applies(7, window: pointwise) && applies(10, window: pointwise) && !applies(14, window: pointwise))
+        #expect(applies(7, weights: 512 * 512 * 9) && !applies(14, weights: 512 * 512 * 9) && applies(14, weights: 1 << 20))
+        #expect(!applies(15) && !applies(3) && !applies(1) && !applies(7, group: 2))
         #expect(applies(7, window: Window(kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1])))
         #expect(!applies(7, window: Window(kernel: [3, 3], strides: [1, 3], pads: [1, 1, 1, 1])))
         #expect(!applies(7, window: Window(kernel: [3], strides: [1], pads: [1, 1])))

@@ -15,8 +15,8 @@ struct ConvKernel: Kernel {
     let clamp: (low: Float, high: Float)?
     /// Whether the fused activation is SiLU, x·sigmoid(x), applied last.
     let appliesSiLU: Bool
-    /// The constant float32 weights (folded, when fused), for the direct
-    /// path on small maps (`ConvBlocked`), which packs them on first use.
+    /// With constant float32 weights (folded, when fused): their packed form
+    /// for the direct path on small maps (`ConvBlocked`), made on first use.
     let blockedWeights: ConvBlockedWeights?
 
     init(_ schema: Conv, _ setup: KernelSetup) throws(ModelError) {
@@ -30,7 +30,7 @@ struct ConvKernel: Kernel {
 
     private static func blockedWeights(_ weight: EngineTensor?) -> ConvBlockedWeights? {
         guard let weight, weight.dtype == .float, weight.shape.count >= 3 else { return nil }
-        return ConvBlockedWeights(weight)
+        return ConvBlockedWeights()
     }
 
     /// A Conv that also applies `fusion`'s BatchNormalization, Add and activation.
@@ -128,9 +128,9 @@ struct ConvKernel: Kernel {
             let geometry = WindowGeometry(window, pads: pads, height: h, width: wd, outputWidth: ow)
             try Self.depthwise(x, w, output, geometry, epilogue, context)
         } else if let blockedWeights,
-                  ConvBlocked.applies(window, group: group, channels: c, outChannels: m, outputHeight: oh, outputWidth: ow) {
+                  ConvBlocked.applies(window, group: group, channels: c, outChannels: m, weights: w.count, outputHeight: oh, outputWidth: ow) {
             let geometry = WindowGeometry(window, pads: pads, height: h, width: wd, outputWidth: ow)
-            try ConvBlocked.run(x, try blockedWeights.packed(), output, geometry, epilogue, context)
+            try ConvBlocked.run(x, try blockedWeights.packed(w), output, geometry, epilogue, context)
         } else if let tile = ConvWinograd.tile(window, pads: pads, group: group, channels: c, outChannels: m, outputHeight: oh, outputWidth: ow) {
             try ConvWinograd.run(x, w, output, tile: tile, pads: pads, epilogue, context)
             if epilogue.silu { Self.silu(output, context) }
