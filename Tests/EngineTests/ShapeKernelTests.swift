@@ -45,6 +45,38 @@ import TestSupport
         #expect(values(one, Float.self) == values(try run("Resize", [image, empty, scales], attributes: linear, threads: 4), Float.self))
     }
 
+    /// Concat of outputs of 256 KiB and more is copied by all the threads, each
+    /// a range of the output's bytes that may start and end inside a block:
+    /// along the channels of two images (the first part empty), along the
+    /// rows of one, and for 16-bit elements, against the join by its definition.
+    @Test func largeConcatSplitsBetweenThreads() throws {
+        func check(_ shapes: [[Int]], axis: Int, _ dtype: DType = .float) throws {
+            let parts = shapes.enumerated().map { index, shape in
+                (0..<shape.reduce(1, *)).map { UInt16(truncatingIfNeeded: $0 * 7 + index * 1009) }
+            }
+            let tensors = try zip(parts, shapes).map { values, shape throws in
+                dtype == .float ? try tensor(values.map(Float.init), .float, shape) : try tensor(values, dtype, shape)
+            }
+            // The definition: for each index before the axis, each part's block in turn.
+            let outer = shapes[0][..<axis].reduce(1, *)
+            var expected: [UInt16] = []
+            for o in 0..<outer {
+                for (values, shape) in zip(parts, shapes) {
+                    let block = shape[axis...].reduce(1, *)
+                    expected += values[(o * block)..<((o + 1) * block)]
+                }
+            }
+            for threads in [1, 2, 4] {
+                let y = try run("Concat", tensors, attributes: ["axis": .int(Int64(axis))], threads: threads)
+                let got = dtype == .float ? values(y, Float.self).map { UInt16($0) } : values(y, UInt16.self)
+                #expect(got == expected, "\(shapes) along \(axis), \(dtype), \(threads) threads")
+            }
+        }
+        try check([[2, 0, 30, 30], [2, 48, 30, 30], [2, 17, 30, 30], [2, 35, 30, 30]], axis: 1)
+        try check([[300, 128], [213, 128], [1, 128]], axis: 0)
+        try check([[1, 96, 40, 40], [1, 33, 40, 40]], axis: 1, .float16)
+    }
+
     @Test func sliceWalksBackwardsWithNegativeSteps() throws {
         let x = try tensor((0..<20).map(Float.init), .float, [4, 5])
         // Rows from the last to the first (the end clamps to "before row 0"), every other column from the last.
