@@ -46,7 +46,7 @@ CLONES void ck_exp_f32(const float *x, float *y, size_t n) {
 
 /// 1 / (1 + e^−x) from e = e^−|x|, so that nothing overflows: 1/(1 + e)
 /// for x ≥ 0, e/(1 + e) below.
-CLONES void ck_sigmoid_f32(const float *x, float *y, size_t n) {
+static CLONES void sigmoid_clones(const float *x, float *y, size_t n) {
     for (size_t i = 0; i < n; i++) {
         float v = x[i], e = exp_one(-__builtin_fabsf(v));
         float s = 1 / (1 + e);
@@ -128,14 +128,85 @@ static inline __attribute__((always_inline)) float silu_one(float v) {
     return v != v ? v : v * sigmoid;
 }
 
-CLONES void ck_silu_f32(const float *x, float *y, size_t n) {
+static CLONES void silu_clones(const float *x, float *y, size_t n) {
     for (size_t i = 0; i < n; i++) y[i] = silu_one(x[i]);
 }
 
 // A separate loop for x = y: the vectorised loop above checks that its
 // arrays do not overlap, and given the same array it runs a float at a time.
-CLONES void ck_silu_in_place_f32(float *x, size_t n) {
+static CLONES void silu_in_place_clones(float *x, size_t n) {
     for (size_t i = 0; i < n; i++) x[i] = silu_one(x[i]);
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define AVX512 __attribute__((target("avx512f")))
+
+/// The sigmoid of 16 floats, or their SiLU, with AVX-512's own steps where
+/// the portable code needs several: 2^n applied by one vscalefps (which
+/// underflows gradually by itself), and 1/(1 + e) as rcp14 refined by one
+/// Newton step (relative error near 2^-28) instead of a division, which on
+/// its own cost a third of EfficientNet-B0's SiLU. The same polynomial as
+/// exp_one; the results stay within 2 ulp of ck_sigmoid_f32's.
+static inline AVX512 __m512 logistic16(__m512 v, int silu) {
+    const __m512 log2e = _mm512_set1_ps(1.44269504088896341f), ln2_hi = _mm512_set1_ps(0.693359375f);
+    const __m512 ln2_lo = _mm512_set1_ps(-2.12194440e-4f), one = _mm512_set1_ps(1), two = _mm512_set1_ps(2);
+    // a = −|v|, no lower than −104, where e^a is 0 in float32.
+    __m512 a = _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(v), _mm512_set1_epi32((int)0x80000000u)));
+    a = _mm512_max_ps(a, _mm512_set1_ps(-104.0f));
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(a, log2e), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, ln2_lo, _mm512_fnmadd_ps(n, ln2_hi, a));
+    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    p = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r, _mm512_add_ps(r, one));
+    __m512 e = _mm512_scalef_ps(p, n);
+    __m512 d = _mm512_add_ps(one, e), s = _mm512_rcp14_ps(d);
+    s = _mm512_mul_ps(s, _mm512_fnmadd_ps(d, s, two));
+    // 1/(1 + e) for v ≥ 0, e/(1 + e) below; NaN stays NaN.
+    __m512 sigmoid = _mm512_mask_mul_ps(s, _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ), e, s);
+    __m512 y = silu ? _mm512_mul_ps(v, sigmoid) : sigmoid;
+    return _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), v);
+}
+
+static AVX512 void logistic_avx512(const float *x, float *y, size_t n, int silu) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, logistic16(_mm512_loadu_ps(x + i), silu));
+    if (i < n) {
+        __mmask16 rest = (__mmask16)((1u << (n - i)) - 1);
+        _mm512_mask_storeu_ps(y + i, rest, logistic16(_mm512_maskz_loadu_ps(rest, x + i), silu));
+    }
+}
+
+static int has_avx512(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f");
+}
+#endif
+
+void ck_sigmoid_f32(const float *x, float *y, size_t n) {
+#if defined(__x86_64__)
+    if (has_avx512()) return logistic_avx512(x, y, n, 0);
+#endif
+    sigmoid_clones(x, y, n);
+}
+
+void ck_silu_f32(const float *x, float *y, size_t n) {
+#if defined(__x86_64__)
+    if (has_avx512()) return logistic_avx512(x, y, n, 1);
+#endif
+    silu_clones(x, y, n);
+}
+
+void ck_silu_in_place_f32(float *x, size_t n) {
+#if defined(__x86_64__)
+    if (has_avx512()) return logistic_avx512(x, x, n, 1);
+#endif
+    silu_in_place_clones(x, n);
 }
 
 /// Softmax, or log-softmax, of each of `rows` rows of n contiguous floats:

@@ -48,6 +48,18 @@ import Testing
         }
     }
 
+    /// SiLU in place gives what it gives into another array, at every length
+    /// around a vector's (the last partial vector is read and written under a mask).
+    @Test func siluInPlaceMatches() {
+        for count in 0...40 {
+            let x = (0..<count).map { Float($0) * 0.37 - 7 }
+            var copied = [Float](repeating: 0, count: count), inPlace = x
+            ck_silu_f32(x, &copied, count)
+            inPlace.withUnsafeMutableBufferPointer { ck_silu_in_place_f32($0.baseAddress, count) }
+            #expect(inPlace == copied, "\(count) floats")
+        }
+    }
+
     @Test func specialValues() {
         let x: [Float] = [.nan, .infinity, -.infinity, 89, -105, 0, -0.0]
         var y = [Float](repeating: 1, count: x.count)
@@ -55,6 +67,8 @@ import Testing
         #expect(y[0].isNaN && y[1] == .infinity && y[2] == 0 && y[3] == .infinity && y[4] == 0 && y[5] == 1 && y[6] == 1)
         ck_sigmoid_f32(x, &y, x.count)
         #expect(y[0].isNaN && y[1] == 1 && y[2] == 0 && y[5] == 0.5)
+        ck_silu_f32(x, &y, x.count)
+        #expect(y[0].isNaN && y[1] == .infinity && y[2].isNaN && y[5] == 0)
         ck_tanh_f32(x, &y, x.count)
         #expect(y[0].isNaN && y[1] == 1 && y[2] == -1 && y[5] == 0 && y[6].sign == .minus)
         ck_erf_f32(x, &y, x.count)
