@@ -1,6 +1,5 @@
 internal import CKernels
 @testable import Engine
-import Foundation
 import ModelCore
 import Testing
 
@@ -11,20 +10,20 @@ import Testing
 /// images, and the epilogue (bias, residual, clamp, SiLU).
 struct ConvBlockedTests {
     struct Case: CustomTestStringConvertible, Sendable {
-        var images = 1
-        var channels: Int
-        var outChannels: Int
-        var height: Int
-        var width: Int
-        var kernel = [3, 3], strides = [1, 1], dilations = [1, 1]
-        var pads = [1, 1, 1, 1]
+        var shape: ConvolutionByDefinition
         var residual = false, clamp = false, silu = false
 
-        var outputHeight: Int { (height + pads[0] + pads[2] - dilations[0] * (kernel[0] - 1) - 1) / strides[0] + 1 }
-        var outputWidth: Int { (width + pads[1] + pads[3] - dilations[1] * (kernel[1] - 1) - 1) / strides[1] + 1 }
+        init(images: Int = 1, channels: Int, outChannels: Int, height: Int, width: Int, kernel: [Int] = [3, 3],
+             strides: [Int] = [1, 1], dilations: [Int] = [1, 1], pads: [Int] = [1, 1, 1, 1],
+             residual: Bool = false, clamp: Bool = false, silu: Bool = false) {
+            shape = ConvolutionByDefinition(images: images, channels: channels, outChannels: outChannels, height: height, width: width,
+                                            kernel: kernel, strides: strides, dilations: dilations, pads: pads)
+            (self.residual, self.clamp, self.silu) = (residual, clamp, silu)
+        }
 
         var testDescription: String {
-            "\(images)×\(channels)×\(height)×\(width) → \(outChannels), kernel \(kernel), strides \(strides), dilations \(dilations), pads \(pads)"
+            "\(shape.images)×\(shape.channels)×\(shape.height)×\(shape.width) → \(shape.outChannels), kernel \(shape.kernel), "
+                + "strides \(shape.strides), dilations \(shape.dilations), pads \(shape.pads)"
                 + (residual ? ", residual" : "") + (clamp ? ", clamp" : "") + (silu ? ", SiLU" : "")
         }
     }
@@ -50,62 +49,29 @@ struct ConvBlockedTests {
 
     @Test(arguments: cases)
     func matchesTheDefinition(_ c: Case) throws {
-        let (oh, ow, kh, kw) = (c.outputHeight, c.outputWidth, c.kernel[0], c.kernel[1])
-        let xs = WinogradConvolutionTests.values(c.images * c.channels * c.height * c.width, seed: 11)
-        let ws = WinogradConvolutionTests.values(c.outChannels * c.channels * kh * kw, seed: 12)
-        let bias = WinogradConvolutionTests.values(c.outChannels, seed: 13)
-        let added = WinogradConvolutionTests.values(c.images * c.outChannels * oh * ow, seed: 14)
-        var window = Window(kernel: c.kernel, strides: c.strides, pads: c.pads)
-        window.dilations = c.dilations
-        #expect(ConvBlocked.applies(window, group: 1, channels: c.channels, outChannels: c.outChannels, weights: ws.count,
+        let d = c.shape
+        let (oh, ow) = (d.outputHeight, d.outputWidth)
+        let xs = WinogradConvolutionTests.values(d.images * d.channels * d.height * d.width, seed: 11)
+        let ws = WinogradConvolutionTests.values(d.outChannels * d.channels * d.kernel[0] * d.kernel[1], seed: 12)
+        let bias = WinogradConvolutionTests.values(d.outChannels, seed: 13)
+        let added = WinogradConvolutionTests.values(d.images * d.outChannels * oh * ow, seed: 14)
+        var window = Window(kernel: d.kernel, strides: d.strides, pads: d.pads)
+        window.dilations = d.dilations
+        #expect(ConvBlocked.applies(window, group: 1, channels: d.channels, outChannels: d.outChannels, weights: ws.count,
                                     outputHeight: oh, outputWidth: ow))
-        let x = try EngineTensor(floats: xs, shape: [c.images, c.channels, c.height, c.width])
-        let w = try EngineTensor(floats: ws, shape: [c.outChannels, c.channels, kh, kw])
-        let output = try EngineTensor(dtype: .float, shape: [c.images, c.outChannels, oh, ow])
-        let (low, high): (Float, Float) = (-0.5, 0.75)
-        let geometry = WindowGeometry(window, pads: c.pads, height: c.height, width: c.width, outputWidth: ow)
+        let x = try EngineTensor(floats: xs, shape: [d.images, d.channels, d.height, d.width])
+        let w = try EngineTensor(floats: ws, shape: [d.outChannels, d.channels] + d.kernel)
+        let output = try EngineTensor(dtype: .float, shape: [d.images, d.outChannels, oh, ow])
+        let clamp: (low: Float, high: Float)? = c.clamp ? (-0.5, 0.75) : nil
+        let geometry = WindowGeometry(window, pads: d.pads, height: d.height, width: d.width, outputWidth: ow)
         try bias.withUnsafeBufferPointer { biasPointer throws in
             try added.withUnsafeBufferPointer { addedPointer throws in
                 let epilogue = ConvKernel.Epilogue(bias: biasPointer.baseAddress, residual: c.residual ? addedPointer.baseAddress : nil,
-                                                   clamp: c.clamp ? (low, high) : nil, silu: c.silu)
+                                                   clamp: clamp, silu: c.silu)
                 try ConvBlocked.run(x, try ConvBlockedWeights().packed(w), output, geometry, epilogue, ExecutionContext(threads: 2))
             }
         }
-        var worst = 0.0   // error / Σ|terms|
-        let y = output.floats
-        for n in 0..<c.images {
-            for m in 0..<c.outChannels {
-                for oy in 0..<oh {
-                    for ox in 0..<ow {
-                        var sum = Double(bias[m]), magnitude = abs(Double(bias[m]))
-                        for ch in 0..<c.channels {
-                            for ky in 0..<kh {
-                                let iy = oy * c.strides[0] + ky * c.dilations[0] - c.pads[0]
-                                guard iy >= 0 && iy < c.height else { continue }
-                                for kx in 0..<kw {
-                                    let ix = ox * c.strides[1] + kx * c.dilations[1] - c.pads[1]
-                                    guard ix >= 0 && ix < c.width else { continue }
-                                    let product = Double(xs[((n * c.channels + ch) * c.height + iy) * c.width + ix])
-                                        * Double(ws[((m * c.channels + ch) * kh + ky) * kw + kx])
-                                    sum += product
-                                    magnitude += abs(product)
-                                }
-                            }
-                        }
-                        let at = ((n * c.outChannels + m) * oh + oy) * ow + ox
-                        if c.residual {
-                            sum += Double(added[at])
-                            magnitude += abs(Double(added[at]))
-                        }
-                        if c.clamp { sum = min(max(sum, Double(low)), Double(high)) }
-                        if c.silu { sum /= 1 + exp(-sum) }
-                        worst = max(worst, abs(Double(y[at]) - sum) / magnitude)
-                    }
-                }
-            }
-        }
-        // float32 rounding of a sum of at most a few thousand terms; a wrong
-        // tap, pixel or channel is off by a whole term.
+        let worst = d.worstError(output.floats, x: xs, weights: ws, bias: bias, residual: c.residual ? added : nil, clamp: clamp, silu: c.silu)
         #expect(worst < 1e-5, "largest error relative to the terms' magnitude \(worst)")
     }
 

@@ -72,41 +72,12 @@ struct WinogradConvolutionTests {
                                      chunkBytes: c.chunkBytes ?? ConvWinograd.chunkBytes, blockBytes: c.blockBytes ?? ConvWinograd.blockBytes)
             }
         }
-        var worst = 0.0   // error / Σ|terms|
-        let y = output.floats
-        for n in 0..<c.images {
-            for m in 0..<c.outChannels {
-                for oy in 0..<oh {
-                    for ox in 0..<ow {
-                        var sum = Double(bias[m]), magnitude = abs(Double(bias[m]))
-                        for ch in 0..<c.channels {
-                            for ky in 0..<3 {
-                                let iy = oy + ky - c.pads[0]
-                                guard iy >= 0 && iy < c.height else { continue }
-                                for kx in 0..<3 {
-                                    let ix = ox + kx - c.pads[1]
-                                    guard ix >= 0 && ix < c.width else { continue }
-                                    let product = Double(xs[((n * c.channels + ch) * c.height + iy) * c.width + ix])
-                                        * Double(ws[((m * c.channels + ch) * 3 + ky) * 3 + kx])
-                                    sum += product
-                                    magnitude += abs(product)
-                                }
-                            }
-                        }
-                        let at = ((n * c.outChannels + m) * oh + oy) * ow + ox
-                        if c.residual {
-                            sum += Double(added[at])
-                            magnitude += abs(Double(added[at]))
-                        }
-                        if c.clamp { sum = min(max(sum, Double(low)), Double(high)) }
-                        worst = max(worst, abs(Double(y[at]) - sum) / magnitude)
-                    }
-                }
-            }
-        }
-        // The error relative to the sum of the terms' magnitudes: float32
-        // rounding, grown by the transforms (whose entries reach 8 and 1/24),
-        // stays near 1e-6; a wrong tap, tile or channel is off by a whole term.
+        let definition = ConvolutionByDefinition(images: c.images, channels: c.channels, outChannels: c.outChannels,
+                                                 height: c.height, width: c.width, pads: c.pads)
+        let worst = definition.worstError(output.floats, x: xs, weights: ws, bias: bias, residual: c.residual ? added : nil,
+                                          clamp: c.clamp ? (low, high) : nil)
+        // float32 rounding, grown by the transforms (whose entries reach 8 and
+        // 1/24), stays near 1e-6; a wrong tap, tile or channel is off by a whole term.
         #expect(worst < 1e-5, "largest error relative to the terms' magnitude \(worst)")
     }
 
