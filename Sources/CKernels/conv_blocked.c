@@ -217,7 +217,8 @@ void ck_conv_blocked_rows(const ck_plane_window *d, const float *blocked, size_t
     // Rows in pairs where two fit in a run; else each row in as few runs as
     // hold it, of nearly equal widths (16 columns: 8 and 8, not 14 and 2).
     const size_t pair = ck_conv_blocked_row_step(d), pieces = blocks_of(ow, RUN);
-    const size_t runs = blocks_of(row1 - row0, pair) * pieces;
+    if (row0 >= row1 || blocks == 0 || kh * kw == 0) return;
+    const size_t steps = blocks_of(row1 - row0, pair) * pieces * blocks * kh * kw;
     __builtin_cpu_init();
     run_fn *run = __builtin_cpu_supports("avx512f") ? run_avx512 : run_portable;
     for (size_t group = first_group; group < last_group; group++) {
@@ -226,7 +227,7 @@ void ck_conv_blocked_rows(const ck_plane_window *d, const float *blocked, size_t
         // The group's first run reads its weights from memory, the others
         // from the level-2 cache: each run requests its share of the next
         // group's, so that they arrive while this group computes.
-        const size_t lines = group + 1 < last_group ? blocks_of(group_floats * sizeof(float) / 64, runs * blocks * kh * kw) : 0;
+        const size_t lines = group + 1 < last_group ? blocks_of(group_floats * sizeof(float) / 64, steps) : 0;
         run_target t = {
             .bias = bias ? bias + first : NULL, .plane = oh * ow, .row = ow,
             .channels = out_channels - first < GROUP ? out_channels - first : GROUP,
