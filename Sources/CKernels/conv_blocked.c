@@ -12,8 +12,6 @@
 #include "CKernels.h"
 #include "interleaved.h"
 
-#include <stdint.h>
-
 // Output channels per group: two vectors. Pixels per run: 14, so that the
 // sums (28 vectors), two weight vectors and a broadcast fit in 32 registers.
 enum { GROUP = 2 * BLOCK, RUN = 14 };
