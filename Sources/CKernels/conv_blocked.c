@@ -217,8 +217,10 @@ void ck_conv_blocked_rows(const ck_plane_window *d, const float *blocked, size_t
     const size_t pair = ck_conv_blocked_row_step(d), pieces = blocks_of(ow, RUN);
     if (row0 >= row1 || blocks == 0 || kh * kw == 0) return;
     const size_t steps = blocks_of(row1 - row0, pair) * pieces * blocks * kh * kw;
+    // The AVX-512 runs know column strides of 1 and 2; any other is correct
+    // by the portable loop.
     __builtin_cpu_init();
-    run_fn *run = __builtin_cpu_supports("avx512f") ? run_avx512 : run_portable;
+    run_fn *run = stride <= 2 && __builtin_cpu_supports("avx512f") ? run_avx512 : run_portable;
     for (size_t group = first_group; group < last_group; group++) {
         const size_t first = group * GROUP;
         const float *w = packed + group * group_floats;
@@ -241,7 +243,7 @@ void ck_conv_blocked_rows(const ck_plane_window *d, const float *blocked, size_t
                 t.out = out + at;
                 t.residual = residual ? residual + at : NULL;
                 run(R, P, stride, in, row_step, blocks, block_floats, kh, kw, d->dilation_h * cols * BLOCK,
-                             d->dilation_w * BLOCK, w, &t);
+                    d->dilation_w * BLOCK, w, &t);
                 t.prefetch += lines * blocks * kh * kw * 64;
                 ox = end;
             }

@@ -192,9 +192,10 @@ void ck_max_pool_plane(const ck_plane_window *d, const float *in, float *out, fl
 
 /// A convolution of one group computed directly over sixteen interleaved
 /// input channels (conv_blocked.c), for maps too small for the GEMM's
-/// tiles; `d` gives the geometry (stride_w 1 or 2) and the clamp. The
-/// weights, out_channels × channels × taps as ONNX stores them, are packed
-/// once into ck_conv_blocked_weight_floats floats (0 when that overflows).
+/// tiles; `d` gives the geometry and the clamp (fast on AVX-512 with a
+/// stride_w of 1 or 2, correct with any). The weights, out_channels ×
+/// channels × taps as ONNX stores them, are packed once into
+/// ck_conv_blocked_weight_floats floats (0 when that overflows).
 size_t ck_conv_blocked_weight_floats(size_t out_channels, size_t channels, size_t taps);
 void ck_conv_blocked_weights(const float *w, size_t out_channels, size_t channels, size_t taps, float *packed);
 /// Each image's input, interleaved and padded: ck_conv_blocked_input_floats
