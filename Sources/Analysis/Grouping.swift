@@ -26,9 +26,10 @@ extension ModelAnalysis {
     /// The nodes grouped by `key`. Ops come in order of first appearance;
     /// resolutions from the largest map to the smallest, then `not spatial`;
     /// stages in the order of their first named node. `stageDepth` fixes how
-    /// many name components make a stage (default: see `stageKeys`).
-    public func groups(by key: GroupingKey, stageDepth: Int? = nil) -> [NodeGroup] {
-        let keys = groupKeys(by: key, stageDepth: stageDepth)
+    /// many name components make a stage (default: see `stageKeys`), and
+    /// `maximumStages` how many a name-based split may give.
+    public func groups(by key: GroupingKey, stageDepth: Int? = nil, maximumStages: Int = Self.maximumStages) -> [NodeGroup] {
+        let keys = groupKeys(by: key, stageDepth: stageDepth, maximumStages: maximumStages)
         var order: [String] = []
         var groups: [String: NodeGroup] = [:]
         var firstIndex: [String: Int] = [:]
@@ -68,11 +69,11 @@ extension ModelAnalysis {
     /// Orders resolution keys from the largest map to the smallest, with
     /// `not spatial` last: minus the points of a `56×56` key, `Int.max` for others.
     /// Each node's group under `key`, in node order.
-    public func groupKeys(by key: GroupingKey, stageDepth: Int? = nil) -> [String] {
+    public func groupKeys(by key: GroupingKey, stageDepth: Int? = nil, maximumStages: Int = Self.maximumStages) -> [String] {
         switch key {
         case .op: nodes.map(\.op)
         case .resolution: spatialSizes().map { $0.map(Self.sizeText) ?? Self.notSpatial }
-        case .stage: stageKeys(depth: stageDepth)
+        case .stage: stageKeys(depth: stageDepth, maximumStages: maximumStages)
         }
     }
 
@@ -200,8 +201,9 @@ extension ModelAnalysis {
         return key.joined(separator: String(nameSeparator(name)))
     }
 
-    /// Most stages a name-based split may give before it stops being a summary.
-    static let maximumStages = 24
+    /// Most stages a name-based split may give before it stops being a
+    /// summary in a table; a report's graph, whose stages fold, takes more.
+    public static let maximumStages = 24
 
     /// The stage of each node. With `depth`, the name prefix of that many
     /// components. Without, stages follow the name hierarchy: start with the
@@ -211,10 +213,12 @@ extension ModelAnalysis {
     /// `encoder`, gives its layers. When the names are flat, or splitting would
     /// give more than `maximumStages` (VGG's `features.N` are single layers), a
     /// new stage starts wherever the spatial resolution changes.
-    public func stageKeys(depth: Int? = nil) -> [String] {
+    public func stageKeys(depth: Int? = nil, maximumStages: Int = Self.maximumStages) -> [String] {
         if let depth { return joiningConsumers(nodes.map { Self.stageKey($0.node.name, depth: max(1, depth)) }) }
         let named = nodes.filter { Self.nameComponents($0.node.name).count >= 2 }.count
-        if !nodes.isEmpty && named * 2 >= nodes.count, let keys = hierarchicalStageKeys() { return joiningConsumers(keys) }
+        if !nodes.isEmpty && named * 2 >= nodes.count, let keys = hierarchicalStageKeys(limit: maximumStages) {
+            return joiningConsumers(keys)
+        }
         var keys: [String] = []
         var stage = 0
         var current: String?
@@ -246,8 +250,8 @@ extension ModelAnalysis {
     }
 
     /// Stages by name, splitting the dominant stage one component deeper at a
-    /// time; nil when that would give more than `maximumStages`.
-    func hierarchicalStageKeys() -> [String]? {
+    /// time; nil when that would give more than `limit`.
+    func hierarchicalStageKeys(limit: Int) -> [String]? {
         var depths = [Int](repeating: 1, count: nodes.count)
         var keys = nodes.map { Self.stageKey($0.node.name, depth: 1) }
         while true {
@@ -260,7 +264,7 @@ extension ModelAnalysis {
                 split[i] = Self.stageKey(nodes[i].node.name, depth: deeper[i])
             }
             if split == keys { return keys }    // the dominant stage's names go no deeper
-            if Set(split).count > Self.maximumStages { return nil }
+            if Set(split).count > limit { return nil }
             keys = split
             depths = deeper
         }

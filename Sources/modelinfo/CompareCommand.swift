@@ -91,18 +91,26 @@ struct Comparison: Encodable {
     /// extension (`zoo:vgg19` → `vgg19`, `/models/resnet34.onnx` → `resnet34`),
     /// with the extension when that alone tells them apart, otherwise `A` and `B`.
     static func shortNames(_ a: String, _ b: String) -> (String, String) {
-        func fileName(_ path: String) -> String {
-            let name = path.hasPrefix("zoo:") ? String(path.dropFirst(4)) : String(path.split(separator: "/").last ?? "")
-            return Units.shortened(name, limit: 24)
-        }
-        func stem(_ name: String) -> String {
-            guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return name }
-            return String(name[..<dot])
-        }
         let (x, y) = (fileName(a), fileName(b))
         if stem(x) != stem(y) && !stem(x).isEmpty && !stem(y).isEmpty { return (stem(x), stem(y)) }
         if x != y && !x.isEmpty && !y.isEmpty { return (x, y) }
         return ("A", "B")
+    }
+
+    /// One model's short name: its file name without folder and extension, or `model`.
+    static func shortName(_ path: String) -> String {
+        let name = stem(fileName(path))
+        return name.isEmpty ? "model" : name
+    }
+
+    private static func fileName(_ path: String) -> String {
+        let name = path.hasPrefix("zoo:") ? String(path.dropFirst(4)) : String(path.split(separator: "/").last ?? "")
+        return Units.shortened(name, limit: 24)
+    }
+
+    private static func stem(_ name: String) -> String {
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return name }
+        return String(name[..<dot])
     }
 
     /// Which file each short name stands for, then the totals table, then

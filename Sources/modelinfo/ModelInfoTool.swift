@@ -12,7 +12,7 @@ struct ModelInfoTool: ParsableCommand {
         abstract: "Inspect neural-network model files.",
         discussion: "Exit status: 0 success, 1 bad input or a failed check, 2 usage error.",
         version: ModelInfoVersion.current,
-        subcommands: [SummaryCommand.self, CompareCommand.self, RunCommand.self, VerifyCommand.self, BenchCommand.self, ConvertCommand.self,
+        subcommands: [SummaryCommand.self, CompareCommand.self, ReportCommand.self, RunCommand.self, VerifyCommand.self, BenchCommand.self, ConvertCommand.self,
                       CheckCommand.self, ZooCommand.self],
         defaultSubcommand: SummaryCommand.self
     )

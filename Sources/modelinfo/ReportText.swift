@@ -14,6 +14,24 @@ enum ReportText {
         var defaultBatchInputs: [String] = []
         /// The batch the analysis used.
         var batch = 1
+        /// Columns the node table may fill (the terminal's width, at least `terminalWidth`).
+        var columns = terminalWidth
+        /// A bar of each row's MACs after the table's numbers.
+        var bars = false
+    }
+
+    /// Columns a bar of MACs takes.
+    static let barWidth = 10
+
+    /// Whether a terminal of `columns` has room for the bars beside the table.
+    static func fitsBars(columns: Int) -> Bool { columns >= terminalWidth + barWidth + 2 }
+
+    /// `value` of `largest` as a run of block characters, in eighths of a column.
+    static func bar(_ value: Int, of largest: Int, width: Int = barWidth) -> String {
+        guard largest > 0, value > 0 else { return "" }
+        let eighths = max(1, Int((Double(value) / Double(largest) * Double(width * 8)).rounded()))
+        let partial = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"]
+        return String(repeating: "█", count: eighths / 8) + partial[eighths % 8]
     }
 
     /// The width the default text fits in.
@@ -24,7 +42,7 @@ enum ReportText {
         var out = SummaryText.render(report.summary, usedShapes: usedShapes(report, analysis: analysis)) + "\n"
         out += heading(report, top: layout.top) + "\n"
         let rows = nodeRows(report, layout: layout)
-        out += table(report, nodes: rows.shown, raw: false, wide: layout.wide).text()
+        out += table(report, nodes: rows.shown, raw: false, wide: layout.wide, columns: layout.columns, bars: layout.bars).text()
         if let folded = rows.foldedNote { out += "  " + folded + "\n" }
         out += "\nTotals\n" + totalsTable(report.totals).text(header: false)
         if let figures = report.languageModel {
@@ -163,8 +181,10 @@ enum ReportText {
 
     /// The node table for `nodes`, or the group table with `--group-by`. `raw`
     /// prints exact numbers and every column (CSV); otherwise, unless `wide`,
-    /// names, ops and shapes are shortened in the middle to fit the terminal width.
-    static func table(_ report: AnalysisReport, nodes: [AnalysisReport.Node], raw: Bool, wide: Bool) -> Table {
+    /// names, ops and shapes are shortened in the middle to fit `columns`.
+    /// With `bars`, a last column draws each row's MACs against the largest.
+    static func table(_ report: AnalysisReport, nodes: [AnalysisReport.Node], raw: Bool, wide: Bool,
+                      columns: Int = terminalWidth, bars: Bool = false) -> Table {
         let totalMACs = report.totals.macs
         func share(_ macs: Int) -> String {
             totalMACs > 0 ? Units.fixed(100 * Double(macs) / Double(totalMACs), digits: 1) + "%" : "—"
@@ -180,6 +200,7 @@ enum ReportText {
                         complete || g.macs > 0 ? share(g.macs) : "?", partial(number(g.flops), g.flops, complete: complete),
                         String(g.uncountedNodes)]
             }
+            if bars { addBars(&table, values: groups.map(\.macs)) }
             return table
         }
 
@@ -205,14 +226,22 @@ enum ReportText {
             let macs = counted ? (n.estimate == nil ? "" : "~ ") + number(n.macs) : "?"
             return [String(n.index), n.name, op, shape, n.params > 0 ? number(n.params) : "", macs, counted ? share(n.macs) : "?"]
         }
+        if bars { addBars(&table, values: nodes.map { $0.status == "counted" ? $0.macs : 0 }) }
         guard !wide else { return table }
         // The name takes what the other columns leave of the terminal width.
         let others = (0..<table.columns.count).filter { $0 != 1 }.map { i in
             table.rows.map { $0[i].count }.max().map { max($0, table.columns[i].title.count) } ?? table.columns[i].title.count
         }
-        let limit = max(16, terminalWidth - 2 - 2 * (table.columns.count - 1) - others.reduce(0, +))
+        let limit = max(16, columns - 2 - 2 * (table.columns.count - 1) - others.reduce(0, +))
         for i in table.rows.indices { table.rows[i][1] = Units.shortened(table.rows[i][1], limit: limit) }
         return table
+    }
+
+    /// Appends a column of bars of `values`, one per row, against the largest.
+    static func addBars(_ table: inout Table, values: [Int]) {
+        let largest = values.max() ?? 0
+        table.columns.append(Table.Column(title: "", alignment: .left))
+        for (i, value) in values.enumerated() where i < table.rows.count { table.rows[i].append(bar(value, of: largest)) }
     }
 
     /// A sum over nodes some of which could not be counted: `≥ 1.2 M`, or

@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 import FoundationEssentials
 import ModelInfo
 
@@ -31,6 +34,9 @@ struct SummaryCommand: ParsableCommand {
     @Flag(name: .customLong("all-nodes"), help: "List Identity and Constant nodes too, instead of counting them in one line.")
     var allNodes = false
 
+    @Flag(name: .customLong("no-bars"), help: "Leave out the bar of MACs that a wide terminal shows beside each row.")
+    var noBars = false
+
     @Flag(help: "For a .swm file: check every tensor's checksum now, not on first use.")
     var verify = false
 
@@ -49,9 +55,11 @@ struct SummaryCommand: ParsableCommand {
                                     groupBy: groupBy, stageDepth: stageDepth)
         report.languageModel = try LanguageModelFigures.measure(loaded.model, analysis: analysis, options: options)
         if let top { report.keepTopNodes(top) }
+        let columns = Terminal.columns()
         let layout = ReportText.Layout(top: top, wide: wide, allNodes: allNodes,
                                        defaultBatchInputs: try analysisArguments.inputsTakingTheDefaultBatch(of: loaded.model),
-                                       batch: options.batch ?? 1)
+                                       batch: options.batch ?? 1, columns: max(columns, ReportText.terminalWidth),
+                                       bars: !noBars && ReportText.fitsBars(columns: columns))
         switch format {
         case .json: print(try JSONText.encode(report))
         case .text: print(ReportText.text(report, analysis: analysis, layout: layout), terminator: "")
@@ -70,5 +78,17 @@ enum JSONText {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}
+
+/// The terminal standard output writes to.
+enum Terminal {
+    /// Its width in columns: the terminal's own when standard output is one,
+    /// else `COLUMNS` when set, else the default width the text is made for.
+    static func columns() -> Int {
+        var size = winsize()
+        if isatty(STDOUT_FILENO) != 0, ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
+        if let text = getenv("COLUMNS"), let value = Int(String(cString: text)), value > 0 { return value }
+        return ReportText.terminalWidth
     }
 }

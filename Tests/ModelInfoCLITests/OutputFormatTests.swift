@@ -41,7 +41,8 @@ import TestSupport
         var checked = 0
         for command in commands {
             let help = try run([command, "--help"])
-            let formats = ["--json", "--csv", "--markdown"].filter { help.contains($0) }
+            // A format the command offers is an option line of its own, not a mention in prose.
+            let formats = ["--json", "--csv", "--markdown"].filter { help.contains("\n  " + $0 + " ") }
             guard !formats.isEmpty else { continue }
             let line = try #require(Self.formatCommands[command], "'\(command)' lists \(formats) but has no command line here")
             for format in formats {

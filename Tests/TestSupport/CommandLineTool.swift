@@ -17,11 +17,16 @@ public enum CommandLineTool {
         return folder.appendingPathComponent("modelinfo")
     }
 
-    /// Runs `modelinfo arguments…` in the repository root and captures its output.
-    public static func run(_ arguments: [String]) throws -> Result {
+    /// Runs `modelinfo arguments…` in the repository root and captures its
+    /// output; `environment` adds to (or replaces) the test's own variables.
+    public static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        // The terminal width the tests ran under must not change what the tool prints.
+        var inherited = ProcessInfo.processInfo.environment
+        inherited["COLUMNS"] = nil
+        process.environment = inherited.merging(environment) { _, given in given }
         process.currentDirectoryURL = Fixtures.root
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
