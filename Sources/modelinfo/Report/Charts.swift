@@ -90,7 +90,7 @@ enum Charts {
                     guard let group = byKey[key], value(group) > 0 else { continue }
                     let h = max(0.5, value(group) / axis.maximum * panelHeight)
                     figure.rect(left + Double(k) * groupWidth + 10 + Double(m) * barWidth, top + panelHeight - h, barWidth - 2, h,
-                                fill: colors[m], attributes: "><title>\(Markup.escaped("\(model.name) at \(key): \(label(value(group))) \(title)"))</title></rect")
+                                fill: colors[m], title: "\(model.name) at \(key): \(label(value(group))) \(title)")
                 }
                 figure.add("</g>")
             }
@@ -122,8 +122,7 @@ enum Charts {
         var x = 16.0
         for group in shown {
             let w = total > 0 ? Double(group.macs) / Double(total) * width : 0
-            figure.rect(x, 28, w, 28, fill: colorOf(group.key),
-                        attributes: "><title>\(Markup.escaped("\(group.key): \(Units.scaled(group.macs)) MACs"))</title></rect")
+            figure.rect(x, 28, w, 28, fill: colorOf(group.key), title: "\(group.key): \(Units.scaled(group.macs)) MACs")
             if w > Double(group.key.count) * 6.4 + 8 { figure.text(x + 4, 46, group.key, size: 10.5) }
             x += w
         }
@@ -154,7 +153,7 @@ enum Charts {
             let top = y(errors[k])
             figure.rect(left + Double(k) * barWidth, top, max(barWidth - 1, 1), 12 + height - top,
                         fill: value.withinTolerance ? "#59a14f" : "#e15759",
-                        attributes: " class=\"error-bar\"><title>\(Markup.escaped("\(value.name) (\(value.op)): \(Units.significant(value.maxAbsError))"))</title></rect")
+                        attributes: " class=\"error-bar\"", title: "\(value.name) (\(value.op)): \(Units.significant(value.maxAbsError))")
             if value.name == divergence {
                 let x = left + (Double(k) + 0.5) * barWidth
                 figure.line(x, 12, x, 12 + height, stroke: "#e15759", dash: true)

@@ -61,8 +61,10 @@ struct SVGFigure {
 
     mutating func add(_ text: String) { body += text }
 
-    mutating func rect(_ x: Double, _ y: Double, _ w: Double, _ h: Double, fill: String, attributes: String = "") {
-        body += "<rect x=\"\(Markup.number(x))\" y=\"\(Markup.number(y))\" width=\"\(Markup.number(w))\" height=\"\(Markup.number(h))\" fill=\"\(fill)\"\(attributes)/>"
+    /// A rectangle; `title` becomes its tooltip (escaped here).
+    mutating func rect(_ x: Double, _ y: Double, _ w: Double, _ h: Double, fill: String, attributes: String = "", title: String? = nil) {
+        body += "<rect x=\"\(Markup.number(x))\" y=\"\(Markup.number(y))\" width=\"\(Markup.number(w))\" height=\"\(Markup.number(h))\" fill=\"\(fill)\"\(attributes)"
+        body += title.map { "><title>" + Markup.escaped($0) + "</title></rect>" } ?? "/>"
     }
 
     mutating func text(_ x: Double, _ y: Double, _ content: String, anchor: String = "start", size: Double = 11,
