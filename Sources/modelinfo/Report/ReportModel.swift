@@ -12,7 +12,6 @@ struct ReportModel {
 
     /// The short name the figures use (`vgg19`, `resnet34`).
     var name: String
-    var loaded: LoadedModel
     var summary: ModelSummary
     var analysis: ModelAnalysis
     var rows: [Row]
@@ -27,7 +26,6 @@ struct ReportModel {
 
     init(_ loaded: LoadedModel, name: String, analysis: ModelAnalysis, profile: ProfileRecord? = nil, precision: PrecisionRecord? = nil) {
         self.name = name
-        self.loaded = loaded
         self.analysis = analysis
         summary = ModelSummary(loaded, totals: analysis.totals)
         let stageKeys = analysis.stageKeys(maximumStages: GraphView.maximumStages)
@@ -52,7 +50,6 @@ struct ReportModel {
 struct ProfileRecord: Decodable {
     struct Step: Decodable {
         var name: String
-        var op: String
         var ms: Double
     }
 
@@ -66,9 +63,7 @@ struct PrecisionRecord: Decodable {
     struct Value: Decodable {
         var name: String
         var op: String
-        var output: String
         var maxAbsError: Double
-        var cosine: Double?
         var withinTolerance: Bool
     }
 

@@ -160,10 +160,11 @@ enum ReportScript {
       function panAndZoom(g) {
         const svg = g.svg;
         let drag = null;
+        // No pointer capture: it would retarget the click that follows to the
+        // graph itself, and a click on a node or a stage's title would be lost.
         svg.addEventListener("pointerdown", function (event) {
           if (event.target.closest(".stage-toggle")) return;
           drag = { x: event.clientX, y: event.clientY, view: g.view };
-          svg.setPointerCapture(event.pointerId);
         });
         svg.addEventListener("pointermove", function (event) {
           if (!drag) return;
@@ -171,6 +172,7 @@ enum ReportScript {
           setView(g, { x: drag.view.x - (event.clientX - drag.x) * scale, y: drag.view.y - (event.clientY - drag.y) * scale, w: g.view.w, h: g.view.h });
         });
         svg.addEventListener("pointerup", function () { drag = null; });
+        svg.addEventListener("pointerleave", function () { drag = null; });
         svg.addEventListener("wheel", function (event) {
           event.preventDefault();
           const r = svg.getBoundingClientRect(), v = g.view;
