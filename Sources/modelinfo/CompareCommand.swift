@@ -97,18 +97,21 @@ struct Comparison: Encodable {
         return ("A", "B")
     }
 
-    /// One model's short name: its file name without folder and extension, or `model`.
+    /// One model's short name: its file name without folder and extension,
+    /// cut to fit a column, or `model`.
     static func shortName(_ path: String) -> String {
         let name = stem(fileName(path))
         return name.isEmpty ? "model" : name
     }
 
-    private static func fileName(_ path: String) -> String {
-        let name = path.hasPrefix("zoo:") ? String(path.dropFirst(4)) : String(path.split(separator: "/").last ?? "")
-        return Units.shortened(name, limit: 24)
+    /// `vgg19` for `zoo:vgg19`, `resnet34.onnx` for `/models/resnet34.onnx`, whole.
+    static func baseName(_ path: String) -> String {
+        path.hasPrefix("zoo:") ? String(path.dropFirst(4)) : String(path.split(separator: "/").last ?? "")
     }
 
-    private static func stem(_ name: String) -> String {
+    private static func fileName(_ path: String) -> String { Units.shortened(baseName(path), limit: 24) }
+
+    static func stem(_ name: String) -> String {
         guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return name }
         return String(name[..<dot])
     }

@@ -65,9 +65,11 @@ struct ReportCommand: ParsableCommand {
         }
     }
 
-    /// `resnet34.html` for `zoo:resnet34` or `/models/resnet34.onnx`, in the current folder.
+    /// `resnet34.html` for `zoo:resnet34` or `/models/resnet34.onnx`, in the
+    /// current folder; the name is never cut, unlike a column header.
     static func defaultOutput(for path: String) -> String {
-        Comparison.shortName(path) + ".html"
+        let stem = Comparison.stem(Comparison.baseName(path))
+        return (stem.isEmpty ? "model" : stem) + ".html"
     }
 
     /// Writes `text` whole or not at all (a temporary file renamed over the target).

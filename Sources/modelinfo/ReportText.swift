@@ -20,6 +20,9 @@ enum ReportText {
         var bars = false
     }
 
+    /// Operators that do no work: the tables count them in one line instead of listing them.
+    static let bookkeepingOps: Set<String> = ["Identity", "Constant"]
+
     /// Columns a bar of MACs takes.
     static let barWidth = 10
 
@@ -55,8 +58,8 @@ enum ReportText {
     /// The nodes the table lists, and a line for the bookkeeping nodes it leaves out.
     static func nodeRows(_ report: AnalysisReport, layout: Layout) -> (shown: [AnalysisReport.Node], foldedNote: String?) {
         guard report.groups == nil, layout.top == nil, !layout.allNodes else { return (report.nodes, nil) }
-        // Identity and Constant do no work; a torchvision ResNet's table opened with 47 Identity rows.
-        let bookkeeping: Set<String> = ["Identity", "Constant"]
+        // A torchvision ResNet's table opened with 47 Identity rows.
+        let bookkeeping = bookkeepingOps
         let shown = report.nodes.filter { !bookkeeping.contains($0.op) }
         guard shown.count < report.nodes.count else { return (shown, nil) }
         var counts: [String: Int] = [:]

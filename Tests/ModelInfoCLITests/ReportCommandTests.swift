@@ -94,6 +94,23 @@ import TestSupport
         }
     }
 
+    /// The page's default name is the model's whole file name, never the cut one a column header gets.
+    @Test func theDefaultPageNameIsTheModelsName() {
+        #expect(ReportCommand.defaultOutput(for: "/models/a_model_name_longer_than_a_column_v2.onnx")
+                == "a_model_name_longer_than_a_column_v2.html")
+        #expect(ReportCommand.defaultOutput(for: "zoo:resnet34") == "resnet34.html")
+        #expect(ReportCommand.defaultOutput(for: "zoo:") == "model.html")
+    }
+
+    /// Legend entries wrap into rows, and the height counts every row.
+    @Test func legendsWrapIntoRows() {
+        let layout = SVGFigure.legendLayout(["Conv", "BatchNormalization", "Relu", "GlobalAveragePool"], maxWidth: 200)
+        #expect(layout.places.first! == (0, 0) && layout.places.allSatisfy { $0.x < 200 })
+        let rows = Set(layout.places.map(\.y)).count
+        #expect(rows > 1 && layout.height == Double(rows) * 16)
+        #expect(SVGFigure.legendLayout([], maxWidth: 200).height == 0)
+    }
+
     // MARK: - Layout
 
     /// Edges point down, boxes in a layer do not overlap, and an edge

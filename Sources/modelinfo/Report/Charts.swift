@@ -21,7 +21,7 @@ enum Charts {
     /// One panel of the per-layer chart: what it shows and how to label its axis.
     struct LayerPanel {
         var title: String
-        var value: (ReportModel.Row) -> Double
+        var value: (NodeReport) -> Double
         var label: (Double) -> String
     }
 
@@ -30,20 +30,20 @@ enum Charts {
     /// by op. Bars carry the node's index for the page's hover and click.
     static func layers(_ model: ReportModel, index m: Int, colors: OpColors) -> String {
         var panels = [
-            LayerPanel(title: "MACs", value: { Double($0.node.macs) }, label: { tick(Units.scaled(Int($0))) }),
-            LayerPanel(title: "parameters", value: { Double($0.node.params) }, label: { tick(Units.scaled(Int($0))) }),
-            LayerPanel(title: "output bytes", value: { Double($0.node.activationBytes) }, label: { tick(Units.bytes(Int($0))) }),
+            LayerPanel(title: "MACs", value: { Double($0.macs) }, label: { tick(Units.scaled(Int($0))) }),
+            LayerPanel(title: "parameters", value: { Double($0.params) }, label: { tick(Units.scaled(Int($0))) }),
+            LayerPanel(title: "output bytes", value: { Double($0.activationBytes) }, label: { tick(Units.bytes(Int($0))) }),
         ]
         if model.profile != nil {
-            panels.append(LayerPanel(title: "time (ms)", value: { $0.ms ?? 0 }, label: { Units.significant($0) }))
+            panels.append(LayerPanel(title: "time (ms)", value: { model.milliseconds[$0.index] ?? 0 }, label: { Units.significant($0) }))
         }
         let rows = model.rows
         let barWidth = rows.count > 300 ? 3.0 : max(3, min(24, 900 / Double(max(rows.count, 1))))
         let plotWidth = max(880, barWidth * Double(rows.count))
-        let ops = colors.legend(for: rows.map(\.node.op))
-        let legendRows = Double((ops.count + 7) / 8)
+        let ops = colors.legend(for: rows.map(\.op))
+        let legendHeight = SVGFigure.legendLayout(ops.map(\.label), maxWidth: plotWidth).height
         var figure = SVGFigure(width: left + plotWidth + right,
-                               height: Double(panels.count) * (panelHeight + panelGap) + 44 + 16 * legendRows)
+                               height: Double(panels.count) * (panelHeight + panelGap) + 24 + legendHeight)
         var top = 12.0
         for panel in panels {
             let values = rows.map(panel.value)
@@ -53,14 +53,14 @@ enum Charts {
             for (k, (row, value)) in zip(rows, values).enumerated() where value > 0 {
                 let h = max(0.5, value / axis.maximum * panelHeight)
                 figure.rect(left + Double(k) * barWidth, top + panelHeight - h, max(barWidth - (barWidth > 4 ? 1 : 0), 1), h,
-                            fill: colors.color(row.node.op),
-                            attributes: " class=\"bar\" data-m=\"\(m)\" data-i=\"\(row.node.index)\" data-macs=\"\(row.node.macs)\"")
+                            fill: colors.color(row.op),
+                            attributes: " class=\"bar\" data-m=\"\(m)\" data-i=\"\(row.index)\" data-macs=\"\(row.macs)\"")
             }
             top += panelHeight + panelGap
         }
         figure.text(left + plotWidth / 2, top - 8, "\(rows.count) nodes in execution order (Identity and Constant left out)",
                     anchor: "middle", size: 11)
-        _ = figure.legend(ops, x: left, y: top + 12, maxWidth: plotWidth)
+        figure.legend(ops, x: left, y: top + 12, maxWidth: plotWidth)
         return figure.svg(id: "chart-layers-\(m)", title: "\(model.name): MACs, parameters and output bytes per node")
     }
 
@@ -74,8 +74,10 @@ enum Charts {
         }.map(\.element)
         let groupWidth = max(56.0, 28.0 * Double(models.count) + 20)
         let plotWidth = max(520, groupWidth * Double(keys.count))
-        var figure = SVGFigure(width: left + plotWidth + right, height: 2 * (panelHeight + panelGap) + 80)
         let colors = models.indices.map { Palette.colors[$0 % Palette.colors.count] }
+        let entries = models.enumerated().map { (label: $0.element.name, color: colors[$0.offset]) }
+        let legendHeight = SVGFigure.legendLayout(entries.map(\.label), maxWidth: plotWidth).height
+        var figure = SVGFigure(width: left + plotWidth + right, height: 2 * (panelHeight + panelGap) + 40 + legendHeight)
         var top = 12.0
         for (title, value, label) in [("MACs", { (g: NodeGroup) in Double(g.macs) }, { (v: Double) in tick(Units.scaled(Int(v))) }),
                                       ("parameters", { (g: NodeGroup) in Double(g.params) }, { (v: Double) in tick(Units.scaled(Int(v))) })] {
@@ -100,7 +102,7 @@ enum Charts {
             figure.text(left + (Double(k) + 0.5) * groupWidth, top - panelGap + 14, key, anchor: "middle", size: 10)
         }
         figure.text(left + plotWidth / 2, top + 8, "spatial size of the feature map a node computes", anchor: "middle")
-        _ = figure.legend(models.enumerated().map { ($0.element.name, colors[$0.offset]) }, x: left, y: top + 30, maxWidth: plotWidth)
+        figure.legend(entries, x: left, y: top + 30, maxWidth: plotWidth)
         return figure.svg(id: "chart-resolution", title: "MACs and parameters by resolution")
     }
 
@@ -114,10 +116,8 @@ enum Charts {
             let share = total > 0 ? 100 * Double(group.macs) / Double(total) : 0
             return ("\(group.key) \(Units.fixed(share, digits: 1))%", colorOf(group.key))
         }
-        var figure = SVGFigure(width: width + 32, height: 0)
-        var measure = SVGFigure(width: 0, height: 0)
-        let legendHeight = measure.legend(entries, x: 16, y: 0, maxWidth: width)
-        figure = SVGFigure(width: width + 32, height: 72 + legendHeight)
+        let legendHeight = SVGFigure.legendLayout(entries.map(\.label), maxWidth: width).height
+        var figure = SVGFigure(width: width + 32, height: 72 + legendHeight)
         figure.text(16, 18, title, size: 12, weight: "600")
         var x = 16.0
         for group in shown {
@@ -127,7 +127,7 @@ enum Charts {
             x += w
         }
         if shown.isEmpty { figure.text(16, 46, "no MACs counted", size: 11) }
-        _ = figure.legend(entries, x: 16, y: 76, maxWidth: width)
+        figure.legend(entries, x: 16, y: 76, maxWidth: width)
         return figure.svg(id: id, title: title)
     }
 
@@ -165,7 +165,7 @@ enum Charts {
         figure.text(left + plotWidth - 4, tolerance - 4, "atol \(Units.significant(comparison.atol))", anchor: "end", size: 10)
         figure.text(left + plotWidth / 2, 12 + height + 22, "\(values.count) compared values of \(modelName) in execution order",
                     anchor: "middle")
-        _ = figure.legend([("within tolerance", "#59a14f"), ("outside tolerance", "#e15759")], x: left, y: 12 + height + 44,
+        figure.legend([("within tolerance", "#59a14f"), ("outside tolerance", "#e15759")], x: left, y: 12 + height + 44,
                           maxWidth: plotWidth)
         return figure.svg(id: "chart-precision", title: "Per-node error against the reference")
     }
@@ -180,8 +180,8 @@ struct OpColors {
         var macs: [String: Int] = [:], counts: [String: Int] = [:]
         for model in models {
             for row in model.rows {
-                macs[row.node.op, default: 0] += row.node.macs
-                counts[row.node.op, default: 0] += 1
+                macs[row.op, default: 0] += row.macs
+                counts[row.op, default: 0] += 1
             }
         }
         let ranked = macs.keys.sorted { (macs[$0]!, counts[$0]!, $1) > (macs[$1]!, counts[$1]!, $0) }

@@ -48,7 +48,9 @@ enum GraphData {
                 if k > 0 { out += "," }
                 out += "{\"i\":\(drawn.index),\"s\":\(drawn.stage),\"x\":\(Markup.number(drawn.box.x)),\"y\":\(Markup.number(drawn.box.y))"
                 out += ",\"w\":\(Markup.number(drawn.box.width)),\"op\":" + string(report.op) + ",\"sh\":" + string(GraphView.shapeLabel(report))
-                out += ",\"n\":" + string(report.name) + ",\"mac\":\(report.macs),\"p\":\(report.params),\"f\":\"" + (look.fill[drawn.index] ?? "#fff") + "\""
+                // Numbers as the tables print them, so the script needs no formatter of its own.
+                out += ",\"n\":" + string(report.name) + ",\"mac\":\"" + Units.scaled(report.macs) + "\",\"p\":\"" + Units.scaled(report.params)
+                out += "\",\"f\":\"" + (look.fill[drawn.index] ?? "#fff") + "\""
                 if let ms = model.milliseconds[drawn.index] { out += ",\"t\":" + Units.significant(ms) }
                 if look.divergent == drawn.index { out += ",\"d\":1" }
                 out += "}"

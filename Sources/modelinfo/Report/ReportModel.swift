@@ -4,17 +4,12 @@ import ModelInfo
 /// One model of a report: its analysis, the groupings the figures show, its
 /// graph, and what a profile or a precision check adds.
 struct ReportModel {
-    /// A node the per-layer chart lists, with its measured time when a profile is given.
-    struct Row {
-        var node: NodeReport
-        var ms: Double?
-    }
-
     /// The short name the figures use (`vgg19`, `resnet34`).
     var name: String
     var summary: ModelSummary
     var analysis: ModelAnalysis
-    var rows: [Row]
+    /// The nodes the per-layer chart lists: the counted ones, less the bookkeeping ops.
+    var rows: [NodeReport]
     var resolutionGroups: [NodeGroup]
     var stageGroups: [NodeGroup]
     var opGroups: [NodeGroup]
@@ -35,8 +30,7 @@ struct ReportModel {
             for step in profile.nodes { if let index = byName[step.name] { times[index, default: 0] += step.ms } }
         }
         milliseconds = times
-        rows = analysis.nodes.filter { $0.status == .counted && !["Identity", "Constant"].contains($0.node.opType) }
-            .map { Row(node: $0, ms: times[$0.index]) }
+        rows = analysis.nodes.filter { $0.status == .counted && !ReportText.bookkeepingOps.contains($0.node.opType) }
         resolutionGroups = analysis.groups(by: .resolution)
         stageGroups = analysis.groups(by: .stage, maximumStages: GraphView.maximumStages)
         opGroups = analysis.groups(by: .op).sorted { ($0.macs, $1.nodes) > ($1.macs, $0.nodes) }

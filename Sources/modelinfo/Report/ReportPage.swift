@@ -4,38 +4,37 @@ import ModelInfo
 /// nothing fetched), and its figures as standalone SVG files.
 struct ReportPage {
     var models: [ReportModel]
-    private let colors: OpColors
+    /// The charts the page shows, by the file name `--svg DIR` gives them:
+    /// made once, for the page and for the files.
+    private var charts: [String: String] = [:]
 
     init(models: [ReportModel]) {
         self.models = models
-        colors = OpColors(models)
-    }
-
-    /// Every figure by the file name `--svg DIR` gives it.
-    var figures: [(file: String, svg: String)] {
-        var result: [(file: String, svg: String)] = [("resolution.svg", Charts.resolution(models))]
+        let colors = OpColors(models)
+        charts["resolution.svg"] = Charts.resolution(models)
         for (m, model) in models.enumerated() {
-            result.append(("layers-\(m).svg", Charts.layers(model, index: m, colors: colors)))
-            result.append(("stages-\(m).svg", stagesChart(model, index: m)))
-            result.append(("ops-\(m).svg", opsChart(model, index: m)))
-            result.append(("graph-\(m).svg", GraphFigure.svg(model, index: m)))
+            let stageKeys = model.stageGroups.map(\.key)
+            charts["layers-\(m).svg"] = Charts.layers(model, index: m, colors: colors)
+            charts["stages-\(m).svg"] = Charts.breakdown(model.stageGroups, id: "chart-stages-\(m)",
+                                                         title: "\(model.name): MACs by stage") { key in
+                Palette.colors[(stageKeys.firstIndex(of: key) ?? 0) % Palette.colors.count]
+            }
+            charts["ops-\(m).svg"] = Charts.breakdown(model.opGroups, id: "chart-ops-\(m)", title: "\(model.name): MACs by operator",
+                                                      colorOf: colors.color)
             if let precision = model.precision {
-                result.append(("precision-\(m).svg", Charts.precision(precision, modelName: model.name)))
+                charts["precision-\(m).svg"] = Charts.precision(precision, modelName: model.name)
             }
         }
-        return result
     }
 
-    func stagesChart(_ model: ReportModel, index m: Int) -> String {
-        let keys = model.stageGroups.map(\.key)
-        return Charts.breakdown(model.stageGroups, id: "chart-stages-\(m)", title: "\(model.name): MACs by stage") { key in
-            Palette.colors[(keys.firstIndex(of: key) ?? 0) % Palette.colors.count]
-        }
+    /// Every figure by its file name: the charts, and each graph drawn
+    /// whole (the page draws its graphs with its script instead).
+    var figures: [(file: String, svg: String)] {
+        charts.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+            + models.indices.map { m in ("graph-\(m).svg", GraphFigure.svg(models[m], index: m)) }
     }
 
-    func opsChart(_ model: ReportModel, index m: Int) -> String {
-        Charts.breakdown(model.opGroups, id: "chart-ops-\(m)", title: "\(model.name): MACs by operator", colorOf: colors.color)
-    }
+    private func chart(_ file: String) -> String { charts[file] ?? "" }
 
     /// The whole page.
     func html() -> String {
@@ -46,17 +45,17 @@ struct ReportPage {
         out += "<main id=\"report\" data-models=\"\(models.count)\"><h1>\(Markup.escaped(title))</h1>"
         out += header()
         out += section("resolution", "Where the work happens: MACs and parameters by resolution",
-                       "<div class=\"scroll\">" + Charts.resolution(models) + "</div>")
+                       "<div class=\"scroll\">" + chart("resolution.svg") + "</div>")
         out += section("layers", "Per layer", models.enumerated().map { m, model in
             "<h3>\(Markup.escaped(model.name))</h3><p class=\"hint\">Hover a bar for the node; click it to show the node in the graph.</p>"
-                + "<div class=\"scroll\">" + Charts.layers(model, index: m, colors: colors) + "</div>"
+                + "<div class=\"scroll\">" + chart("layers-\(m).svg") + "</div>"
         }.joined())
         out += section("stages", "By stage", models.enumerated().map { m, model in
-            "<h3>\(Markup.escaped(model.name))</h3><div class=\"scroll\">" + stagesChart(model, index: m) + "</div>"
+            "<h3>\(Markup.escaped(model.name))</h3><div class=\"scroll\">" + chart("stages-\(m).svg") + "</div>"
                 + groupTable(model.stageGroups, title: "stage", total: model.analysis.totals.macs)
         }.joined())
         out += section("ops", "By operator", models.enumerated().map { m, model in
-            "<h3>\(Markup.escaped(model.name))</h3><div class=\"scroll\">" + opsChart(model, index: m) + "</div>"
+            "<h3>\(Markup.escaped(model.name))</h3><div class=\"scroll\">" + chart("ops-\(m).svg") + "</div>"
                 + groupTable(model.opGroups, title: "operator", total: model.analysis.totals.macs)
         }.joined())
         for (m, model) in models.enumerated() {
@@ -73,7 +72,7 @@ struct ReportPage {
         for (m, model) in models.enumerated() {
             guard let precision = model.precision else { continue }
             out += section("precision-\(m)", "Precision: \(model.name) against its reference", precisionSummary(precision)
-                + "<div class=\"scroll\">" + Charts.precision(precision, modelName: models[m].name) + "</div>")
+                + "<div class=\"scroll\">" + chart("precision-\(m).svg") + "</div>")
         }
         out += "</main><div id=\"tooltip\" hidden></div>"
         out += "<script type=\"application/json\" id=\"report-data\">" + GraphData.json(models) + "</script>"

@@ -42,13 +42,6 @@ enum ReportScript {
       const tooltip = document.getElementById("tooltip");
       const graphs = data.models.map(setUp);
 
-      function scaled(v) {
-        const units = ["", " K", " M", " G", " T", " P"];
-        let u = 0;
-        while (Math.abs(v) >= 1000 && u < units.length - 1) { v /= 1000; u++; }
-        return u === 0 ? String(v) : v.toFixed(2) + units[u];
-      }
-
       function element(name, attributes, parent) {
         const e = document.createElementNS(NS, name);
         for (const key in attributes) e.setAttribute(key, attributes[key]);
@@ -210,7 +203,7 @@ enum ReportScript {
 
       function details(g, node) {
         const panel = document.getElementById("node-details-" + g.m);
-        let line = node.n + " \\u2014 " + node.op + ", output " + (node.sh || "?") + ", " + scaled(node.mac) + " MACs, " + scaled(node.p) + " parameters";
+        let line = node.n + " \\u2014 " + node.op + ", output " + (node.sh || "?") + ", " + node.mac + " MACs, " + node.p + " parameters";
         if (node.t !== undefined) line += ", " + node.t + " ms";
         panel.textContent = line;
       }
@@ -268,7 +261,7 @@ enum ReportScript {
         const k = g.byIndex.get(Number(bar.dataset.i));
         if (k === undefined) { tooltip.hidden = true; return; }
         const node = g.model.nodes[k];
-        tooltip.textContent = node.n + " (" + node.op + ") " + (node.sh || "") + ": " + scaled(node.mac) + " MACs, " + scaled(node.p) + " parameters"
+        tooltip.textContent = node.n + " (" + node.op + ") " + (node.sh || "") + ": " + node.mac + " MACs, " + node.p + " parameters"
           + (node.t !== undefined ? ", " + node.t + " ms" : "");
         tooltip.hidden = false;
       });

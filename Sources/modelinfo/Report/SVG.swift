@@ -79,20 +79,30 @@ struct SVGFigure {
             + (dash ? " stroke-dasharray=\"4 3\"" : "") + "/>"
     }
 
-    /// A legend of coloured squares and labels, in rows from (x, y).
-    mutating func legend(_ entries: [(label: String, color: String)], x: Double, y: Double, maxWidth: Double) -> Double {
-        var cx = x, cy = y
-        for entry in entries {
-            let w = 18 + Double(entry.label.count) * 6.2 + 14
-            if cx + w > x + maxWidth && cx > x {
-                cx = x
-                cy += 16
+    /// Where each legend entry starts, relative to the legend's first, in
+    /// rows no wider than `maxWidth`; and the height of the rows.
+    static func legendLayout(_ labels: [String], maxWidth: Double) -> (places: [(x: Double, y: Double)], height: Double) {
+        var x = 0.0, y = 0.0
+        var places: [(x: Double, y: Double)] = []
+        for label in labels {
+            let w = 18 + Double(label.count) * 6.2 + 14
+            if x + w > maxWidth && x > 0 {
+                x = 0
+                y += 16
             }
-            rect(cx, cy - 9, 10, 10, fill: entry.color)
-            text(cx + 14, cy, entry.label)
-            cx += w
+            places.append((x, y))
+            x += w
         }
-        return cy + 16 - y
+        return (places, labels.isEmpty ? 0 : y + 16)
+    }
+
+    /// A legend of coloured squares and labels, in rows from (x, y).
+    mutating func legend(_ entries: [(label: String, color: String)], x: Double, y: Double, maxWidth: Double) {
+        let layout = Self.legendLayout(entries.map(\.label), maxWidth: maxWidth)
+        for (entry, place) in zip(entries, layout.places) {
+            rect(x + place.x, y + place.y - 9, 10, 10, fill: entry.color)
+            text(x + place.x + 14, y + place.y, entry.label)
+        }
     }
 
     /// The finished figure; `id` and `title` make it addressable in the page
