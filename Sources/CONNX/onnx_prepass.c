@@ -239,6 +239,10 @@ static OnnxPrepassStatus walk_field(Walker *w, const ProtobufCMessageDescriptor 
 
     OnnxPrepassStatus status;
     if (packed) {
+        // An empty packed array adds no elements, and is left out: for one,
+        // protobuf-c 1.4 copies zero bytes to a NULL array (undefined
+        // behaviour, which the fuzz build's UBSan reports).
+        if (value_start == value_end) return ONNX_PREPASS_OK;
         if ((status = check_packed(w, field, value_start, value_end))) return status;
     } else if (field->type == PROTOBUF_C_TYPE_MESSAGE) {
         if (w->depth + 1 > ONNX_PREPASS_MAX_DEPTH) {

@@ -1,4 +1,5 @@
 import ModelCore
+import Synchronization
 
 /// A value in an executing graph: a tensor, a sequence of tensors, or an
 /// optional value. Tensors are stored inline (only the optional case is
@@ -38,7 +39,7 @@ public enum EngineValue: Sendable {
     public var tensors: [EngineTensor] {
         switch self {
         case .tensor(let tensor): [tensor]
-        case .sequence(let sequence): sequence.elements
+        case .sequence(let sequence): Array(sequence.elements)
         case .optional(let content): content?.tensors ?? []
         }
     }
@@ -48,15 +49,24 @@ public enum EngineValue: Sendable {
 public struct EngineSequence: Sendable {
     /// The element type; kept for an empty sequence, whose elements cannot tell it.
     public let elementType: DType
-    public private(set) var elements: [EngineTensor]
+    /// This sequence's elements are the first `count` tensors of `store`.
+    private let store: SequenceStore
+    private let count: Int
+
+    public var elements: ArraySlice<EngineTensor> { store.prefix(count) }
 
     /// A sequence of `elements`, which must all have `elementType`.
     public init(elementType: DType, _ elements: [EngineTensor] = []) throws(ModelError) {
         for element in elements where element.dtype != elementType {
             throw ModelError(.invalidGraph, "a sequence of \(elementType) cannot hold a \(element.dtype) tensor")
         }
+        self.init(elementType: elementType, store: SequenceStore(elements), count: elements.count)
+    }
+
+    private init(elementType: DType, store: SequenceStore, count: Int) {
         self.elementType = elementType
-        self.elements = elements
+        self.store = store
+        self.count = count
     }
 
     /// A sequence of `elements`, with the type of the first (or `fallback` when empty).
@@ -67,7 +77,6 @@ public struct EngineSequence: Sendable {
     /// The position that `index` names, counting from the end when negative;
     /// `end` allows the position just past the last element (for insertion).
     public func position(_ index: Int, allowingEnd end: Bool = false) throws(ModelError) -> Int {
-        let count = elements.count
         let position = index < 0 ? index + count : index
         guard position >= 0, position < count || (end && position == count) else {
             throw ModelError(.invalidGraph, "position \(index) is out of range for a sequence of \(count)")
@@ -75,18 +84,52 @@ public struct EngineSequence: Sendable {
         return position
     }
 
-    /// This sequence with `tensor` inserted at `position`.
+    /// This sequence with `tensor` inserted at `position`. Appending shares
+    /// this sequence's store when no other sequence has extended it yet, so
+    /// a Loop that appends once per iteration does not copy every earlier
+    /// element each time (which made it quadratic in the iterations).
     public func inserting(_ tensor: EngineTensor, at position: Int) throws(ModelError) -> EngineSequence {
-        var elements = self.elements
-        elements.insert(tensor, at: try self.position(position, allowingEnd: true))
-        return try EngineSequence(elementType: elementType, elements)
+        guard tensor.dtype == elementType else {
+            throw ModelError(.invalidGraph, "a sequence of \(elementType) cannot hold a \(tensor.dtype) tensor")
+        }
+        let position = try self.position(position, allowingEnd: true)
+        if position == count, store.append(tensor, toLength: count) {
+            return EngineSequence(elementType: elementType, store: store, count: count + 1)
+        }
+        var elements = Array(self.elements)
+        elements.insert(tensor, at: position)
+        return EngineSequence(elementType: elementType, store: SequenceStore(elements), count: elements.count)
     }
 
     /// This sequence without the element at `position`.
     public func removing(at position: Int) throws(ModelError) -> EngineSequence {
-        var copy = self
-        copy.elements.remove(at: try self.position(position))
-        return copy
+        var elements = Array(self.elements)
+        elements.remove(at: try self.position(position))
+        return EngineSequence(elementType: elementType, store: SequenceStore(elements), count: elements.count)
+    }
+}
+
+/// The tensors behind one or more sequences, each of which sees a prefix.
+/// Tensors are only ever appended, so every sequence's prefix stays as it was.
+final class SequenceStore: Sendable {
+    private let tensors: Mutex<[EngineTensor]>
+
+    init(_ tensors: [EngineTensor]) {
+        self.tensors = Mutex(tensors)
+    }
+
+    func prefix(_ count: Int) -> ArraySlice<EngineTensor> {
+        tensors.withLock { $0[..<count] }
+    }
+
+    /// Appends `tensor` if the store holds exactly `length` tensors, that is,
+    /// if no other sequence has appended to it since; false otherwise.
+    func append(_ tensor: EngineTensor, toLength length: Int) -> Bool {
+        tensors.withLock { tensors in
+            guard tensors.count == length else { return false }
+            tensors.append(tensor)
+            return true
+        }
     }
 }
 

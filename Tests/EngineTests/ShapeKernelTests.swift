@@ -30,6 +30,18 @@ import TestSupport
         return try run(graph, Dictionary(uniqueKeysWithValues: zip(names, inputs)), threads: threads)[0]
     }
 
+    /// Expand where the input repeats whole (copied by doubling) and where it does not (gathered).
+    @Test func expandRepeatsTheInputOrBroadcastsIt() throws {
+        let row = try tensor([1, 2, 3] as [Float], .float, [3])
+        #expect(values(try run("Expand", [row, try int64s([2, 2, 3])]), Float.self) == [1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2, 3])
+        let scalar = try tensor([7] as [Int8], .int8, [])
+        #expect(values(try run("Expand", [scalar, try int64s([5])]), Int8.self) == [7, 7, 7, 7, 7])
+        let column = try tensor([1, 2] as [Int32], .int32, [2, 1])
+        #expect(values(try run("Expand", [column, try int64s([2, 3])]), Int32.self) == [1, 1, 1, 2, 2, 2])
+        let empty = try run("Expand", [row, try int64s([0, 3])])
+        #expect(empty.shape == [0, 3])
+    }
+
     @Test func parallelCopiesMatchOneThread() throws {
         // Large enough that the copies and the resampling are split between threads.
         let x = try tensor((0..<(64 * 300 * 3)).map { Float($0 % 977) }, .float, [64, 300, 3])

@@ -93,8 +93,9 @@ enum ElementNumbers {
         }
     }
 
-    /// A tensor of `dtype` holding `values`, converted.
-    static func tensor(_ values: [Double], dtype: DType, shape: [Int]) throws(ModelError) -> EngineTensor {
+    /// A tensor of `dtype` holding `values`, converted. A lazy sequence is
+    /// written straight into the tensor, never gathered first.
+    static func tensor(_ values: some Sequence<Double>, dtype: DType, shape: [Int]) throws(ModelError) -> EngineTensor {
         let write = try writer(dtype)
         let tensor = try EngineTensor(dtype: dtype, shape: shape)
         for (i, v) in values.prefix(tensor.count).enumerated() { write(tensor.buffer.base, i, v) }
@@ -102,7 +103,7 @@ enum ElementNumbers {
     }
 
     /// An integer tensor of `dtype` holding `values`, wrapped to its width.
-    static func tensor(integers values: [Int], dtype: DType, shape: [Int]) throws(ModelError) -> EngineTensor {
+    static func tensor(integers values: some Sequence<Int>, dtype: DType, shape: [Int]) throws(ModelError) -> EngineTensor {
         let tensor = try EngineTensor(dtype: dtype, shape: shape)
         let base = tensor.buffer.base
         func write<T: FixedWidthInteger>(_ type: T.Type) {

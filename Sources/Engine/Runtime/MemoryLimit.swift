@@ -14,14 +14,25 @@ import Synchronization
 /// because allocation sites (kernels, inputs, constant folding) do not carry
 /// a context; the command line sets the limit once (`--max-memory`).
 public enum EngineMemory {
-    /// Three quarters of the machine's memory: room for the engine while the
-    /// rest of the system keeps working. 8 GiB when the size is unknown.
+    /// Three quarters of the memory the process may have: the machine's, or
+    /// less under an address-space or data limit (`ulimit -v`, `ulimit -d`),
+    /// where the system refuses memory long before the machine runs out and
+    /// an allocation outside the count (a kernel's scratch, an index table)
+    /// would abort. Room for the engine while the rest keeps working; 8 GiB
+    /// when nothing is known.
     public static let defaultLimit: Int = {
+        var available = [Int]()
         let pages = sysconf(Int32(_SC_PHYS_PAGES)), pageSize = sysconf(Int32(_SC_PAGESIZE))
-        guard pages > 0, pageSize > 0, case let (bytes, false) = pages.multipliedReportingOverflow(by: pageSize) else {
-            return 8 << 30
+        if pages > 0, pageSize > 0, case let (bytes, false) = pages.multipliedReportingOverflow(by: pageSize) {
+            available.append(bytes)
         }
-        return bytes / 4 * 3
+        for resource in [RLIMIT_AS, RLIMIT_DATA] {
+            var limit = rlimit()
+            if getrlimit(__rlimit_resource_t(resource.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max {  // RLIM_INFINITY
+                available.append(Int(clamping: limit.rlim_cur))
+            }
+        }
+        return (available.min() ?? 32 << 30) / 4 * 3
     }()
 
     private static let limitBytes = Atomic<Int>(defaultLimit)

@@ -89,7 +89,7 @@ struct SequenceKernel: ValueKernel {
         } else {
             sizes = given
         }
-        guard sizes.allSatisfy({ $0 >= 0 }), sizes.reduce(0, +) == length else {
+        guard SplitKernel.sizes(sizes, addUpTo: length) else {
             throw ModelError(.invalidGraph, "split lengths \(sizes) do not add up to the axis length \(length)")
         }
         return try EngineSequence(elementType: data.dtype, try SplitKernel.cut(data, axis: a, sizes: sizes))
@@ -99,7 +99,7 @@ struct SequenceKernel: ValueKernel {
     func concat(_ sequence: EngineSequence, _ context: ExecutionContext) throws(ModelError) -> EngineTensor {
         guard !sequence.elements.isEmpty else { throw ModelError(.invalidGraph, "ConcatFromSequence of an empty sequence") }
         let axis = schema.axis ?? 0
-        if schema.newAxis { return try ControlFlowKernels.stack(sequence.elements, axis: axis) }
+        if schema.newAxis { return try ControlFlowKernels.stack(Array(sequence.elements), axis: axis) }
         let joined = try ConcatKernel(axis: axis).run(sequence.elements.map { $0 }, context)
         guard let first = joined.first, let tensor = first else { throw ModelError(.internal, "internal: Concat gave no output") }
         return tensor

@@ -26,10 +26,7 @@ struct RangeKernel: Kernel {
             if count * delta != span && (span > 0) == (delta > 0) { count += 1 }
             count = max(count, 0)
             guard count <= Self.maxElements else { throw ModelError(.limit, "the range has \(count) elements, more than the engine allows") }
-            // The values pass through an [Int] first: count it against the memory limit too.
-            try EngineMemory.reserve(count * MemoryLayout<Int>.size)
-            defer { EngineMemory.release(count * MemoryLayout<Int>.size) }
-            return [try ElementNumbers.tensor(integers: (0..<count).map { start &+ $0 &* delta }, dtype: dtype, shape: [count])]
+            return [try ElementNumbers.tensor(integers: (0..<count).lazy.map { start &+ $0 &* delta }, dtype: dtype, shape: [count])]
         }
         let v = try operands.map { t throws(ModelError) in try ElementNumbers.doubles(t)[0] }
         let (start, limit, delta) = (v[0], v[1], v[2])
@@ -39,9 +36,7 @@ struct RangeKernel: Kernel {
             throw ModelError(.limit, "the range from \(start) to \(limit) by \(delta) is too large")
         }
         let count = steps > 0 ? Int(steps) : 0
-        try EngineMemory.reserve(count * MemoryLayout<Double>.size)
-        defer { EngineMemory.release(count * MemoryLayout<Double>.size) }
-        return [try ElementNumbers.tensor((0..<count).map { start + Double($0) * delta }, dtype: dtype, shape: [count])]
+        return [try ElementNumbers.tensor((0..<count).lazy.map { start + Double($0) * delta }, dtype: dtype, shape: [count])]
     }
 }
 

@@ -17,10 +17,36 @@ struct ExpandKernel: Kernel {
             guard a == b || a == 1 || b == 1, b >= 0 else { throw ModelError(.invalidGraph, "cannot broadcast \(data.shape) to \(target)") }
             dims.append(a == 1 ? b : a)
         }
+        if let repeated = try Self.repeating(data, padded: padded, dims: dims) { return [repeated] }
         let strides = Shape.strides(padded)
         return [try ShapeKernels.tableCopy(data, dims: dims, context: context) { k in
             padded[k] == 1 ? Array(repeating: 0, count: dims[k]) : ShapeKernels.wholeAxis(dims[k], stride: strides[k])
         }]
+    }
+}
+
+extension ExpandKernel {
+    /// The common case where the output is the whole input over and over
+    /// (a scalar filled out, a bias row stacked): the input's dimensions
+    /// are the output's last ones, after leading 1s. The copy doubles what
+    /// is written so far, instead of gathering through an index per
+    /// element. Nil for other cases, strings and sub-byte elements.
+    static func repeating(_ data: EngineTensor, padded: [Int], dims: [Int]) throws(ModelError) -> EngineTensor? {
+        let firstKept = padded.firstIndex { $0 != 1 } ?? padded.count
+        guard data.strings == nil, let bits = data.dtype.bitsPerElement, bits % 8 == 0, data.count > 0,
+              padded[firstKept...].elementsEqual(dims[firstKept...]) else { return nil }
+        let output = try EngineTensor(dtype: data.dtype, shape: dims)
+        let total = output.count * (bits / 8), chunk = data.count * (bits / 8)
+        guard total > 0 else { return output }
+        let base = output.buffer.base
+        base.copyMemory(from: data.buffer.base, byteCount: chunk)
+        var written = chunk
+        while written < total {
+            let step = min(written, total - written)
+            (base + written).copyMemory(from: base, byteCount: step)
+            written += step
+        }
+        return output
     }
 }
 

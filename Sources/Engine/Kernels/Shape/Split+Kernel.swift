@@ -33,10 +33,23 @@ struct SplitKernel: Kernel {
             guard size % n == 0 else { throw ModelError(.invalidGraph, "cannot split \(size) into \(n) equal parts") }
             sizes = Array(repeating: size / n, count: n)
         }
-        guard sizes.count == n, sizes.allSatisfy({ $0 >= 0 }), sizes.reduce(0, +) == size else {
+        guard sizes.count == n, Self.sizes(sizes, addUpTo: size) else {
             throw ModelError(.invalidGraph, "split sizes \(sizes) do not cut \(size) into \(n) parts")
         }
         return try Self.cut(data, axis: a, sizes: sizes)
+    }
+
+    /// Whether `sizes` are all non-negative and add up to `length`. The sum
+    /// is checked: sizes near Int.max would otherwise wrap to a plausible total.
+    static func sizes(_ sizes: [Int], addUpTo length: Int) -> Bool {
+        var total = 0
+        for size in sizes {
+            guard size >= 0 else { return false }
+            let (sum, overflow) = total.addingReportingOverflow(size)
+            guard !overflow else { return false }
+            total = sum
+        }
+        return total == length
     }
 
     /// `data` cut into consecutive parts of `sizes` along axis `a` (checked: they add up to its length).
