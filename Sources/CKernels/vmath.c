@@ -25,7 +25,9 @@ static inline float power_of_two(int32_t k) {
 /// the largest result down to the smallest subnormal.
 static inline float exp_one(float x) {
     const float log2e = 1.44269504088896341f, ln2_hi = 0.693359375f, ln2_lo = -2.12194440e-4f;
-    float clamped = x < -104.0f ? -104.0f : x > 88.8f ? 88.8f : x;
+    // Written so that NaN clamps to -104 too: converting a NaN n to an
+    // integer below would be undefined. The NaN itself is returned at the end.
+    float clamped = x > -104.0f ? (x < 88.8f ? x : 88.8f) : -104.0f;
     float n = __builtin_floorf(clamped * log2e + 0.5f);
     float r = clamped - n * ln2_hi - n * ln2_lo;
     float p = 1.9875691500e-4f;

@@ -98,6 +98,9 @@ public struct SWMWriter: Sendable {
         var entries: [TensorEntry] = []
         entries.reserveCapacity(tensors.count)
         let checksums = RawChecksums(tensors: tensors, choices: choices, compress: compress)
+        // Also when a tensor below fails: the other thread reads the model's
+        // bytes, and must not go on doing so after this returns.
+        defer { checksums.finish() }
         var directEntries: [(entry: Int, tensor: Int)] = []
         for (index, (tensor, choice)) in zip(tensors, choices).enumerated() {
             try pad(to: Layout.tensorAlignment)
@@ -207,12 +210,17 @@ private final class RawChecksums: @unchecked Sendable {
         }
     }
 
-    /// The checksum of tensor `index`, once the other thread has finished.
-    func value(at index: Int) -> UInt32 {
+    /// Waits for the other thread to finish.
+    func finish() {
         if !finished {
             group.wait()
             finished = true
         }
+    }
+
+    /// The checksum of tensor `index`, once the other thread has finished.
+    func value(at index: Int) -> UInt32 {
+        finish()
         return values[index]
     }
 }

@@ -262,3 +262,46 @@ import Zlib
         #expect(rejected > 1000 && opened > 0, "\(rejected) rejected, \(opened) opened")
     }
 }
+
+/// A tensor whose data fails its check stops the writer; the thread that
+/// computes the other tensors' checksums meanwhile must have finished when
+/// the error is thrown, since it reads the model's bytes. (The fuzzer found
+/// it still running into the next input, whose file had replaced them.)
+@Suite struct WriterFailureTests {
+    /// Bytes that check fine but take a while to hand out, and say when they have.
+    final class SlowBytes: ByteOwner, @unchecked Sendable {
+        let storage = [UInt8](repeating: 1, count: 4096)
+        var handedOut = false
+        var byteCount: Int { storage.count }
+        var bytes: UnsafeRawBufferPointer {
+            usleep(200_000)
+            handedOut = true
+            return storage.withUnsafeBytes { UnsafeRawBufferPointer(rebasing: $0[...]) }
+        }
+        func prepare() throws(ModelError) {}
+    }
+
+    /// Bytes whose check fails, as a damaged `.swm` tensor's does.
+    final class DamagedBytes: ByteOwner, @unchecked Sendable {
+        let storage = [UInt8](repeating: 0, count: 16)
+        var bytes: UnsafeRawBufferPointer { storage.withUnsafeBytes { UnsafeRawBufferPointer(rebasing: $0[...]) } }
+        func prepare() throws(ModelError) { throw ModelError(.malformed, "checksum mismatch") }
+    }
+
+    @Test func aFailedWriteLeavesNoChecksumRunning() throws {
+        let slow = SlowBytes()
+        let tensors = [
+            try Tensor(name: "damaged", dtype: .float, dims: [4], storage: .bytes(ByteRegion(owner: DamagedBytes()))),
+            try Tensor(name: "slow", dtype: .float, dims: [1024], storage: .bytes(ByteRegion(owner: slow))),
+        ]
+        let graph = Graph(nodes: [Node(name: "add", opType: "Add", inputs: ["damaged", "slow"], outputs: ["y"])],
+                          initializers: tensors, outputs: [ValueInfo(name: "y")])
+        let path = try Fixtures.temporaryFolder().appendingPathComponent("failed.swm").path
+        slow.handedOut = false
+        #expect(throws: ModelError.self) {
+            try SWMWriter().write(Model(irVersion: 8, opsets: [OpsetID(domain: "", version: 17)], graph: graph), to: path,
+                                  provenance: { RoundTripTests.provenance })
+        }
+        #expect(slow.handedOut, "the checksum thread was still reading when write returned")
+    }
+}

@@ -32,7 +32,8 @@ public enum EngineMemory {
                 available.append(Int(clamping: limit.rlim_cur))
             }
         }
-        return (available.min() ?? 32 << 30) / 4 * 3
+        guard let smallest = available.min() else { return 8 << 30 }
+        return smallest / 4 * 3
     }()
 
     private static let limitBytes = Atomic<Int>(defaultLimit)
