@@ -1,11 +1,14 @@
 // swift-tools-version: 6.1
+import Foundation
 import PackageDescription
 
 // The fuzz targets: one libFuzzer executable per entry point that reads
 // untrusted bytes. Built only by Tools/fuzz, with -sanitize=fuzzer,address
 // (and the C targets with UndefinedBehaviorSanitizer too). Each target
 // defines LLVMFuzzerTestOneInput and libFuzzer's own main drives it.
-let modelInfo = Target.Dependency.product(name: "ModelInfo", package: "main")
+// A path dependency is known by its folder's name, which is the checkout's.
+let checkout = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
+let modelInfo = Target.Dependency.product(name: "ModelInfo", package: checkout.lowercased())
 
 let package = Package(
     name: "ModelInfoFuzz",
