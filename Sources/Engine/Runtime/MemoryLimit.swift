@@ -26,12 +26,14 @@ public enum EngineMemory {
         if pages > 0, pageSize > 0, case let (bytes, false) = pages.multipliedReportingOverflow(by: pageSize) {
             available.append(bytes)
         }
+        #if canImport(Glibc)
         for resource in [RLIMIT_AS, RLIMIT_DATA] {
             var limit = rlimit()
             if getrlimit(__rlimit_resource_t(resource.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max {  // RLIM_INFINITY
                 available.append(Int(clamping: limit.rlim_cur))
             }
         }
+        #endif
         guard let smallest = available.min() else { return 8 << 30 }
         return smallest / 4 * 3
     }()
