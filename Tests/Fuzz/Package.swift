@@ -6,14 +6,16 @@ import PackageDescription
 // untrusted bytes. Built only by Tools/fuzz, with -sanitize=fuzzer,address
 // (and the C targets with UndefinedBehaviorSanitizer too). Each target
 // defines LLVMFuzzerTestOneInput and libFuzzer's own main drives it.
-// A path dependency is known by its folder's name, which is the checkout's.
-let checkout = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
+// A path dependency is known by its folder's name, which is the checkout's
+// (two levels up: Tests/Fuzz).
+let checkout = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().lastPathComponent
 let modelInfo = Target.Dependency.product(name: "ModelInfo", package: checkout.lowercased())
 
 let package = Package(
     name: "ModelInfoFuzz",
     dependencies: [
-        .package(path: ".."),
+        .package(path: "../.."),
     ],
     targets: [
         // Writes each input where the readers, which take paths, map it.
