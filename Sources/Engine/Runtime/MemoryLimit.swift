@@ -14,28 +14,26 @@ import Synchronization
 /// because allocation sites (kernels, inputs, constant folding) do not carry
 /// a context; the command line sets the limit once (`--max-memory`).
 public enum EngineMemory {
-    /// Three quarters of the memory the process may have: the machine's, or
-    /// less under an address-space or data limit (`ulimit -v`, `ulimit -d`),
-    /// where the system refuses memory long before the machine runs out and
-    /// an allocation outside the count (a kernel's scratch, an index table)
-    /// would abort. Room for the engine while the rest keeps working; 8 GiB
-    /// when nothing is known.
+    /// Three quarters of the machine's memory, and at most half of an
+    /// address-space or data limit (`ulimit -v`, `ulimit -d`): such a limit
+    /// counts every mapping (the model file, thread stacks, kernel scratch
+    /// and index tables outside the count), so the system refuses memory
+    /// long before the machine runs out. 8 GiB when nothing is known.
     public static let defaultLimit: Int = {
         var available = [Int]()
         let pages = sysconf(Int32(_SC_PHYS_PAGES)), pageSize = sysconf(Int32(_SC_PAGESIZE))
         if pages > 0, pageSize > 0, case let (bytes, false) = pages.multipliedReportingOverflow(by: pageSize) {
-            available.append(bytes)
+            available.append(bytes / 4 * 3)
         }
         #if canImport(Glibc)
         for resource in [RLIMIT_AS, RLIMIT_DATA] {
             var limit = rlimit()
             if getrlimit(__rlimit_resource_t(resource.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max {  // RLIM_INFINITY
-                available.append(Int(clamping: limit.rlim_cur))
+                available.append(Int(clamping: limit.rlim_cur) / 2)
             }
         }
         #endif
-        guard let smallest = available.min() else { return 8 << 30 }
-        return smallest / 4 * 3
+        return available.min() ?? 8 << 30
     }()
 
     private static let limitBytes = Atomic<Int>(defaultLimit)
