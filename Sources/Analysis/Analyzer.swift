@@ -70,7 +70,9 @@ public enum Analyzer {
         let opsets = Dictionary(model.opsets.map { ($0.domain == "ai.onnx" ? "" : $0.domain, Int($0.version)) }, uniquingKeysWith: max)
         var walk = GraphWalk(opsets: opsets, resolved: resolved, facts: facts, stored: stored)
         let reports = walk.visit(graph.nodes, declared: declared, depth: 0)
-        return ModelAnalysis(nodes: reports, facts: walk.facts, inputs: graph.runtimeInputs.map(\.name), outputs: graph.outputs.map(\.name))
+        let analysis = ModelAnalysis(nodes: reports, facts: walk.facts, inputs: graph.runtimeInputs.map(\.name), outputs: graph.outputs.map(\.name))
+        try CountSums.check(analysis)
+        return analysis
     }
 
     /// Symbols the options fixed: `--batch 1` turns `N` into 1 wherever `N` appears.
@@ -84,6 +86,47 @@ public enum Analyzer {
             }
         }
         return resolved
+    }
+}
+
+/// Every total the reports add up (a node's inputs, outputs and parameters,
+/// the model's counts, the live activations) must fit in an `Int`. Each node's
+/// figures are checked where they are counted, but their sums are not: two
+/// inputs of 2^62 bytes, or two nodes of 2^62 FLOPs, are each countable and
+/// together past 2^63 − 1. Checking once here lets every total, stage and
+/// table after it add plainly, since all the figures are non-negative.
+enum CountSums {
+    static func check(_ analysis: ModelAnalysis) throws(ModelError) {
+        var sums = Sums()
+        for name in analysis.inputs {
+            guard sums.add(analysis.facts[name]?.byteCount ?? 0, to: \.liveBytes) else {
+                throw ModelError(.limit, "the inputs' sizes add up past 2^63 − 1 bytes", location: "input '\(name)'")
+            }
+        }
+        for report in analysis.nodes {
+            let outputBytes = report.outputs.map { $0?.byteCount ?? 0 }
+            let fits = sums.add(report.macs, to: \.macs) && sums.add(report.flops, to: \.flops)
+                && report.parameters.allSatisfy { sums.add($0.elements, to: \.parameters) && sums.add($0.bytes, to: \.weightBytes) }
+                && report.inputs.allSatisfy { sums.add($0?.byteCount ?? 0, to: \.traffic) }
+                && outputBytes.allSatisfy { sums.add($0, to: \.traffic) && sums.add($0, to: \.liveBytes) }
+            guard fits else {
+                throw ModelError(.limit, "the model's counts add up past 2^63 − 1", location: "node '\(report.name)' (\(report.op))")
+            }
+        }
+    }
+
+    private struct Sums {
+        var macs = 0, flops = 0, parameters = 0, weightBytes = 0
+        /// Bytes read and written by all the nodes, together.
+        var traffic = 0
+        /// The inputs' and every node output's bytes: a bound on any live set.
+        var liveBytes = 0
+
+        mutating func add(_ value: Int, to sum: WritableKeyPath<Sums, Int>) -> Bool {
+            let (total, overflow) = self[keyPath: sum].addingReportingOverflow(value)
+            self[keyPath: sum] = total
+            return !overflow && value >= 0
+        }
     }
 }
 

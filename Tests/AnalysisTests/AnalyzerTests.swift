@@ -132,6 +132,23 @@ import Testing
         #expect(analysis.nodes[1].status == .counted)
     }
 
+    /// Each node's figures fit in an `Int`; the totals are checked too, so
+    /// that no report adds its way into an overflow trap.
+    @Test func countsThatAddUpPastIntMaxAreALimitError() throws {
+        let products = (0..<4).map { Node(name: "product\($0)", opType: "MatMul", inputs: ["x", "x"], outputs: ["p\($0)"]) }
+        let flops = Self.model(products, initializers: [], input: .tensor(.float, [1 << 20, 1 << 20]), outputs: ["p3"])
+        #expect(throws: ModelError(.limit, "the model's counts add up past 2^63 − 1", location: "node 'product3' (MatMul)")) {
+            try Analyzer.analyze(flops)
+        }
+        let wide = Self.model([Node(name: "sum", opType: "Sum", inputs: Array(repeating: "x", count: 64), outputs: ["y"])],
+                              initializers: [], input: .tensor(.float, [1 << 55]), outputs: ["y"])
+        #expect(throws: ModelError(.limit, "the model's counts add up past 2^63 − 1", location: "node 'sum' (Sum)")) {
+            try Analyzer.analyze(wide)
+        }
+        let three = Self.model(Array(products.prefix(3)), initializers: [], input: .tensor(.float, [1 << 20, 1 << 20]), outputs: ["p2"])
+        #expect(try Analyzer.analyze(three).totals.flops == 3 << 61)
+    }
+
     @Test func symbolicBatchFlowsAndBatchOptionFixesIt() throws {
         let model = Self.model([
             Node(name: "conv", opType: "Conv", inputs: ["x", "w"], outputs: ["y"],
