@@ -62,11 +62,11 @@ struct EngineArguments: ParsableArguments {
     var threads: Int?
 
     @Option(help: ArgumentHelp("The most memory the engine's tensors may hold at once, e.g. 8G or 512M "
-                               + "(default: three quarters of this machine's memory).", valueName: "size"))
+                               + "(default: three quarters of this machine's memory, or half of a ulimit -v or -d limit if that is less).",
+                               valueName: "size"))
     var maxMemory: String?
 
-    @Option(help: ArgumentHelp("The most iterations a Loop may run (default: \(ExecutionContext.defaultLoopIterations)).",
-                               valueName: "n"))
+    @Option(help: ArgumentHelp("The most iterations a Loop may run.", valueName: "n"))
     var maxLoopIterations = ExecutionContext.defaultLoopIterations
 
     func validate() throws {
