@@ -104,11 +104,12 @@ enum CountSums {
             }
         }
         for report in analysis.nodes {
-            let outputBytes = report.outputs.map { $0?.byteCount ?? 0 }
+            // The live set is measured on the final facts, as `peakActivation`
+            // reads them; traffic on the facts the node saw.
             let fits = sums.add(report.macs, to: \.macs) && sums.add(report.flops, to: \.flops)
                 && report.parameters.allSatisfy { sums.add($0.elements, to: \.parameters) && sums.add($0.bytes, to: \.weightBytes) }
-                && report.inputs.allSatisfy { sums.add($0?.byteCount ?? 0, to: \.traffic) }
-                && outputBytes.allSatisfy { sums.add($0, to: \.traffic) && sums.add($0, to: \.liveBytes) }
+                && (report.inputs + report.outputs).allSatisfy { sums.add($0?.byteCount ?? 0, to: \.traffic) }
+                && report.node.outputs.allSatisfy { sums.add(analysis.facts[$0]?.byteCount ?? 0, to: \.liveBytes) }
             guard fits else {
                 throw ModelError(.limit, "the model's counts add up past 2^63 − 1", location: "node '\(report.name)' (\(report.op))")
             }
