@@ -398,8 +398,9 @@ import Testing
 
     /// Max pooling runs sixteen planes at once below 16 output columns (11×13,
     /// 3 channels: one partial block; 20 channels: a whole block and a
-    /// partial one) and a plane at a time on wider maps (9×40).
-    @Test(arguments: [(3, 11, 13), (20, 9, 40), (20, 10, 7)])
+    /// partial one) and a plane at a time on wider maps (9×40; 6×150, whose
+    /// rows are chunks of 64 columns and then a block of the rest).
+    @Test(arguments: [(3, 11, 13), (20, 9, 40), (20, 10, 7), (2, 6, 150)])
     func poolingInteriorAndBordersMatchTheDefinition(channels: Int, height: Int, width: Int) throws {
         var values = Self.numbers(channels * height * width, seed: 40)
         values[17] = .nan
