@@ -17,9 +17,9 @@
 // many whole vectors of 16 as cover it (for max pooling). A block's vectors
 // are independent chains of one operation per tap, so they overlap: computed
 // one vector at a time, each tap would wait for the one before (a 3×3 window
-// is a chain of nine). A block keeps only the columns that exist, so it may read up to 15
-// floats past its row: the scratch has that much slack after the padded
-// plane, zeroed, so that no stray value is a slow subnormal.
+// is a chain of nine). A block keeps only the columns that exist, so it may
+// read up to 15 floats past its row: the scratch has that much slack after
+// the padded plane, zeroed, so that no stray value is a slow subnormal.
 enum { CHUNK = 64, LANES = 16 };
 
 /// `COLUMNS(WIDTH)` for the row's last ow − x0 < CHUNK columns from x0,
