@@ -156,6 +156,14 @@ import TestSupport
         #expect(values(mean, Float.self) == [6.5])
         let outer = try run("ReduceMean", [x], attributes: ["axes": .ints([0, 2]), "keepdims": .int(0)], opset: 13)[0]
         #expect(values(outer, Float.self) == [4.5, 6.5, 8.5])
+        // A float mean over trailing axes takes rows of its own (here 3 of 20
+        // values, past the row kernel's eight lanes); an empty row is NaN.
+        let rows = try tensor((0..<60).map(Float.init), .float, [3, 4, 5])
+        let trailing = try run("ReduceMean", [rows], attributes: ["axes": .ints([1, 2]), "keepdims": .int(0)], opset: 13)[0]
+        #expect(trailing.shape == [3])
+        #expect(values(trailing, Float.self) == [9.5, 29.5, 49.5])
+        let none = try run("ReduceMean", [try EngineTensor(dtype: .float, shape: [2, 0])], attributes: ["axes": .ints([1])], opset: 13)[0]
+        #expect(values(none, Float.self).allSatisfy { $0.isNaN })
 
         // Integers sum exactly; an empty set gives the identity.
         let ints = try tensor([Int64.max, 1, 5, 6] as [Int64], .int64, [2, 2])

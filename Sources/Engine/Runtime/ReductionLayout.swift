@@ -1,3 +1,4 @@
+internal import CKernels
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -68,4 +69,14 @@ func doubleScratch(_ count: Int, _ value: Double = 0) -> UnsafeMutableBufferPoin
     let buffer = UnsafeMutableBufferPointer<Double>.allocate(capacity: Swift.max(count, 1))
     buffer.initialize(repeating: value)
     return buffer
+}
+
+/// target[r] = the mean of the `length` floats from source + r · length, for
+/// r < rows, in vectors and on the context's threads: GlobalAveragePool, and
+/// ReduceMean over trailing axes.
+func rowMeans(_ source: UnsafePointer<Float>, rows: Int, length: Int, into target: UnsafeMutablePointer<Float>,
+              _ context: ExecutionContext) {
+    context.parallelRanges(rows, grain: Swift.max(1, elementwiseGrain / Swift.max(length, 1))) { range in
+        ck_row_means(source + range.lowerBound * length, range.count, length, target + range.lowerBound)
+    }
 }

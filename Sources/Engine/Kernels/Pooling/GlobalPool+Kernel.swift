@@ -1,4 +1,3 @@
-internal import CKernels
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,9 +16,7 @@ struct GlobalPoolKernel: Kernel {
         let output = try EngineTensor(dtype: .float, shape: Array(x.shape.prefix(2)) + Array(repeating: 1, count: x.shape.count - 2))
         let (source, target) = (x.floats.baseAddress!, output.floats.baseAddress!)
         if average && p == nil {
-            context.parallelRanges(planes, grain: Swift.max(1, elementwiseGrain / Swift.max(inner, 1))) { range in
-                ck_row_means(source + range.lowerBound * inner, range.count, inner, target + range.lowerBound)
-            }
+            rowMeans(source, rows: planes, length: inner, into: target, context)
             return [output]
         }
         for plane in 0..<planes {
